@@ -1,0 +1,81 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The "patchlayer" generic netlink family: requests from the patchlayer
+ * command and the "events" multicast group the policy daemon listens to.
+ */
+#include <net/genetlink.h>
+
+#include "../include/uapi/patchlayer.h"
+#include "patchlayer.h"
+#include "trace.h"
+
+static struct genl_family pl_genl_family;
+
+static int pl_nl_get_info(struct sk_buff *skb, struct genl_info *info)
+{
+	struct sk_buff *msg;
+	void *hdr;
+	int err = -ENOMEM;
+
+	msg = genlmsg_new(NLMSG_DEFAULT_SIZE, GFP_KERNEL);
+	if (!msg)
+		goto out;
+
+	hdr = genlmsg_put_reply(msg, info, &pl_genl_family, 0,
+				PATCHLAYER_CMD_GET_INFO);
+	if (!hdr)
+		goto err_free;
+
+	err = nla_put_string(msg, PATCHLAYER_ATTR_VERSION, PATCHLAYER_VERSION);
+	if (err)
+		goto err_free;
+
+	genlmsg_end(msg, hdr);
+	err = genlmsg_reply(msg, info);
+	goto out;
+
+err_free:
+	nlmsg_free(msg);
+out:
+	trace_patchlayer_request("get_info", "", err);
+	return err;
+}
+
+static const struct nla_policy pl_genl_policy[PATCHLAYER_ATTR_MAX + 1] = {
+	[PATCHLAYER_ATTR_VERSION] = { .type = NLA_NUL_STRING, .len = 32 },
+};
+
+static const struct genl_small_ops pl_genl_ops[] = {
+	{
+		.cmd = PATCHLAYER_CMD_GET_INFO,
+		.doit = pl_nl_get_info,
+	},
+};
+
+static const struct genl_multicast_group pl_genl_mcgrps[] = {
+	{ .name = PATCHLAYER_GENL_MCGRP_EVENTS, },
+};
+
+static struct genl_family pl_genl_family __ro_after_init = {
+	.name = PATCHLAYER_GENL_NAME,
+	.version = PATCHLAYER_GENL_VERSION,
+	.maxattr = PATCHLAYER_ATTR_MAX,
+	.policy = pl_genl_policy,
+	.module = THIS_MODULE,
+	.small_ops = pl_genl_ops,
+	.n_small_ops = ARRAY_SIZE(pl_genl_ops),
+	/* strict attribute validation for every command, none is legacy */
+	.resv_start_op = PATCHLAYER_CMD_GET_INFO,
+	.mcgrps = pl_genl_mcgrps,
+	.n_mcgrps = ARRAY_SIZE(pl_genl_mcgrps),
+};
+
+int __init pl_netlink_init(void)
+{
+	return genl_register_family(&pl_genl_family);
+}
+
+void pl_netlink_exit(void)
+{
+	genl_unregister_family(&pl_genl_family);
+}

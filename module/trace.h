@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Tracepoints of the patchlayer system (events/patchlayer/).
+ * Field lists are documented in docs/tracepoints.md.
+ */
+#undef TRACE_SYSTEM
+#define TRACE_SYSTEM patchlayer
+
+#if !defined(_PATCHLAYER_TRACE_H) || defined(TRACE_HEADER_MULTI_READ)
+#define _PATCHLAYER_TRACE_H
+
+#include <linux/cred.h>
+#include <linux/sched.h>
+#include <linux/tracepoint.h>
+#include <linux/uidgid.h>
+
+/*
+ * Every control request (netlink command or sysfs write) with its caller
+ * and result: an audit trail of who changed what.
+ */
+TRACE_EVENT(patchlayer_request,
+	TP_PROTO(const char *op, const char *arg, int err),
+	TP_ARGS(op, arg, err),
+
+	TP_STRUCT__entry(
+		__string(op, op)
+		__string(arg, arg)
+		__field(int, err)
+		__field(pid_t, pid)
+		__field(uid_t, uid)
+		__array(char, comm, TASK_COMM_LEN)
+	),
+
+	TP_fast_assign(
+		__assign_str(op, op);
+		__assign_str(arg, arg);
+		__entry->err = err;
+		__entry->pid = task_tgid_nr(current);
+		__entry->uid = from_kuid(&init_user_ns, current_uid());
+		memcpy(__entry->comm, current->comm, TASK_COMM_LEN);
+	),
+
+	TP_printk("op=%s arg=%s err=%d pid=%d uid=%u comm=%s",
+		  __get_str(op), __get_str(arg), __entry->err, __entry->pid,
+		  __entry->uid, __entry->comm)
+);
+
+#endif /* _PATCHLAYER_TRACE_H */
+
+#undef TRACE_INCLUDE_PATH
+#define TRACE_INCLUDE_PATH .
+#undef TRACE_INCLUDE_FILE
+#define TRACE_INCLUDE_FILE trace
+#include <trace/define_trace.h>

@@ -1,0 +1,88 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * patchlayer: vendor tools, administration and the policy daemon for
+ * signed security patch layers. Conventions follow iproute2 and bpftool:
+ * "patchlayer [OPTIONS] COMMAND [ARGS]", -j for JSON, errors on stderr.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "patchlayer.h"
+
+#ifndef PL_VERSION
+#define PL_VERSION "unknown"
+#endif
+
+struct pl_cmd {
+	const char *name;
+	int (*fn)(int argc, char **argv, const struct pl_opts *o);
+	const char *help;
+};
+
+static const struct pl_cmd pl_cmds[] = {
+	{ "status", cmd_status, "status                 module and kernel interface state" },
+};
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"Usage: %s [OPTIONS] COMMAND [ARGS]\n"
+		"\n"
+		"Options:\n"
+		"  -j, --json     JSON output\n"
+		"  -p, --pretty   indented JSON output (implies -j)\n"
+		"  -V, --version  print the version and exit\n"
+		"  -h, --help     print this help and exit\n"
+		"\n"
+		"Commands:\n", pl_prog);
+	for (size_t i = 0; i < sizeof(pl_cmds) / sizeof(pl_cmds[0]); i++)
+		fprintf(out, "  %s\n", pl_cmds[i].help);
+	fprintf(out,
+		"\n"
+		"Exit status: 0 success, 1 failure, 2 usage error, 3 module not loaded.\n");
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "pretty", no_argument, NULL, 'p' },
+		{ "version", no_argument, NULL, 'V' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct pl_opts o = { 0 };
+	int c;
+
+	/* stop at the command: its own options are its own */
+	while ((c = getopt_long(argc, argv, "+jpVh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'j':
+			o.json = true;
+			break;
+		case 'p':
+			o.json = o.pretty = true;
+			break;
+		case 'V':
+			printf("%s %s\n", pl_prog, PL_VERSION);
+			return PL_EXIT_OK;
+		case 'h':
+			usage(stdout);
+			return PL_EXIT_OK;
+		default:
+			usage(stderr);
+			return PL_EXIT_USAGE;
+		}
+	}
+	if (optind >= argc) {
+		usage(stderr);
+		return PL_EXIT_USAGE;
+	}
+	for (size_t i = 0; i < sizeof(pl_cmds) / sizeof(pl_cmds[0]); i++) {
+		if (strcmp(argv[optind], pl_cmds[i].name) == 0)
+			return pl_cmds[i].fn(argc - optind - 1, argv + optind + 1, &o);
+	}
+	pl_err("unknown command '%s' (see '%s --help')", argv[optind], pl_prog);
+	return PL_EXIT_USAGE;
+}

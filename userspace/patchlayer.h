@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Shared by the parts of the patchlayer command. */
+#ifndef PL_PATCHLAYER_H
+#define PL_PATCHLAYER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "json.h"
+
+/* Exit codes, documented in patchlayer(8). */
+enum {
+	PL_EXIT_OK = 0,
+	PL_EXIT_FAIL = 1,	/* the operation failed */
+	PL_EXIT_USAGE = 2,	/* bad command line */
+	PL_EXIT_NOMOD = 3,	/* patchlayer.ko is not loaded */
+};
+
+struct pl_opts {
+	bool json;
+	bool pretty;
+};
+
+extern const char *pl_prog;
+
+/* Prints "patchlayer: <message>" to stderr. */
+void pl_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Starts the JSON document on stdout, honouring -p. */
+void pl_json_begin(struct json *j, const struct pl_opts *o);
+
+/* sysfs.c */
+const char *pl_sysfs_dir(void);
+/*
+ * Reads the sysfs attribute NAME (relative to pl_sysfs_dir()) into BUF,
+ * without the trailing newline. Returns the length or -errno.
+ */
+int pl_sysfs_read(const char *name, char *buf, size_t size);
+bool pl_module_loaded(void);
+/* Reports a missing module with the modprobe hint; returns PL_EXIT_NOMOD. */
+int pl_module_missing(void);
+
+/* nl.c */
+struct pl_nl_info {
+	int family_id;
+	int events_group;
+	char version[32];
+};
+/* Returns 0 or a negative libnl error code (see nl_geterror()). */
+int pl_nl_get_info(struct pl_nl_info *info);
+
+/* Commands. */
+int cmd_status(int argc, char **argv, const struct pl_opts *o);
+
+#endif
