@@ -8,33 +8,46 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/module.h>
+#include <linux/moduleparam.h>
 
 #include "patchlayer.h"
+
+bool pl_require_signature = true;
+module_param_named(require_signature, pl_require_signature, bool, 0444);
+MODULE_PARM_DESC(require_signature,
+		 "Refuse layers without a valid signature (default: 1; set at load time only)");
 
 static int __init patchlayer_init(void)
 {
 	int err;
 
-	err = pl_sysfs_init();
+	err = pl_verify_init();
 	if (err)
 		return err;
-
 	err = pl_netlink_init();
 	if (err)
-		goto err_sysfs;
+		goto err_verify;
+	/* last: sysfs is how user space reaches everything else */
+	err = pl_sysfs_init();
+	if (err)
+		goto err_netlink;
 
-	pr_info("version %s loaded\n", PATCHLAYER_VERSION);
+	pr_info("version %s loaded%s\n", PATCHLAYER_VERSION,
+		pl_require_signature ? "" : ", signatures NOT required");
 	return 0;
 
-err_sysfs:
-	pl_sysfs_exit();
+err_netlink:
+	pl_netlink_exit();
+err_verify:
+	pl_verify_exit();
 	return err;
 }
 
 static void __exit patchlayer_exit(void)
 {
+	pl_sysfs_exit();	/* unloads every layer */
 	pl_netlink_exit();
-	pl_sysfs_exit();
+	pl_verify_exit();
 }
 
 module_init(patchlayer_init);

@@ -41,8 +41,15 @@ out:
 	return err;
 }
 
+/* Requests carry no attributes yet; strict validation refuses any. */
 static const struct nla_policy pl_genl_policy[PATCHLAYER_ATTR_MAX + 1] = {
-	[PATCHLAYER_ATTR_VERSION] = { .type = NLA_NUL_STRING, .len = 32 },
+	[PATCHLAYER_ATTR_VERSION] = { .type = NLA_REJECT },
+	[PATCHLAYER_ATTR_EVENT] = { .type = NLA_REJECT },
+	[PATCHLAYER_ATTR_LAYER] = { .type = NLA_REJECT },
+	[PATCHLAYER_ATTR_LAYER_VERSION] = { .type = NLA_REJECT },
+	[PATCHLAYER_ATTR_PATH] = { .type = NLA_REJECT },
+	[PATCHLAYER_ATTR_ERRNO] = { .type = NLA_REJECT },
+	[PATCHLAYER_ATTR_DETAIL] = { .type = NLA_REJECT },
 };
 
 static const struct genl_small_ops pl_genl_ops[] = {
@@ -69,6 +76,40 @@ static struct genl_family pl_genl_family __ro_after_init = {
 	.mcgrps = pl_genl_mcgrps,
 	.n_mcgrps = ARRAY_SIZE(pl_genl_mcgrps),
 };
+
+static int pl_nl_put_str(struct sk_buff *msg, int attr, const char *s)
+{
+	return s ? nla_put_string(msg, attr, s) : 0;
+}
+
+/*
+ * Multicasts an event to the "events" group. Best effort: an event that
+ * cannot be built or that nobody listens to is dropped, never an error for
+ * the operation it reports.
+ */
+void pl_nl_notify(u32 event, const char *layer, const char *version,
+		  const char *path, int err, const char *detail)
+{
+	struct sk_buff *msg;
+	void *hdr;
+
+	msg = genlmsg_new(NLMSG_DEFAULT_SIZE, GFP_KERNEL);
+	if (!msg)
+		return;
+	hdr = genlmsg_put(msg, 0, 0, &pl_genl_family, 0, PATCHLAYER_CMD_EVENT);
+	if (!hdr ||
+	    nla_put_u32(msg, PATCHLAYER_ATTR_EVENT, event) ||
+	    pl_nl_put_str(msg, PATCHLAYER_ATTR_LAYER, layer) ||
+	    pl_nl_put_str(msg, PATCHLAYER_ATTR_LAYER_VERSION, version) ||
+	    pl_nl_put_str(msg, PATCHLAYER_ATTR_PATH, path) ||
+	    (err && nla_put_u32(msg, PATCHLAYER_ATTR_ERRNO, -err)) ||
+	    pl_nl_put_str(msg, PATCHLAYER_ATTR_DETAIL, detail)) {
+		nlmsg_free(msg);
+		return;
+	}
+	genlmsg_end(msg, hdr);
+	genlmsg_multicast(&pl_genl_family, msg, 0, 0, GFP_KERNEL);
+}
 
 int __init pl_netlink_init(void)
 {

@@ -4,13 +4,68 @@
 #define _PATCHLAYER_H
 
 #include <linux/init.h>
+#include <linux/kobject.h>
+#include <linux/list.h>
+#include <linux/types.h>
+
+#include "../lib/manifest.h"
 
 #define PATCHLAYER_VERSION "0.1.0"
 
+extern bool pl_require_signature;
+
+/* sysfs.c */
 int __init pl_sysfs_init(void);
 void pl_sysfs_exit(void);
+extern struct kset *pl_layers_kset;
 
+/* netlink.c */
 int __init pl_netlink_init(void);
 void pl_netlink_exit(void);
+void pl_nl_notify(u32 event, const char *layer, const char *version,
+		  const char *path, int err, const char *detail);
+
+/* verify.c */
+#define PL_SIZE_ANY U64_MAX
+int __init pl_verify_init(void);
+void pl_verify_exit(void);
+int pl_trust_add(const void *der, size_t len);
+void pl_trust_lock_forever(void);
+bool pl_trust_is_locked(void);
+int pl_verify_signature(const void *data, size_t len, const void *sig, size_t sig_len);
+struct file *pl_open_regular(const char *path);
+int pl_hash_file(struct file *file, u64 size, u8 digest[PL_SHA256_SIZE]);
+
+/* layer.c: the registry of loaded layers */
+enum pl_layer_state {
+	PL_LAYER_LOADED,
+};
+
+struct pl_layer_file {
+	char *target;
+	u8 sha256[PL_SHA256_SIZE];
+	u8 base_sha256[PL_SHA256_SIZE];
+	u64 size;
+	struct file *file;	/* held open and write-denied while loaded */
+};
+
+struct pl_layer {
+	struct kobject kobj;	/* /sys/kernel/patchlayer/layers/<name> */
+	struct list_head node;	/* in pl_layers, under pl_layers_lock */
+	char name[PL_NAME_MAX + 1];
+	char version[PL_VERSION_MAX + 1];
+	char replaces[PL_NAME_MAX + 1];
+	char *dir;
+	enum pl_layer_state state;
+	size_t n_files;
+	struct pl_layer_file files[];
+};
+
+int pl_layer_load(const char *dir);
+void pl_layer_free(struct pl_layer *layer);
+int pl_layer_kobj_add(struct pl_layer *layer);
+int pl_layer_unload(const char *name);
+const char *pl_layer_state_name(enum pl_layer_state state);
+void pl_layers_exit(void);
 
 #endif /* _PATCHLAYER_H */

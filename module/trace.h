@@ -45,6 +45,29 @@ TRACE_EVENT(patchlayer_request,
 		  __entry->uid, __entry->comm)
 );
 
+/* Every load attempt's verdict: err 0 and "verified", or why not. */
+TRACE_EVENT(patchlayer_verify,
+	TP_PROTO(const char *path, const char *layer, int err, const char *reason),
+	TP_ARGS(path, layer, err, reason),
+
+	TP_STRUCT__entry(
+		__string(path, path)
+		__string(layer, layer)
+		__field(int, err)
+		__string(reason, reason)
+	),
+
+	TP_fast_assign(
+		__assign_str(path, path);
+		__assign_str(layer, layer);
+		__entry->err = err;
+		__assign_str(reason, reason);
+	),
+
+	TP_printk("path=%s layer=%s err=%d reason=%s", __get_str(path),
+		  __get_str(layer), __entry->err, __get_str(reason))
+);
+
 #endif /* _PATCHLAYER_TRACE_H */
 
 #undef TRACE_INCLUDE_PATH

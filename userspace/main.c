@@ -21,7 +21,12 @@ struct pl_cmd {
 };
 
 static const struct pl_cmd pl_cmds[] = {
-	{ "status", cmd_status, "status                 module and kernel interface state" },
+	{ "status", cmd_status, "status                 module, trust and loaded layers" },
+	{ "monitor", cmd_monitor, "monitor [--count N]    print the module's events as they happen" },
+	{ "build", cmd_build, "build --name N --version V --key K --cert C -o DIR [FILE=TARGET...]\n"
+			      "                         make a signed layer" },
+	{ "verify", cmd_verify, "verify [--cert C]... [--base-root DIR] [--no-base] DIR\n"
+				"                         check a layer as the kernel will" },
 };
 
 static void usage(FILE *out)

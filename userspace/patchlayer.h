@@ -51,5 +51,8 @@ int pl_nl_get_info(struct pl_nl_info *info);
 
 /* Commands. */
 int cmd_status(int argc, char **argv, const struct pl_opts *o);
+int cmd_build(int argc, char **argv, const struct pl_opts *o);
+int cmd_verify(int argc, char **argv, const struct pl_opts *o);
+int cmd_monitor(int argc, char **argv, const struct pl_opts *o);
 
 #endif

@@ -1,14 +1,98 @@
 // SPDX-License-Identifier: GPL-2.0
 /* patchlayer status: the module's state as sysfs and netlink report it. */
+#include <dirent.h>
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <netlink/errno.h>
 
 #include "patchlayer.h"
 
+struct layer_info {
+	char name[72];
+	char version[72];
+	char state[32];
+	char replaces[72];
+	unsigned int files;
+};
+
+static int layer_name_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct layer_info *)a)->name, ((const struct layer_info *)b)->name);
+}
+
+/* Counts the lines of a sysfs file of any length. */
+static unsigned int sysfs_count_lines(const char *name)
+{
+	char path[4096];
+	unsigned int n = 0;
+	FILE *f;
+	int c;
+
+	snprintf(path, sizeof(path), "%s/%s", pl_sysfs_dir(), name);
+	f = fopen(path, "re");
+	if (!f)
+		return 0;
+	while ((c = getc(f)) != EOF)
+		n += c == '\n';
+	fclose(f);
+	return n;
+}
+
+/* Reads layers/<name>/ of every loaded layer, sorted by name. */
+static int read_layers(struct layer_info **out, size_t *count)
+{
+	char dirpath[4096], attr[256];
+	struct layer_info *layers = NULL, *grown;
+	size_t n = 0;
+	struct dirent *de;
+	DIR *d;
+
+	snprintf(dirpath, sizeof(dirpath), "%s/layers", pl_sysfs_dir());
+	d = opendir(dirpath);
+	if (!d)
+		return -1;
+	while ((de = readdir(d))) {
+		struct layer_info *l;
+
+		if (de->d_name[0] == '.' || strlen(de->d_name) >= sizeof(l->name))
+			continue;
+		grown = realloc(layers, (n + 1) * sizeof(*layers));
+		if (!grown) {
+			free(layers);
+			closedir(d);
+			return -1;
+		}
+		layers = grown;
+		l = &layers[n];
+		memset(l, 0, sizeof(*l));
+		strcpy(l->name, de->d_name);
+		/* a layer unloaded meanwhile simply reads as empty */
+		snprintf(attr, sizeof(attr), "layers/%s/version", l->name);
+		pl_sysfs_read(attr, l->version, sizeof(l->version));
+		snprintf(attr, sizeof(attr), "layers/%s/state", l->name);
+		pl_sysfs_read(attr, l->state, sizeof(l->state));
+		snprintf(attr, sizeof(attr), "layers/%s/replaces", l->name);
+		pl_sysfs_read(attr, l->replaces, sizeof(l->replaces));
+		snprintf(attr, sizeof(attr), "layers/%s/files", l->name);
+		l->files = sysfs_count_lines(attr);
+		n++;
+	}
+	closedir(d);
+	if (n)
+		qsort(layers, n, sizeof(*layers), layer_name_cmp);
+	*out = layers;
+	*count = n;
+	return 0;
+}
+
 int cmd_status(int argc, char **argv, const struct pl_opts *o)
 {
+	struct layer_info *layers = NULL;
+	size_t n_layers = 0;
+	char locked[8] = "";
 	char version[64];
 	struct pl_nl_info nl;
 	struct json j;
@@ -38,6 +122,11 @@ int cmd_status(int argc, char **argv, const struct pl_opts *o)
 		return PL_EXIT_FAIL;
 	}
 	nl_err = pl_nl_get_info(&nl);
+	pl_sysfs_read("trust_locked", locked, sizeof(locked));
+	if (read_layers(&layers, &n_layers)) {
+		pl_err("%s/layers: %s", pl_sysfs_dir(), strerror(errno));
+		return PL_EXIT_FAIL;
+	}
 
 	if (o->json) {
 		pl_json_begin(&j, o);
@@ -46,6 +135,7 @@ int cmd_status(int argc, char **argv, const struct pl_opts *o)
 		json_bool(&j, "loaded", true);
 		json_string(&j, "version", version);
 		json_string(&j, "sysfs", pl_sysfs_dir());
+		json_bool(&j, "trust_locked", locked[0] == '1');
 		json_object_end(&j);
 		json_object_start(&j, "netlink");
 		if (nl_err) {
@@ -57,6 +147,18 @@ int cmd_status(int argc, char **argv, const struct pl_opts *o)
 			json_string(&j, "version", nl.version);
 		}
 		json_object_end(&j);
+		json_array_start(&j, "layers");
+		for (size_t i = 0; i < n_layers; i++) {
+			json_object_start(&j, NULL);
+			json_string(&j, "name", layers[i].name);
+			json_string(&j, "version", layers[i].version);
+			json_string(&j, "state", layers[i].state);
+			layers[i].replaces[0] ? json_string(&j, "replaces", layers[i].replaces) :
+						json_null(&j, "replaces");
+			json_uint(&j, "files", layers[i].files);
+			json_object_end(&j);
+		}
+		json_array_end(&j);
 		json_object_end(&j);
 		json_finish(&j);
 	} else {
@@ -66,7 +168,18 @@ int cmd_status(int argc, char **argv, const struct pl_opts *o)
 		else
 			printf("netlink: family patchlayer id %d, events group %d\n",
 			       nl.family_id, nl.events_group);
+		printf("trust:   %s\n", locked[0] == '1' ? "locked until reboot" : "open");
+		if (n_layers == 0)
+			printf("layers:  none loaded\n");
+		else
+			printf("layers:\n  %-24s %-16s %-10s %5s  %s\n",
+			       "NAME", "VERSION", "STATE", "FILES", "REPLACES");
+		for (size_t i = 0; i < n_layers; i++)
+			printf("  %-24s %-16s %-10s %5u  %s\n", layers[i].name,
+			       layers[i].version, layers[i].state, layers[i].files,
+			       layers[i].replaces[0] ? layers[i].replaces : "-");
 	}
+	free(layers);
 	if (nl_err) {
 		pl_err("netlink family %s: %s", "patchlayer", nl_geterror(nl_err));
 		return PL_EXIT_FAIL;

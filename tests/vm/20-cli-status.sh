@@ -12,13 +12,15 @@ modprobe patchlayer
 expect_rc 0 "$PL" status
 expect_match "$out" "^module: +patchlayer $(cat $SYSFS/version) " "status"
 expect_match "$out" "netlink: family patchlayer id [0-9]+, events group [0-9]+" "status"
+expect_match "$out" "layers: +none loaded" "status"
 
 json=$("$PL" -j status)
 python3 - "$json" "$(cat $SYSFS/version)" <<'PY'
 import json, sys
 doc = json.loads(sys.argv[1])
 assert doc["module"] == {"loaded": True, "version": sys.argv[2],
-                         "sysfs": "/sys/kernel/patchlayer"}, doc
+                         "sysfs": "/sys/kernel/patchlayer", "trust_locked": False}, doc
+assert doc["layers"] == [], doc
 nl = doc["netlink"]
 assert nl["family"] == "patchlayer" and nl["version"] == sys.argv[2], nl
 assert nl["family_id"] > 0 and nl["events_group"] > 0, nl

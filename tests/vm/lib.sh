@@ -34,3 +34,68 @@ module_unload() {
 		modprobe -r patchlayer
 	fi
 }
+
+# sysfs_write FILE STRING | FILE --bytes-from SRC: prints OK or the errno name
+sysfs_write() {
+	python3 "$PLVM_ROOT/tests/vm/sysfs-write.py" "$@"
+}
+
+# expect_write ERRNO|OK FILE ARGS...: the write gives that result
+expect_write() {
+	local want=$1 got
+	shift
+	got=$(sysfs_write "$@")
+	[ "$got" = "$want" ] || fail "write ${*:2} to $1: got $got, expected $want"
+}
+
+# make_key DIR NAME: a throwaway RSA key and self-signed certificate,
+# DIR/NAME.key, DIR/NAME.pem and DIR/NAME.der
+make_key() {
+	openssl req -x509 -newkey rsa:2048 -nodes -keyout "$1/$2.key" -out "$1/$2.pem" \
+		-subj "/CN=patchlayer test $2" -days 30 2>/dev/null
+	openssl x509 -in "$1/$2.pem" -outform DER -out "$1/$2.der"
+}
+
+ZLIB=/usr/lib/x86_64-linux-gnu/libz.so.1.2.13
+
+# patched_zlib OUT: the guest's libz with zlibVersion() reporting 1.2.99
+patched_zlib() {
+	python3 - "$ZLIB" "$1" <<'PY'
+import sys
+data = open(sys.argv[1], "rb").read()
+old, new = b"1.2.13\0", b"1.2.99\0"
+assert data.count(old) == 1, "the version string is not unique"
+open(sys.argv[2], "wb").write(data.replace(old, new))
+PY
+}
+
+# build_layer DIR KEYNAME NAME VERSION [FILE=TARGET...]: a signed layer
+build_layer() {
+	local out=$1 keydir key=$2 name=$3 version=$4
+	keydir=$(dirname "$out")
+	shift 4
+	"$PL" build --name "$name" --version "$version" --key "$keydir/$key.key" \
+		--cert "$keydir/$key.pem" -o "$out" "$@" > /dev/null
+}
+
+# no_layers: /sys/kernel/patchlayer/layers is empty
+no_layers() {
+	[ -z "$(ls -A $SYSFS/layers)" ] || fail "layers left behind: $(ls $SYSFS/layers)"
+}
+
+# writable FILE: nobody holds FILE write-denied
+writable() {
+	python3 -c 'import sys; open(sys.argv[1], "r+b").close()' "$1" ||
+		fail "$1 is still write-denied"
+}
+
+slab_kb() {
+	awk '/^Slab:/ { print $2 }' /proc/meminfo
+}
+
+# Frees what the kernel caches lazily, so slab counts compare.
+settle() {
+	sync
+	echo 3 > /proc/sys/vm/drop_caches
+	sleep 1
+}

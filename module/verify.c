@@ -1,0 +1,192 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Verification of layers: the .patchlayer keyring that root fills through
+ * /sys/kernel/patchlayer/trust, the detached PKCS#7 signature over the
+ * manifest, and the SHA-256 of replacement and base files.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <crypto/hash.h>
+#include <keys/asymmetric-type.h>
+#include <linux/cred.h>
+#include <linux/fs.h>
+#include <linux/key.h>
+#include <linux/module.h>
+#include <linux/namei.h>
+#include <linux/sched/signal.h>
+#include <linux/slab.h>
+#include <linux/verification.h>
+
+#include "patchlayer.h"
+
+static struct key *pl_keyring;
+static struct crypto_shash *pl_sha256_tfm;
+static DEFINE_MUTEX(pl_trust_lock);
+static bool pl_trust_locked;
+
+int pl_trust_add(const void *der, size_t len)
+{
+	key_ref_t key;
+	int err = 0;
+
+	mutex_lock(&pl_trust_lock);
+	if (pl_trust_locked) {
+		err = -EPERM;
+		goto out;
+	}
+	key = key_create_or_update(make_key_ref(pl_keyring, 1), "asymmetric",
+				   NULL, der, len,
+				   (KEY_POS_ALL & ~KEY_POS_SETATTR) |
+				   KEY_USR_VIEW | KEY_USR_READ,
+				   KEY_ALLOC_NOT_IN_QUOTA);
+	if (IS_ERR(key)) {
+		err = PTR_ERR(key);
+		/* the same certificate again changes nothing */
+		if (err == -EEXIST)
+			err = 0;
+		/* anything the X.509 parser refuses is "not a certificate" */
+		else if (err == -EBADMSG || err == -ENOPKG || err == -EKEYREJECTED)
+			err = -EINVAL;
+		goto out;
+	}
+	pr_info("trusted key %08x\n", key_serial(key_ref_to_ptr(key)));
+	key_ref_put(key);
+out:
+	mutex_unlock(&pl_trust_lock);
+	return err;
+}
+
+/*
+ * Closing the keyring lasts until reboot: the module pins itself, so an
+ * unload and reload cannot reopen it.
+ */
+void pl_trust_lock_forever(void)
+{
+	mutex_lock(&pl_trust_lock);
+	if (!pl_trust_locked) {
+		pl_trust_locked = true;
+		__module_get(THIS_MODULE);
+		pr_info("trust keyring closed until reboot\n");
+	}
+	mutex_unlock(&pl_trust_lock);
+}
+
+bool pl_trust_is_locked(void)
+{
+	return READ_ONCE(pl_trust_locked);
+}
+
+/*
+ * The signer must be in .patchlayer or in the kernel's own trusted keys
+ * (built-in and secondary, as for modules). Every verification failure,
+ * malformed DER included, is EKEYREJECTED to the caller.
+ */
+int pl_verify_signature(const void *data, size_t len, const void *sig, size_t sig_len)
+{
+	int err;
+
+	err = verify_pkcs7_signature(data, len, sig, sig_len, pl_keyring,
+				     VERIFYING_UNSPECIFIED_SIGNATURE, NULL, NULL);
+	if (err == -ENOKEY)
+		err = verify_pkcs7_signature(data, len, sig, sig_len,
+					     VERIFY_USE_SECONDARY_KEYRING,
+					     VERIFYING_UNSPECIFIED_SIGNATURE,
+					     NULL, NULL);
+	if (err && err != -ENOMEM)
+		err = -EKEYREJECTED;
+	return err;
+}
+
+/*
+ * Opens PATH for reading only if it is a regular file, without following a
+ * final symlink and without opening FIFOs or devices even for a moment.
+ */
+struct file *pl_open_regular(const char *path)
+{
+	struct path p;
+	struct file *file;
+	int err;
+
+	err = kern_path(path, 0, &p);
+	if (err)
+		return ERR_PTR(err);
+	if (!d_is_reg(p.dentry)) {
+		path_put(&p);
+		return ERR_PTR(-EINVAL);
+	}
+	file = dentry_open(&p, O_RDONLY | O_LARGEFILE, current_cred());
+	path_put(&p);
+	return file;
+}
+
+#define PL_HASH_CHUNK (16 * 1024)
+
+/*
+ * SHA-256 of FILE. Unless SIZE is PL_SIZE_ANY the file must be exactly
+ * SIZE bytes long, else -EBADMSG: a file that changes under us is not the
+ * file that was signed.
+ */
+int pl_hash_file(struct file *file, u64 size, u8 digest[PL_SHA256_SIZE])
+{
+	SHASH_DESC_ON_STACK(desc, pl_sha256_tfm);
+	loff_t pos = 0;
+	void *buf;
+	ssize_t n;
+	int err;
+
+	if (size != PL_SIZE_ANY && i_size_read(file_inode(file)) != size)
+		return -EBADMSG;
+	buf = kmalloc(PL_HASH_CHUNK, GFP_KERNEL);
+	if (!buf)
+		return -ENOMEM;
+	desc->tfm = pl_sha256_tfm;
+	err = crypto_shash_init(desc);
+	while (!err) {
+		n = kernel_read(file, buf, PL_HASH_CHUNK, &pos);
+		if (n <= 0) {
+			err = n;
+			break;
+		}
+		if (size != PL_SIZE_ANY && pos > size) {
+			err = -EBADMSG;
+			break;
+		}
+		err = crypto_shash_update(desc, buf, n);
+		if (fatal_signal_pending(current))
+			err = -EINTR;
+		cond_resched();
+	}
+	if (!err && size != PL_SIZE_ANY && pos != size)
+		err = -EBADMSG;
+	if (!err)
+		err = crypto_shash_final(desc, digest);
+	shash_desc_zero(desc);
+	kfree(buf);
+	return err;
+}
+
+int __init pl_verify_init(void)
+{
+	pl_sha256_tfm = crypto_alloc_shash("sha256", 0, 0);
+	if (IS_ERR(pl_sha256_tfm))
+		return PTR_ERR(pl_sha256_tfm);
+
+	/* user space may look, only the module adds (no KEY_USR_WRITE) */
+	pl_keyring = keyring_alloc(".patchlayer", GLOBAL_ROOT_UID, GLOBAL_ROOT_GID,
+				   current_cred(),
+				   (KEY_POS_ALL & ~KEY_POS_SETATTR) |
+				   KEY_USR_VIEW | KEY_USR_READ | KEY_USR_SEARCH,
+				   KEY_ALLOC_NOT_IN_QUOTA, NULL, NULL);
+	if (IS_ERR(pl_keyring)) {
+		crypto_free_shash(pl_sha256_tfm);
+		return PTR_ERR(pl_keyring);
+	}
+	return 0;
+}
+
+void pl_verify_exit(void)
+{
+	key_revoke(pl_keyring);
+	key_put(pl_keyring);
+	crypto_free_shash(pl_sha256_tfm);
+}

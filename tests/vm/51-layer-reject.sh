@@ -1,0 +1,94 @@
+# Every broken layer is refused with its errno and leaves no trace: no
+# sysfs directory, no held file, no leak over 1000 tries.
+. "$(dirname "$0")/lib.sh"
+
+T=$(mktemp -d /var/tmp/pl-test.XXXXXX)
+make_key "$T" vendor
+make_key "$T" stranger
+patched_zlib "$T/libz.so"
+build_layer "$T/good" vendor zlib-fix "1" "$T/libz.so=$ZLIB"
+R=files$ZLIB
+
+# variant NAME: a copy of the good layer to break
+variant() {
+	cp -a "$T/good" "$T/$1"
+	echo "$T/$1"
+}
+# sign DIR KEY: re-sign DIR/manifest as the vendor tool does
+sign() {
+	openssl cms -sign -binary -noattr -nocerts -nosmimecap -md sha256 -outform DER \
+		-signer "$T/$2.pem" -inkey "$T/$2.key" -in "$1/manifest" -out "$1/manifest.p7s"
+}
+
+d=$(variant flipped); python3 - "$d/$R" <<'PY'
+import sys
+b = bytearray(open(sys.argv[1], "rb").read()); b[4096] ^= 1
+open(sys.argv[1], "wb").write(b)
+PY
+d=$(variant edited); sed -i 's/^version: 1$/version: 2/' "$d/manifest"
+build_layer "$T/untrusted" stranger zlib-fix "1" "$T/libz.so=$ZLIB"
+d=$(variant unsigned); rm "$d/manifest.p7s"
+# built against another libz than the guest's
+mkdir -p "$T/otherbase${ZLIB%/*}"; head -c 5000 /dev/urandom > "$T/otherbase$ZLIB"
+"$PL" build --name zlib-fix --version 1 --key "$T/vendor.key" --cert "$T/vendor.pem" \
+	--base-root "$T/otherbase" -o "$T/stalebase" "$T/libz.so=$ZLIB" > /dev/null
+d=$(variant relative); sed -i "s|^file: /|file: |" "$d/manifest"; sign "$d" vendor
+d=$(variant dotdot); sed -i "s|^file: /usr/lib/|file: /usr/lib/../lib/|" "$d/manifest"; sign "$d" vendor
+d=$(variant outside); sed -i "s|^file: /usr/lib/x86_64-linux-gnu/libz.so.1.2.13|file: /etc/ld.so.cache|" "$d/manifest"; sign "$d" vendor
+d=$(variant huge); python3 -c 'print("x" * 70 * 1024)' >> "$d/manifest"; sign "$d" vendor
+d=$(variant truncated); head -c 300 "$T/good/manifest.p7s" > "$d/manifest.p7s"
+d=$(variant randmanifest); head -c 400 /dev/urandom > "$d/manifest"
+d=$(variant randsig); head -c 700 /dev/urandom > "$d/manifest.p7s"
+d=$(variant randfile); head -c "$(stat -c %s "$T/libz.so")" /dev/urandom > "$d/$R"
+d=$(variant missing); rm "$d/$R"
+d=$(variant symlink); rm "$d/$R"; ln -s "$T/libz.so" "$d/$R"
+d=$(variant fifo); rm "$d/$R"; mkfifo "$d/$R"
+d=$(variant directory); rm "$d/$R"; mkdir "$d/$R"
+d=$(variant shorter); truncate -s -1 "$d/$R"
+d=$(variant malformed); sed -i 's/^name: zlib-fix$/name: zlib fix/' "$d/manifest"; sign "$d" vendor
+
+cases="flipped=EBADMSG edited=EKEYREJECTED untrusted=EKEYREJECTED unsigned=EKEYREJECTED
+stalebase=ESTALE relative=EINVAL dotdot=EINVAL outside=EINVAL huge=EFBIG
+truncated=EKEYREJECTED randmanifest=EKEYREJECTED randsig=EKEYREJECTED randfile=EBADMSG
+missing=ENOENT symlink=EINVAL fifo=EINVAL directory=EINVAL shorter=EBADMSG malformed=EINVAL"
+
+modprobe patchlayer
+expect_write OK $SYSFS/trust --bytes-from "$T/vendor.der"
+expect_write ENOENT $SYSFS/load "$T/no-such-layer"
+expect_write EINVAL $SYSFS/load "relative/path"
+expect_write EINVAL $SYSFS/load $'\n'
+for c in $cases; do
+	expect_write "${c#*=}" $SYSFS/load "$T/${c%=*}"
+	no_layers
+	[ -f "$T/${c%=*}/$R" ] && [ ! -L "$T/${c%=*}/$R" ] && writable "$T/${c%=*}/$R"
+done
+writable "$T/good/$R"
+echo "each case refused with its errno"
+
+# 1000 tries, in one process: refusals must not leak
+settle
+before=$(slab_kb)
+python3 - "$T" $cases <<'PY'
+import errno, os, sys
+root, cases = sys.argv[1], [c.split("=") for c in sys.argv[2:]]
+for i in range(1000):
+    name, want = cases[i % len(cases)]
+    fd = os.open("/sys/kernel/patchlayer/load", os.O_WRONLY)
+    try:
+        os.write(fd, f"{root}/{name}".encode())
+        sys.exit(f"{name} was accepted")
+    except OSError as e:
+        if errno.errorcode[e.errno] != want:
+            sys.exit(f"{name}: {errno.errorcode[e.errno]}, expected {want}")
+    finally:
+        os.close(fd)
+PY
+settle
+after=$(slab_kb)
+no_layers
+echo "slab: ${before} kB before, ${after} kB after 1000 refused loads"
+[ $((after - before)) -lt 1024 ] || fail "slab grew by $((after - before)) kB over 1000 refused loads"
+
+# and the good layer still loads after all that
+expect_write OK $SYSFS/load "$T/good"
+expect_write OK $SYSFS/unload zlib-fix

@@ -1,0 +1,50 @@
+# The trust file takes exactly one DER certificate; only CAP_SYS_ADMIN may
+# write any control file; require_signature=0 accepts unsigned layers.
+. "$(dirname "$0")/lib.sh"
+
+T=$(mktemp -d /var/tmp/pl-test.XXXXXX)
+make_key "$T" vendor
+patched_zlib "$T/libz.so"
+build_layer "$T/zfix" vendor zlib-fix "1" "$T/libz.so=$ZLIB"
+rm "$T/zfix/manifest.p7s"
+
+expect_eq "$(modinfo -F parm patchlayer | grep -c '^require_signature:')" 1 "require_signature parameter"
+modprobe patchlayer
+expect_eq "$(cat /sys/module/patchlayer/parameters/require_signature)" Y "require_signature default"
+expect_write EKEYREJECTED $SYSFS/load "$T/zfix"
+
+# not certificates
+head -c 600 /dev/urandom > "$T/random.der"
+expect_write EINVAL $SYSFS/trust --bytes-from "$T/random.der"
+expect_write EINVAL $SYSFS/trust --bytes-from "$T/vendor.pem"	# PEM, not DER
+head -c 200 "$T/vendor.der" > "$T/short.der"
+expect_write EINVAL $SYSFS/trust --bytes-from "$T/short.der"
+expect_write EINVAL $SYSFS/trust $'\n'	# one byte, not a certificate
+expect_write EINVAL $SYSFS/trust_locked "maybe"
+
+# permissions: root-only files, and root without CAP_SYS_ADMIN is refused
+for f in load unload trust; do
+	expect_eq "$(stat -c '%a %U' $SYSFS/$f)" "200 root" "mode of $f"
+done
+expect_eq "$(stat -c '%a %U' $SYSFS/trust_locked)" "644 root" "mode of trust_locked"
+expect_eq "$(stat -c '%a' $SYSFS/version)" "444" "mode of version"
+nocap() { setpriv --bounding-set=-sys_admin "$@"; }
+nobody() { setpriv --reuid=65534 --regid=65534 --clear-groups "$@"; }
+W=$PLVM_ROOT/tests/vm/sysfs-write.py
+for f in load unload trust trust_locked; do
+	expect_eq "$(nocap python3 $W $SYSFS/$f "$T/zfix")" EPERM "$f without CAP_SYS_ADMIN"
+	expect_eq "$(nobody python3 $W $SYSFS/$f "$T/zfix")" EACCES "$f as nobody"
+done
+expect_eq "$(nobody cat $SYSFS/trust_locked)" 0 "trust_locked read by anyone"
+modprobe -r patchlayer
+
+# unsigned layers, when the administrator chose so at load time
+modprobe patchlayer require_signature=0
+expect_eq "$(cat /sys/module/patchlayer/parameters/require_signature)" N "require_signature=0"
+expect_write OK $SYSFS/load "$T/zfix"
+expect_write OK $SYSFS/unload zlib-fix
+# a present signature is still checked
+cp "$T/zfix/manifest" "$T/sig"
+head -c 500 /dev/urandom > "$T/zfix/manifest.p7s"
+expect_write EKEYREJECTED $SYSFS/load "$T/zfix"
+dmesg | grep -q 'patchlayer: version .* loaded, signatures NOT required' || fail "no warning that signatures are off"

@@ -1,0 +1,474 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Layer directories, shared by build and verify: bounded reads, SHA-256 of
+ * files, the manifest through lib/manifest.c, and the CMS signature as
+ * verify_pkcs7_signature() in the kernel sees it.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <openssl/bn.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+
+#include "layer.h"
+
+#define PL_HASH_CHUNK (64 * 1024)
+
+int pl_open_regular(const char *path, bool nofollow, struct stat *st)
+{
+	/* O_NONBLOCK: a FIFO put in a file's place must not hang us */
+	int flags = O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK;
+	struct stat local;
+	int fd;
+
+	if (!st)
+		st = &local;
+	if ((nofollow ? lstat(path, st) : stat(path, st)) < 0)
+		return -errno;
+	if (!S_ISREG(st->st_mode))
+		return -EINVAL;
+	if (nofollow)
+		flags |= O_NOFOLLOW;
+	fd = open(path, flags);
+	if (fd < 0)
+		/* a symlink swapped in since the lstat() */
+		return errno == ELOOP && nofollow ? -EINVAL : -errno;
+	/* and what we opened is what we looked at */
+	if (fstat(fd, st) < 0 || !S_ISREG(st->st_mode)) {
+		close(fd);
+		return -EINVAL;
+	}
+	return fd;
+}
+
+int pl_read_file(const char *path, size_t max, char **bufp, size_t *lenp)
+{
+	size_t len = 0, cap;
+	struct stat st;
+	char *buf;
+	int fd, err = 0;
+
+	*bufp = NULL;
+	*lenp = 0;
+	fd = pl_open_regular(path, false, &st);
+	if (fd < 0)
+		return fd;
+	if ((uint64_t)st.st_size > max) {
+		close(fd);
+		return -EFBIG;
+	}
+	/* st_size is a hint: the file may grow or shrink while we read */
+	cap = (size_t)st.st_size + 1;
+	buf = malloc(cap + 1);
+	while (buf) {
+		ssize_t n;
+
+		if (len == cap) {
+			char *bigger;
+
+			if (cap > max) {
+				err = -EFBIG;
+				break;
+			}
+			cap = cap * 2 > max + 1 ? max + 1 : cap * 2;
+			bigger = realloc(buf, cap + 1);
+			if (!bigger) {
+				err = -ENOMEM;
+				break;
+			}
+			buf = bigger;
+		}
+		n = read(fd, buf + len, cap - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			err = -errno;
+			break;
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+	}
+	close(fd);
+	if (!buf)
+		err = -ENOMEM;
+	if (err) {
+		free(buf);
+		return err;
+	}
+	buf[len] = '\0';
+	*bufp = buf;
+	*lenp = len;
+	return 0;
+}
+
+int pl_sha256_fd(int fd, u8 digest[PL_SHA256_SIZE], uint64_t *size)
+{
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	char *buf = malloc(PL_HASH_CHUNK);
+	uint64_t total = 0;
+	int err = 0;
+
+	if (!ctx || !buf || !EVP_DigestInit_ex(ctx, EVP_sha256(), NULL)) {
+		err = -ENOMEM;
+		goto out;
+	}
+	for (;;) {
+		ssize_t n = read(fd, buf, PL_HASH_CHUNK);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			err = -errno;
+			goto out;
+		}
+		if (n == 0)
+			break;
+		if (!EVP_DigestUpdate(ctx, buf, (size_t)n)) {
+			err = -EIO;
+			goto out;
+		}
+		total += (uint64_t)n;
+	}
+	if (!EVP_DigestFinal_ex(ctx, digest, NULL))
+		err = -EIO;
+	*size = total;
+out:
+	free(buf);
+	EVP_MD_CTX_free(ctx);
+	return err;
+}
+
+int pl_sha256_file(const char *path, bool nofollow, u8 digest[PL_SHA256_SIZE],
+		   uint64_t *size, struct stat *st)
+{
+	int fd, err;
+
+	fd = pl_open_regular(path, nofollow, st);
+	if (fd < 0)
+		return fd;
+	err = pl_sha256_fd(fd, digest, size);
+	close(fd);
+	return err;
+}
+
+const char *pl_file_type(mode_t mode)
+{
+	switch (mode & S_IFMT) {
+	case S_IFREG:	return "a regular file";
+	case S_IFLNK:	return "a symlink";
+	case S_IFDIR:	return "a directory";
+	case S_IFIFO:	return "a FIFO";
+	case S_IFSOCK:	return "a socket";
+	case S_IFCHR:	return "a character device";
+	case S_IFBLK:	return "a block device";
+	default:	return "of unknown type";
+	}
+}
+
+int pl_layer_manifest_load(const char *path, struct pl_layer_manifest *lm)
+{
+	int err;
+
+	memset(lm, 0, sizeof(*lm));
+	err = pl_read_file(path, PL_MANIFEST_MAX_SIZE, &lm->buf, &lm->len);
+	if (err)
+		return err;
+	/* the parser's two passes: count, then fill an array of that size */
+	err = pl_manifest_parse(lm->buf, lm->len, &lm->m, NULL, 0, &lm->perr);
+	if (err)
+		return err;
+	lm->files = calloc(lm->m.n_files ? lm->m.n_files : 1, sizeof(*lm->files));
+	if (!lm->files)
+		return -ENOMEM;
+	err = pl_manifest_parse(lm->buf, lm->len, &lm->m, lm->files, lm->m.n_files,
+				&lm->perr);
+	if (err)
+		return err;
+	lm->parsed = true;
+	return 0;
+}
+
+void pl_layer_manifest_free(struct pl_layer_manifest *lm)
+{
+	free(lm->files);
+	free(lm->buf);
+	memset(lm, 0, sizeof(*lm));
+}
+
+char *pl_concat(const char *a, const char *b, const char *c)
+{
+	size_t la = strlen(a), lb = strlen(b), lc = c ? strlen(c) : 0;
+	char *s = malloc(la + lb + lc + 1);
+
+	if (!s)
+		return NULL;
+	memcpy(s, a, la);
+	memcpy(s + la, b, lb);
+	memcpy(s + la + lb, c ? c : "", lc);
+	s[la + lb + lc] = '\0';
+	return s;
+}
+
+char *pl_str_dup(struct pl_str s)
+{
+	return strndup(s.s ? s.s : "", s.len);
+}
+
+const char *pl_errno_name(int err)
+{
+	static char unknown[24];
+	const char *name = strerrorname_np(err);
+
+	if (name)
+		return name;
+	snprintf(unknown, sizeof(unknown), "errno %d", err);
+	return unknown;
+}
+
+const char *pl_ssl_reason(void)
+{
+	static char why[128];
+	/* the earliest error is the cause, the later ones its callers */
+	unsigned long e = ERR_get_error();
+	const char *reason = e ? ERR_reason_error_string(e) : NULL;
+
+	if (reason)
+		snprintf(why, sizeof(why), "%s", reason);
+	else if (e)
+		snprintf(why, sizeof(why), "OpenSSL error %#lx", e);
+	else
+		snprintf(why, sizeof(why), "unknown error");
+	ERR_clear_error();
+	return why;
+}
+
+int pl_load_certs(const char *path, STACK_OF(X509) *certs)
+{
+	const unsigned char *der;
+	X509 *cert;
+	size_t len;
+	char *buf;
+	BIO *bio;
+	int err, n = 0;
+
+	err = pl_read_file(path, PL_PEM_MAX, &buf, &len);
+	if (err)
+		return err;
+	bio = BIO_new_mem_buf(buf, (int)len);
+	while (bio && (cert = PEM_read_bio_X509(bio, NULL, NULL, NULL))) {
+		if (!sk_X509_push(certs, cert)) {
+			X509_free(cert);
+			break;
+		}
+		n++;
+	}
+	BIO_free(bio);
+	/* the module's trust file takes DER: accept the same file here */
+	der = (const unsigned char *)buf;
+	if (n == 0 && (cert = d2i_X509(NULL, &der, (long)len))) {
+		if (sk_X509_push(certs, cert))
+			n++;
+		else
+			X509_free(cert);
+	}
+	ERR_clear_error();	/* the end of the PEM data is an "error" */
+	free(buf);
+	return n ? 0 : -EINVAL;
+}
+
+/* What a memory BIO holds, as a malloc'ed string; frees the BIO. */
+static char *pl_bio_string(BIO *bio)
+{
+	char *data, *s = NULL;
+	long len;
+
+	if (!bio)
+		return NULL;
+	len = BIO_get_mem_data(bio, &data);
+	if (len >= 0)
+		s = strndup(data, (size_t)len);
+	BIO_free(bio);
+	return s;
+}
+
+char *pl_x509_name(const X509_NAME *name)
+{
+	/* "CN=x, O=y" in the certificate's order; non-ASCII escaped */
+	unsigned long flags = XN_FLAG_ONELINE & ~XN_FLAG_SPC_EQ;
+	BIO *bio = BIO_new(BIO_s_mem());
+
+	if (bio && X509_NAME_print_ex(bio, name, 0, flags) < 0) {
+		BIO_free(bio);
+		return NULL;
+	}
+	return pl_bio_string(bio);
+}
+
+char *pl_serial_hex(const ASN1_INTEGER *serial)
+{
+	BIGNUM *bn = ASN1_INTEGER_to_BN(serial, NULL);
+	char *hex = bn ? BN_bn2hex(bn) : NULL, *s;
+
+	BN_free(bn);
+	if (!hex)
+		return NULL;
+	s = strdup(hex);
+	OPENSSL_free(hex);
+	for (char *p = s; p && *p; p++)
+		if (*p >= 'A' && *p <= 'F')
+			*p = (char)(*p - 'A' + 'a');
+	return s;
+}
+
+CMS_ContentInfo *pl_cms_parse(const char *der, size_t len, char *why, size_t why_size)
+{
+	const unsigned char *p = (const unsigned char *)der;
+	STACK_OF(CMS_SignerInfo) *sinfos;
+	CMS_ContentInfo *cms;
+	ASN1_OCTET_STRING **content;
+	const char *fault = NULL;
+
+	cms = d2i_CMS_ContentInfo(NULL, &p, (long)len);
+	if (!cms) {
+		snprintf(why, why_size, "manifest.p7s is not a DER CMS/PKCS#7 signature (%s)",
+			 pl_ssl_reason());
+		return NULL;
+	}
+	content = CMS_get0_content(cms);
+	sinfos = CMS_get0_SignerInfos(cms);
+	if (OBJ_obj2nid(CMS_get0_type(cms)) != NID_pkcs7_signed)
+		fault = "manifest.p7s is CMS but not SignedData";
+	else if (OBJ_obj2nid(CMS_get0_eContentType(cms)) != NID_pkcs7_data)
+		fault = "manifest.p7s signs content that is not of type id-data";
+	else if (content && *content)
+		/* the kernel refuses data supplied twice */
+		fault = "manifest.p7s embeds its content; the signature must be detached";
+	else if (sk_CMS_SignerInfo_num(sinfos) <= 0)
+		fault = "manifest.p7s has no signer";
+	if (fault) {
+		snprintf(why, why_size, "%s", fault);
+		CMS_ContentInfo_free(cms);
+		return NULL;
+	}
+	return cms;
+}
+
+/* Appends "issuer <name>, serial <hex>" (or the key id) of SI to OUT. */
+static void pl_print_signer_id(FILE *out, CMS_SignerInfo *si)
+{
+	ASN1_OCTET_STRING *keyid = NULL;
+	X509_NAME *issuer = NULL;
+	ASN1_INTEGER *serial = NULL;
+	char *name, *hex;
+
+	if (!CMS_SignerInfo_get0_signer_id(si, &keyid, &issuer, &serial)) {
+		fputs("unknown signer", out);
+		return;
+	}
+	if (keyid) {
+		fputs("subject key id ", out);
+		for (int i = 0; i < ASN1_STRING_length(keyid); i++)
+			fprintf(out, "%02x", ASN1_STRING_get0_data(keyid)[i]);
+		return;
+	}
+	name = pl_x509_name(issuer);
+	hex = pl_serial_hex(serial);
+	fprintf(out, "issuer %s, serial %s", name ? name : "?", hex ? hex : "?");
+	free(name);
+	free(hex);
+}
+
+char *pl_cms_signer_ids(CMS_ContentInfo *cms)
+{
+	STACK_OF(CMS_SignerInfo) *sinfos = CMS_get0_SignerInfos(cms);
+	char *s = NULL;
+	size_t size;
+	FILE *out = open_memstream(&s, &size);
+
+	if (!out)
+		return NULL;
+	for (int i = 0; i < sk_CMS_SignerInfo_num(sinfos); i++) {
+		if (i)
+			fputs("; ", out);
+		pl_print_signer_id(out, sk_CMS_SignerInfo_value(sinfos, i));
+	}
+	if (fclose(out)) {
+		free(s);
+		return NULL;
+	}
+	return s;
+}
+
+/* "CN=..., serial <hex>" of every signer CMS_verify() matched. */
+static void pl_print_signers(CMS_ContentInfo *cms, char *buf, size_t size)
+{
+	STACK_OF(X509) *signers = CMS_get0_signers(cms);
+	size_t used = 0;
+
+	buf[0] = '\0';
+	for (int i = 0; i < sk_X509_num(signers) && used < size; i++) {
+		X509 *x = sk_X509_value(signers, i);
+		char *name = pl_x509_name(X509_get_subject_name(x));
+		char *hex = pl_serial_hex(X509_get0_serialNumber(x));
+		int n = snprintf(buf + used, size - used, "%s%s, serial %s", i ? "; " : "",
+				 name ? name : "?", hex ? hex : "?");
+
+		used += n > 0 ? (size_t)n : 0;
+		free(name);
+		free(hex);
+	}
+	sk_X509_free(signers);	/* the certificates belong to CMS */
+}
+
+int pl_cms_verify(CMS_ContentInfo *cms, const char *data, size_t len,
+		  STACK_OF(X509) *certs, char *why, size_t why_size)
+{
+	/*
+	 * NOINTERN: like the kernel, find the signer among the trusted
+	 * certificates only, never among those the signature carries.
+	 * NO_SIGNER_CERT_VERIFY: the keyring is the trust, not a CA chain.
+	 */
+	unsigned int flags = CMS_DETACHED | CMS_BINARY | CMS_NOINTERN |
+			     CMS_NO_SIGNER_CERT_VERIFY;
+	BIO *in = BIO_new_mem_buf(data, (int)len);
+	bool unknown = false, bad = false;
+	unsigned long e;
+	char *ids;
+	int ok;
+
+	ok = in && CMS_verify(cms, certs, NULL, in, NULL, flags) == 1;
+	BIO_free(in);
+	if (ok) {
+		ERR_clear_error();
+		pl_print_signers(cms, why, why_size);
+		return 0;
+	}
+	/* the cause is deep in the queue, CMS's verdict on top */
+	while ((e = ERR_get_error())) {
+		if (ERR_GET_LIB(e) != ERR_LIB_CMS)
+			continue;
+		unknown |= ERR_GET_REASON(e) == CMS_R_SIGNER_CERTIFICATE_NOT_FOUND;
+		bad |= ERR_GET_REASON(e) == CMS_R_VERIFICATION_FAILURE ||
+		       ERR_GET_REASON(e) == CMS_R_CONTENT_VERIFY_ERROR;
+	}
+	ids = pl_cms_signer_ids(cms);
+	if (unknown)
+		snprintf(why, why_size, "unknown signer (%s): not one of the given certificates",
+			 ids ? ids : "?");
+	else if (bad)
+		snprintf(why, why_size,
+			 "bad signature by %s: the manifest is not the one that was signed",
+			 ids ? ids : "?");
+	else
+		snprintf(why, why_size, "signature by %s rejected", ids ? ids : "?");
+	free(ids);
+	ERR_clear_error();
+	return -EKEYREJECTED;
+}

@@ -1,0 +1,118 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Layer directories (docs/layer-format.md): bounded reads, SHA-256 of
+ * files, the manifest and its signature. Shared by build and verify.
+ */
+#ifndef PL_LAYER_H
+#define PL_LAYER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/stat.h>
+
+#include <openssl/cms.h>
+#include <openssl/x509.h>
+
+#include "../lib/manifest.h"
+
+/* The module reads no larger signature (module/layer.c). */
+#define PL_SIGNATURE_MAX	(64 * 1024)
+/* Keys and certificates are small; a bound keeps a wrong path harmless. */
+#define PL_PEM_MAX		(1024 * 1024)
+
+#define PL_SHA256_HEX_SIZE	(2 * PL_SHA256_SIZE + 1)
+
+/*
+ * Reads the regular file PATH whole into a malloc'ed, NUL-terminated
+ * buffer (the NUL is not counted in LEN). Returns 0 or -errno: -EFBIG
+ * past MAX bytes, -EINVAL if PATH is not a regular file, as the kernel's
+ * kernel_read_file() does.
+ */
+int pl_read_file(const char *path, size_t max, char **buf, size_t *len);
+
+/*
+ * Opens PATH read-only if it is a regular file. With NOFOLLOW a final
+ * symlink is not followed, as the module's pl_open_regular(). ST gets
+ * what PATH is, even when that is not a regular file (then -EINVAL).
+ * Returns the descriptor or -errno.
+ */
+int pl_open_regular(const char *path, bool nofollow, struct stat *st);
+
+/* SHA-256 and length of what is left to read of FD. Returns 0 or -errno. */
+int pl_sha256_fd(int fd, u8 digest[PL_SHA256_SIZE], uint64_t *size);
+
+/* pl_open_regular() then pl_sha256_fd(); ST as for pl_open_regular(). */
+int pl_sha256_file(const char *path, bool nofollow, u8 digest[PL_SHA256_SIZE],
+		   uint64_t *size, struct stat *st);
+
+/* What a file is, for messages: "a symlink", "a directory", ... */
+const char *pl_file_type(mode_t mode);
+
+/* A layer's manifest, read and parsed. */
+struct pl_layer_manifest {
+	char *buf;			/* the exact bytes, NULL if unread */
+	size_t len;
+	bool parsed;			/* m and files are valid */
+	struct pl_manifest m;		/* points into buf */
+	struct pl_manifest_file *files;	/* m.n_files records */
+	struct pl_manifest_error perr;	/* why the parse failed */
+};
+
+/*
+ * Reads and parses PATH (at most PL_MANIFEST_MAX_SIZE bytes). Returns 0,
+ * -errno if it cannot be read (buf NULL), or the parser's -EINVAL/-EFBIG
+ * with perr set and buf kept, so that the signature can still be checked.
+ * Free with pl_layer_manifest_free() in every case.
+ */
+int pl_layer_manifest_load(const char *path, struct pl_layer_manifest *lm);
+void pl_layer_manifest_free(struct pl_layer_manifest *lm);
+
+/* A + B + C (C may be NULL), malloc'ed; NULL without memory. */
+char *pl_concat(const char *a, const char *b, const char *c);
+
+/* A NUL-terminated copy of S, or NULL without memory. */
+char *pl_str_dup(struct pl_str s);
+
+/* "EBADMSG" for EBADMSG. */
+const char *pl_errno_name(int err);
+
+/* The last OpenSSL error's reason, for messages; clears the error queue. */
+const char *pl_ssl_reason(void);
+
+/*
+ * Reads every certificate in PATH (PEM, or one DER certificate) onto
+ * CERTS. Returns 0, -errno, or -EINVAL when PATH holds none.
+ */
+int pl_load_certs(const char *path, STACK_OF(X509) *certs);
+
+/* "CN=..., O=..." of NAME, malloc'ed (NULL without memory). */
+char *pl_x509_name(const X509_NAME *name);
+
+/* Lower-case hex of a serial number, malloc'ed (NULL without memory). */
+char *pl_serial_hex(const ASN1_INTEGER *serial);
+
+/*
+ * Parses DER as a detached CMS/PKCS#7 signature over data of type id-data,
+ * the only kind the kernel accepts for a layer. Returns the signature, or
+ * NULL with the reason in WHY (WHY_SIZE bytes).
+ */
+CMS_ContentInfo *pl_cms_parse(const char *der, size_t len, char *why, size_t why_size);
+
+/*
+ * "issuer <name>, serial <hex>" of every signer of CMS, "; " between
+ * them, malloc'ed (NULL without memory).
+ */
+char *pl_cms_signer_ids(CMS_ContentInfo *cms);
+
+/*
+ * Verifies CMS over the LEN bytes at DATA as the kernel will: the signer
+ * must be one of CERTS, found by issuer and serial (certificates inside
+ * the signature are ignored), and is not verified up to any CA because
+ * the keyring is the trust. Returns 0 with the signers' "CN=..., serial
+ * <hex>" in WHY, or -EKEYREJECTED with the reason in WHY.
+ */
+int pl_cms_verify(CMS_ContentInfo *cms, const char *data, size_t len,
+		  STACK_OF(X509) *certs, char *why, size_t why_size);
+
+#endif
