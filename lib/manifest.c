@@ -170,22 +170,25 @@ static int pl_parse_sha256(const char *s, size_t len, u8 out[PL_SHA256_SIZE])
 	return 1;
 }
 
-/* Decimal without sign or leading zeros; -EFBIG past PL_FILE_MAX_SIZE. */
+/*
+ * Decimal without sign or leading zeros: -EINVAL unless all digits, then
+ * -EFBIG past PL_FILE_MAX_SIZE, however many digits.
+ */
 static int pl_parse_size(const char *s, size_t len, u64 *out)
 {
 	u64 v = 0;
+	size_t i;
 
-	if (len == 0 || len > 20 || (s[0] == '0'))
+	if (len == 0 || s[0] == '0')
 		return -EINVAL;		/* "0" too: a library is never empty */
-	for (size_t i = 0; i < len; i++) {
+	for (i = 0; i < len; i++)
 		if (s[i] < '0' || s[i] > '9')
 			return -EINVAL;
-		if (v > PL_FILE_MAX_SIZE)
-			return -EFBIG;	/* stop before overflowing */
+	for (i = 0; i < len; i++) {
 		v = v * 10 + (u64)(s[i] - '0');
+		if (v > PL_FILE_MAX_SIZE)
+			return -EFBIG;	/* stops long before u64 overflows */
 	}
-	if (v > PL_FILE_MAX_SIZE)
-		return -EFBIG;
 	*out = v;
 	return 0;
 }
@@ -364,6 +367,9 @@ int pl_manifest_parse(const char *buf, size_t len, struct pl_manifest *m,
 				return pl_fail(&p, -EFBIG, "version longer than 64 bytes");
 			if (vlen == 0 || !pl_utf8_text_valid(val, vlen))
 				return pl_fail(&p, -EINVAL, "version must be 1-64 bytes of printable UTF-8");
+			/* one text per version: no padding to tell apart */
+			if (val[0] == ' ' || val[vlen - 1] == ' ')
+				return pl_fail(&p, -EINVAL, "version starts or ends with a space");
 			m->version.s = val;
 			m->version.len = vlen;
 			next = PL_KEY_REPLACES;
