@@ -31,11 +31,16 @@ static int __init patchlayer_init(void)
 	err = pl_sysfs_init();
 	if (err)
 		goto err_netlink;
+	err = pl_fs_init();
+	if (err)
+		goto err_sysfs;
 
 	pr_info("version %s loaded%s\n", PATCHLAYER_VERSION,
 		pl_require_signature ? "" : ", signatures NOT required");
 	return 0;
 
+err_sysfs:
+	pl_sysfs_exit();
 err_netlink:
 	pl_netlink_exit();
 err_verify:
@@ -45,6 +50,7 @@ err_verify:
 
 static void __exit patchlayer_exit(void)
 {
+	pl_fs_exit();		/* nothing is mounted: a mount pins the module */
 	pl_sysfs_exit();	/* unloads every layer */
 	pl_netlink_exit();
 	pl_verify_exit();

@@ -25,6 +25,11 @@ void pl_netlink_exit(void);
 void pl_nl_notify(u32 event, const char *layer, const char *version,
 		  const char *path, int err, const char *detail);
 
+/* fs_super.c */
+int __init pl_fs_init(void);
+void pl_fs_exit(void);
+ssize_t pl_mounts_show(char *buf);
+
 /* verify.c */
 #define PL_SIZE_ANY U64_MAX
 int __init pl_verify_init(void);

@@ -128,8 +128,15 @@ static ssize_t trust_locked_store(struct kobject *kobj, struct kobj_attribute *a
 }
 static struct kobj_attribute trust_locked_attr = __ATTR_RW_MODE(trust_locked, 0644);
 
+static ssize_t mounts_show(struct kobject *kobj, struct kobj_attribute *attr, char *buf)
+{
+	return pl_mounts_show(buf);
+}
+static struct kobj_attribute mounts_attr = __ATTR_RO(mounts);
+
 static struct attribute *pl_attrs[] = {
 	&version_attr.attr,
+	&mounts_attr.attr,
 	&load_attr.attr,
 	&unload_attr.attr,
 	&trust_attr.attr,

@@ -1,0 +1,76 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The patchlayer filesystem: a directory mounted over itself, served
+ * through to the directory underneath (the lower), modelled on overlayfs's
+ * passthrough of files.
+ *
+ * Every patchlayer dentry holds the real dentry it stands for (d_fsdata);
+ * every patchlayer inode wraps one real inode (i_private), so that hard
+ * links share one inode as on the lower. Files are opened on the real
+ * inode and mmap() hands the VMA the real file, as overlayfs does.
+ */
+#ifndef _PATCHLAYER_FS_H
+#define _PATCHLAYER_FS_H
+
+#include <linux/dcache.h>
+#include <linux/fs.h>
+#include <linux/list.h>
+#include <linux/mount.h>
+#include <linux/path.h>
+
+#define PATCHLAYER_SUPER_MAGIC 0x504c4159	/* "PLAY" */
+
+struct pl_fs_info {
+	struct path lower;		/* a private clone of the lower mount */
+	char *lowerdir;			/* as given at mount time */
+	struct list_head node;		/* in the mount registry */
+};
+
+static inline struct pl_fs_info *pl_sb_info(const struct super_block *sb)
+{
+	return sb->s_fs_info;
+}
+
+static inline struct dentry *pl_real_dentry(const struct dentry *dentry)
+{
+	return dentry->d_fsdata;
+}
+
+static inline struct inode *pl_real_inode(const struct inode *inode)
+{
+	return inode->i_private;
+}
+
+/* The real path of DENTRY: the private lower mount and the real dentry. */
+static inline void pl_real_path(const struct dentry *dentry, struct path *path)
+{
+	path->mnt = pl_sb_info(dentry->d_sb)->lower.mnt;
+	path->dentry = pl_real_dentry(dentry);
+}
+
+extern const struct dentry_operations pl_dentry_ops;
+extern const struct file_operations pl_file_ops;
+extern const struct file_operations pl_dir_ops;
+
+struct inode *pl_get_inode(struct super_block *sb, struct inode *real);
+void pl_copy_attr(struct inode *inode);
+
+/* fs_dir.c: changes, passed through to the real directory */
+int pl_create(struct user_namespace *mnt_userns, struct inode *dir,
+	      struct dentry *dentry, umode_t mode, bool excl);
+int pl_mkdir(struct user_namespace *mnt_userns, struct inode *dir,
+	     struct dentry *dentry, umode_t mode);
+int pl_mknod(struct user_namespace *mnt_userns, struct inode *dir,
+	     struct dentry *dentry, umode_t mode, dev_t rdev);
+int pl_symlink(struct user_namespace *mnt_userns, struct inode *dir,
+	       struct dentry *dentry, const char *symname);
+int pl_link(struct dentry *old, struct inode *dir, struct dentry *new);
+int pl_unlink(struct inode *dir, struct dentry *dentry);
+int pl_rmdir(struct inode *dir, struct dentry *dentry);
+int pl_rename(struct user_namespace *mnt_userns, struct inode *old_dir,
+	      struct dentry *old, struct inode *new_dir, struct dentry *new,
+	      unsigned int flags);
+int pl_setattr(struct user_namespace *mnt_userns, struct dentry *dentry,
+	       struct iattr *attr);
+
+#endif /* _PATCHLAYER_FS_H */

@@ -1,0 +1,301 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Changes to a protected directory pass through to the real directory, so
+ * that dpkg and apt work unchanged on it: create, mkdir, mknod, symlink,
+ * link, unlink, rmdir, rename and setattr, each done by the VFS helper on
+ * the real objects under the real locks.
+ */
+#include <linux/fs_stack.h>
+#include <linux/namei.h>
+
+#include "fs.h"
+
+static struct user_namespace *pl_real_userns(const struct super_block *sb)
+{
+	return mnt_user_ns(pl_sb_info(sb)->lower.mnt);
+}
+
+/*
+ * Makes DENTRY stand for the real dentry REAL, just created below.
+ * Consumes the reference on REAL.
+ */
+static int pl_instantiate(struct dentry *dentry, struct dentry *real)
+{
+	struct inode *inode;
+
+	/* some filesystems leave the new dentry unhashed (see overlayfs) */
+	if (d_unhashed(real) || d_really_is_negative(real)) {
+		struct dentry *again = lookup_one(pl_real_userns(dentry->d_sb),
+						  real->d_name.name, real->d_parent,
+						  real->d_name.len);
+
+		dput(real);
+		if (IS_ERR(again))
+			return PTR_ERR(again);
+		if (d_really_is_negative(again)) {
+			dput(again);
+			return -ENOENT;
+		}
+		real = again;
+	}
+	inode = pl_get_inode(dentry->d_sb, d_inode(real));
+	if (IS_ERR(inode)) {
+		dput(real);
+		return PTR_ERR(inode);
+	}
+	dput(dentry->d_fsdata);
+	dentry->d_fsdata = real;
+	d_instantiate(dentry, inode);
+	return 0;
+}
+
+enum pl_create_kind { PL_CREATE, PL_MKDIR, PL_MKNOD, PL_SYMLINK };
+
+struct pl_create_args {
+	enum pl_create_kind kind;
+	umode_t mode;
+	dev_t rdev;
+	bool excl;
+	const char *symname;
+};
+
+/* Creates the real counterpart of DENTRY in the real parent directory. */
+static int pl_create_object(struct inode *dir, struct dentry *dentry,
+			    const struct pl_create_args *a)
+{
+	struct pl_fs_info *info = pl_sb_info(dir->i_sb);
+	struct user_namespace *userns = mnt_user_ns(info->lower.mnt);
+	struct dentry *real_parent = pl_real_dentry(dentry->d_parent);
+	struct inode *rdir = d_inode(real_parent);
+	struct dentry *real;
+	int err;
+
+	err = mnt_want_write(info->lower.mnt);
+	if (err)
+		return err;
+	inode_lock_nested(rdir, I_MUTEX_PARENT);
+	real = lookup_one(userns, dentry->d_name.name, real_parent, dentry->d_name.len);
+	if (IS_ERR(real)) {
+		err = PTR_ERR(real);
+		goto out_unlock;
+	}
+	if (d_really_is_positive(real)) {
+		dput(real);
+		err = -EEXIST;
+		goto out_unlock;
+	}
+	switch (a->kind) {
+	case PL_CREATE:
+		err = vfs_create(userns, rdir, real, a->mode, a->excl);
+		break;
+	case PL_MKDIR:
+		err = vfs_mkdir(userns, rdir, real, a->mode);
+		break;
+	case PL_MKNOD:
+		err = vfs_mknod(userns, rdir, real, a->mode, a->rdev);
+		break;
+	case PL_SYMLINK:
+		err = vfs_symlink(userns, rdir, real, a->symname);
+		break;
+	}
+	if (err)
+		dput(real);
+	else
+		err = pl_instantiate(dentry, real);
+	pl_copy_attr(dir);
+out_unlock:
+	inode_unlock(rdir);
+	mnt_drop_write(info->lower.mnt);
+	return err;
+}
+
+int pl_create(struct user_namespace *mnt_userns, struct inode *dir,
+		     struct dentry *dentry, umode_t mode, bool excl)
+{
+	struct pl_create_args a = { .kind = PL_CREATE, .mode = mode, .excl = excl };
+
+	return pl_create_object(dir, dentry, &a);
+}
+
+int pl_mkdir(struct user_namespace *mnt_userns, struct inode *dir,
+		    struct dentry *dentry, umode_t mode)
+{
+	struct pl_create_args a = { .kind = PL_MKDIR, .mode = mode };
+
+	return pl_create_object(dir, dentry, &a);
+}
+
+int pl_mknod(struct user_namespace *mnt_userns, struct inode *dir,
+		    struct dentry *dentry, umode_t mode, dev_t rdev)
+{
+	struct pl_create_args a = { .kind = PL_MKNOD, .mode = mode, .rdev = rdev };
+
+	return pl_create_object(dir, dentry, &a);
+}
+
+int pl_symlink(struct user_namespace *mnt_userns, struct inode *dir,
+		      struct dentry *dentry, const char *symname)
+{
+	struct pl_create_args a = { .kind = PL_SYMLINK, .symname = symname };
+
+	return pl_create_object(dir, dentry, &a);
+}
+
+int pl_link(struct dentry *old, struct inode *dir, struct dentry *new)
+{
+	struct pl_fs_info *info = pl_sb_info(dir->i_sb);
+	struct user_namespace *userns = mnt_user_ns(info->lower.mnt);
+	struct dentry *real_parent = pl_real_dentry(new->d_parent);
+	struct inode *rdir = d_inode(real_parent);
+	struct dentry *real;
+	int err;
+
+	err = mnt_want_write(info->lower.mnt);
+	if (err)
+		return err;
+	inode_lock_nested(rdir, I_MUTEX_PARENT);
+	real = lookup_one(userns, new->d_name.name, real_parent, new->d_name.len);
+	if (IS_ERR(real)) {
+		err = PTR_ERR(real);
+		goto out_unlock;
+	}
+	err = vfs_link(pl_real_dentry(old), userns, rdir, real, NULL);
+	if (err)
+		dput(real);
+	else
+		err = pl_instantiate(new, real);
+	pl_copy_attr(dir);
+	pl_copy_attr(d_inode(old));	/* i_nlink */
+out_unlock:
+	inode_unlock(rdir);
+	mnt_drop_write(info->lower.mnt);
+	return err;
+}
+
+/* unlink and rmdir: the real dentry must still be the child it was. */
+static int pl_remove(struct inode *dir, struct dentry *dentry, bool is_dir)
+{
+	struct pl_fs_info *info = pl_sb_info(dir->i_sb);
+	struct user_namespace *userns = mnt_user_ns(info->lower.mnt);
+	struct dentry *real_parent = pl_real_dentry(dentry->d_parent);
+	struct dentry *real = pl_real_dentry(dentry);
+	struct inode *rdir = d_inode(real_parent);
+	int err;
+
+	err = mnt_want_write(info->lower.mnt);
+	if (err)
+		return err;
+	dget(real);
+	inode_lock_nested(rdir, I_MUTEX_PARENT);
+	if (real->d_parent != real_parent || d_unhashed(real))
+		err = -ESTALE;
+	else if (is_dir)
+		err = vfs_rmdir(userns, rdir, real);
+	else
+		err = vfs_unlink(userns, rdir, real, NULL);
+	pl_copy_attr(dir);
+	inode_unlock(rdir);
+	if (!err)
+		pl_copy_attr(d_inode(dentry));	/* i_nlink */
+	dput(real);
+	mnt_drop_write(info->lower.mnt);
+	return err;
+}
+
+int pl_unlink(struct inode *dir, struct dentry *dentry)
+{
+	return pl_remove(dir, dentry, false);
+}
+
+int pl_rmdir(struct inode *dir, struct dentry *dentry)
+{
+	return pl_remove(dir, dentry, true);
+}
+
+int pl_rename(struct user_namespace *mnt_userns, struct inode *old_dir,
+		     struct dentry *old, struct inode *new_dir, struct dentry *new,
+		     unsigned int flags)
+{
+	struct pl_fs_info *info = pl_sb_info(old_dir->i_sb);
+	struct user_namespace *userns = mnt_user_ns(info->lower.mnt);
+	struct dentry *real_old_parent = pl_real_dentry(old->d_parent);
+	struct dentry *real_new_parent = pl_real_dentry(new->d_parent);
+	struct dentry *real_old = pl_real_dentry(old);
+	struct dentry *real_new, *trap;
+	struct renamedata rd = { };
+	int err;
+
+	err = mnt_want_write(info->lower.mnt);
+	if (err)
+		return err;
+	trap = lock_rename(real_new_parent, real_old_parent);
+	err = -ESTALE;
+	if (real_old->d_parent != real_old_parent || d_unhashed(real_old))
+		goto out_unlock;
+	real_new = lookup_one(userns, new->d_name.name, real_new_parent, new->d_name.len);
+	if (IS_ERR(real_new)) {
+		err = PTR_ERR(real_new);
+		goto out_unlock;
+	}
+	err = -EINVAL;		/* source is an ancestor of the target */
+	if (real_old == trap)
+		goto out_put;
+	err = -ENOTEMPTY;	/* target is an ancestor of the source */
+	if (real_new == trap)
+		goto out_put;
+
+	rd.old_mnt_userns = userns;
+	rd.old_dir = d_inode(real_old_parent);
+	rd.old_dentry = real_old;
+	rd.new_mnt_userns = userns;
+	rd.new_dir = d_inode(real_new_parent);
+	rd.new_dentry = real_new;
+	rd.flags = flags;
+	err = vfs_rename(&rd);
+	if (!err && d_really_is_positive(new) && !(flags & RENAME_EXCHANGE))
+		pl_copy_attr(d_inode(new));	/* the replaced inode's i_nlink */
+	pl_copy_attr(old_dir);
+	pl_copy_attr(new_dir);
+out_put:
+	dput(real_new);
+out_unlock:
+	unlock_rename(real_new_parent, real_old_parent);
+	mnt_drop_write(info->lower.mnt);
+	return err;
+}
+
+int pl_setattr(struct user_namespace *mnt_userns, struct dentry *dentry,
+		      struct iattr *attr)
+{
+	struct pl_fs_info *info = pl_sb_info(dentry->d_sb);
+	struct dentry *real = pl_real_dentry(dentry);
+	struct inode *rinode = d_inode(real);
+	int err;
+
+	err = setattr_prepare(&init_user_ns, dentry, attr);
+	if (err)
+		return err;
+	err = mnt_want_write(info->lower.mnt);
+	if (err)
+		return err;
+	if (attr->ia_valid & ATTR_SIZE) {
+		/* a truncate is a write: refused on a write-denied inode */
+		err = get_write_access(rinode);
+		if (err)
+			goto out_drop;
+	}
+	if (attr->ia_valid & (ATTR_KILL_SUID | ATTR_KILL_SGID))
+		attr->ia_valid &= ~ATTR_MODE;
+	/* ia_file is our file, unknown to the real filesystem */
+	attr->ia_valid &= ~(ATTR_FILE | ATTR_OPEN);
+
+	inode_lock(rinode);
+	err = notify_change(mnt_user_ns(info->lower.mnt), real, attr, NULL);
+	inode_unlock(rinode);
+	pl_copy_attr(d_inode(dentry));
+	if (attr->ia_valid & ATTR_SIZE)
+		put_write_access(rinode);
+out_drop:
+	mnt_drop_write(info->lower.mnt);
+	return err;
+}

@@ -1,0 +1,197 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Open files of the patchlayer filesystem. Each one opens the real inode
+ * (file->private_data): reads and writes go to it, and mmap() hands the
+ * VMA the real file, so mappings and /proc/PID/maps name the real inode.
+ */
+#include <linux/file.h>
+#include <linux/fs_stack.h>
+#include <linux/mm.h>
+#include <linux/uio.h>
+
+#include "fs.h"
+
+/* Flags only the open itself uses: not for the real file. */
+#define PL_OPEN_ONLY_FLAGS (O_CREAT | O_EXCL | O_NOCTTY | O_TRUNC)
+
+static struct file *pl_open_real_file(struct file *file)
+{
+	struct inode *real = pl_real_inode(file_inode(file));
+
+	/*
+	 * The real file shows our path (in /proc/PID/maps, for one): the
+	 * private lower mount is in no namespace, so its own path would not
+	 * print as the path the process opened. See pl_d_real().
+	 */
+	return open_with_fake_path(&file->f_path, file->f_flags & ~PL_OPEN_ONLY_FLAGS,
+				   real, current_cred());
+}
+
+static int pl_open(struct inode *inode, struct file *file)
+{
+	struct file *realfile = pl_open_real_file(file);
+
+	if (IS_ERR(realfile))
+		return PTR_ERR(realfile);
+	file->private_data = realfile;
+	return 0;
+}
+
+static int pl_release(struct inode *inode, struct file *file)
+{
+	fput(file->private_data);
+	return 0;
+}
+
+static rwf_t pl_iocb_to_rwf(int flags)
+{
+	rwf_t rwf = 0;
+
+	if (flags & IOCB_NOWAIT)
+		rwf |= RWF_NOWAIT;
+	if (flags & IOCB_HIPRI)
+		rwf |= RWF_HIPRI;
+	if (flags & IOCB_DSYNC)
+		rwf |= RWF_DSYNC;
+	if (flags & IOCB_SYNC)
+		rwf |= RWF_SYNC;
+	return rwf;
+}
+
+/* Asynchronous requests complete synchronously here; that is allowed. */
+static ssize_t pl_read_iter(struct kiocb *iocb, struct iov_iter *iter)
+{
+	struct file *realfile = iocb->ki_filp->private_data;
+
+	if (!iov_iter_count(iter))
+		return 0;
+	if ((iocb->ki_flags & IOCB_DIRECT) && !(realfile->f_mode & FMODE_CAN_ODIRECT))
+		return -EINVAL;
+	return vfs_iter_read(realfile, iter, &iocb->ki_pos, pl_iocb_to_rwf(iocb->ki_flags));
+}
+
+static ssize_t pl_write_iter(struct kiocb *iocb, struct iov_iter *iter)
+{
+	struct file *file = iocb->ki_filp;
+	struct file *realfile = file->private_data;
+	struct inode *inode = file_inode(file);
+	ssize_t ret;
+
+	if (!iov_iter_count(iter))
+		return 0;
+	if ((iocb->ki_flags & IOCB_DIRECT) && !(realfile->f_mode & FMODE_CAN_ODIRECT))
+		return -EINVAL;
+	inode_lock(inode);
+	file_start_write(realfile);
+	ret = vfs_iter_write(realfile, iter, &iocb->ki_pos, pl_iocb_to_rwf(iocb->ki_flags));
+	file_end_write(realfile);
+	pl_copy_attr(inode);
+	inode_unlock(inode);
+	return ret;
+}
+
+static int pl_mmap(struct file *file, struct vm_area_struct *vma)
+{
+	struct file *realfile = file->private_data;
+
+	if (!realfile->f_op->mmap)
+		return -ENODEV;
+	if (WARN_ON(file != vma->vm_file))
+		return -EIO;
+	vma_set_file(vma, realfile);
+	return call_mmap(vma->vm_file, vma);
+}
+
+static loff_t pl_llseek(struct file *file, loff_t offset, int whence)
+{
+	struct file *realfile = file->private_data;
+	struct inode *inode = file_inode(file);
+	loff_t ret;
+
+	/* the real file knows holes and its own limits; our f_pos is the master */
+	inode_lock(inode);
+	realfile->f_pos = file->f_pos;
+	ret = vfs_llseek(realfile, offset, whence);
+	file->f_pos = realfile->f_pos;
+	inode_unlock(inode);
+	return ret;
+}
+
+static int pl_fsync(struct file *file, loff_t start, loff_t end, int datasync)
+{
+	return vfs_fsync_range(file->private_data, start, end, datasync);
+}
+
+static long pl_fallocate(struct file *file, int mode, loff_t offset, loff_t len)
+{
+	struct inode *inode = file_inode(file);
+	long ret;
+
+	ret = vfs_fallocate(file->private_data, mode, offset, len);
+	pl_copy_attr(inode);
+	return ret;
+}
+
+static int pl_fadvise(struct file *file, loff_t offset, loff_t len, int advice)
+{
+	return vfs_fadvise(file->private_data, offset, len, advice);
+}
+
+const struct file_operations pl_file_ops = {
+	.open = pl_open,
+	.release = pl_release,
+	.llseek = pl_llseek,
+	.read_iter = pl_read_iter,
+	.write_iter = pl_write_iter,
+	.mmap = pl_mmap,
+	.fsync = pl_fsync,
+	.fallocate = pl_fallocate,
+	.fadvise = pl_fadvise,
+	.splice_read = generic_file_splice_read,
+	.splice_write = iter_file_splice_write,
+};
+
+/* Directories: the real directory lists itself, positions included. */
+
+static int pl_dir_open(struct inode *inode, struct file *file)
+{
+	struct file *realfile;
+	struct path real;
+
+	/*
+	 * On its real path: a stacked lower opens directories by the dentry
+	 * of f_path itself, and nothing maps a directory to show its path.
+	 */
+	pl_real_path(file->f_path.dentry, &real);
+	realfile = dentry_open(&real, file->f_flags, current_cred());
+
+	if (IS_ERR(realfile))
+		return PTR_ERR(realfile);
+	file->private_data = realfile;
+	return 0;
+}
+
+static int pl_iterate_shared(struct file *file, struct dir_context *ctx)
+{
+	struct file *realfile = file->private_data;
+	int err;
+
+	realfile->f_pos = ctx->pos;
+	err = iterate_dir(realfile, ctx);
+	file->f_pos = realfile->f_pos;
+	return err;
+}
+
+static int pl_dir_fsync(struct file *file, loff_t start, loff_t end, int datasync)
+{
+	return vfs_fsync_range(file->private_data, start, end, datasync);
+}
+
+const struct file_operations pl_dir_ops = {
+	.open = pl_dir_open,
+	.release = pl_release,
+	.read = generic_read_dir,
+	.iterate_shared = pl_iterate_shared,
+	.llseek = pl_llseek,
+	.fsync = pl_dir_fsync,
+};
