@@ -2,12 +2,13 @@
 . "$(dirname "$0")/lib.sh"
 
 # the scratch build: the real sources with one WARN_ON(1) in module init
-cp -r Kbuild module include "$work/"
-rm -f "$work"/module/*.o "$work"/module/*.ko "$work"/module/.*.cmd
+cp -r Kbuild module include lib "$work/"
+rm -f "$work"/module/*.o "$work"/module/*.ko "$work"/module/.*.cmd "$work"/lib/*.o "$work"/lib/.*.cmd
 sed -i '/^static int __init patchlayer_init(void)/,/^{/{/^{/a\	WARN_ON(1);
 }' "$work/module/main.c"
 grep -q 'WARN_ON(1);' "$work/module/main.c" || fail "could not plant WARN_ON"
-make -C "$(pl_kdir)" M="$work" modules > "$work/build.log" 2>&1 || fail "scratch build failed"
+make -C "$(pl_kdir)" M="$work" modules > "$work/build.log" 2>&1 ||
+	fail "scratch build failed: $(tail -n 20 "$work/build.log")"
 
 script=$(guest_script load.sh 'modprobe patchlayer && cat /sys/kernel/patchlayer/version')
 rc=0
