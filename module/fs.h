@@ -4,8 +4,10 @@
  * through to the directory underneath (the lower), modelled on overlayfs's
  * passthrough of files.
  *
- * Every patchlayer dentry holds the real dentry it stands for (d_fsdata);
- * every patchlayer inode wraps one real inode (i_private), so that hard
+ * Every patchlayer dentry knows the real file it serves and the lower
+ * (base) dentry of its name (struct pl_dentry in d_fsdata): the two are
+ * the same unless an active layer redirects the name to its replacement.
+ * Every patchlayer inode wraps one real inode (i_private), so that hard
  * links share one inode as on the lower. Files are opened on the real
  * inode and mmap() hands the VMA the real file, as overlayfs does.
  */
@@ -31,9 +33,30 @@ static inline struct pl_fs_info *pl_sb_info(const struct super_block *sb)
 	return sb->s_fs_info;
 }
 
-static inline struct dentry *pl_real_dentry(const struct dentry *dentry)
+struct pl_layer;
+
+struct pl_dentry {
+	struct path real;		/* what the name serves */
+	struct dentry *base;		/* the lower dentry of the name */
+	struct pl_layer *layer;		/* the redirecting layer, or NULL */
+	unsigned int file;		/* its file record, when redirected */
+};
+
+static inline struct pl_dentry *pl_dentry(const struct dentry *dentry)
 {
 	return dentry->d_fsdata;
+}
+
+/* The real dentry whose content DENTRY serves. */
+static inline struct dentry *pl_real_dentry(const struct dentry *dentry)
+{
+	return pl_dentry(dentry)->real.dentry;
+}
+
+/* The lower dentry of DENTRY's name: what changes to the name act on. */
+static inline struct dentry *pl_lower_dentry(const struct dentry *dentry)
+{
+	return pl_dentry(dentry)->base;
 }
 
 static inline struct inode *pl_real_inode(const struct inode *inode)
@@ -41,19 +64,25 @@ static inline struct inode *pl_real_inode(const struct inode *inode)
 	return inode->i_private;
 }
 
-/* The real path of DENTRY: the private lower mount and the real dentry. */
+/* The real path whose content DENTRY serves; no reference taken. */
 static inline void pl_real_path(const struct dentry *dentry, struct path *path)
 {
-	path->mnt = pl_sb_info(dentry->d_sb)->lower.mnt;
-	path->dentry = pl_real_dentry(dentry);
+	*path = pl_dentry(dentry)->real;
 }
 
 extern const struct dentry_operations pl_dentry_ops;
+extern const struct super_operations pl_super_ops;
+int __init pl_fs_inode_init(void);
+void pl_fs_inode_exit(void);
 extern const struct file_operations pl_file_ops;
 extern const struct file_operations pl_dir_ops;
 
 struct inode *pl_get_inode(struct super_block *sb, struct inode *real);
 void pl_copy_attr(struct inode *inode);
+struct pl_dentry *pl_dentry_alloc(const struct path *real, struct dentry *base);
+void pl_dentry_free(struct pl_dentry *pd);
+/* Resolves a target path to its lower base; -EXDEV if not on a patchlayer mount. */
+int pl_fs_lower_path(const char *target, struct path *lower);
 
 /* fs_dir.c: changes, passed through to the real directory */
 int pl_create(struct user_namespace *mnt_userns, struct inode *dir,

@@ -9,6 +9,7 @@
 #include <linux/namei.h>
 
 #include "fs.h"
+#include "patchlayer.h"
 
 static struct user_namespace *pl_real_userns(const struct super_block *sb)
 {
@@ -17,10 +18,13 @@ static struct user_namespace *pl_real_userns(const struct super_block *sb)
 
 /*
  * Makes DENTRY stand for the real dentry REAL, just created below.
- * Consumes the reference on REAL.
+ * Consumes the reference on REAL. A new name is never redirected: its
+ * inode is new.
  */
 static int pl_instantiate(struct dentry *dentry, struct dentry *real)
 {
+	struct path real_path = { .mnt = pl_sb_info(dentry->d_sb)->lower.mnt };
+	struct pl_dentry *pd;
 	struct inode *inode;
 
 	/* some filesystems leave the new dentry unhashed (see overlayfs) */
@@ -38,13 +42,19 @@ static int pl_instantiate(struct dentry *dentry, struct dentry *real)
 		}
 		real = again;
 	}
-	inode = pl_get_inode(dentry->d_sb, d_inode(real));
+	real_path.dentry = real;
+	pd = pl_dentry_alloc(&real_path, real);
+	dput(real);
+	if (!pd)
+		return -ENOMEM;
+	inode = pl_get_inode(dentry->d_sb, d_inode(pd->real.dentry));
 	if (IS_ERR(inode)) {
-		dput(real);
+		pl_dentry_free(pd);
 		return PTR_ERR(inode);
 	}
-	dput(dentry->d_fsdata);
-	dentry->d_fsdata = real;
+	pl_dentry_free(dentry->d_fsdata);
+	dentry->d_fsdata = pd;
+	dentry->d_time = pl_redirect_generation();
 	d_instantiate(dentry, inode);
 	return 0;
 }
@@ -159,7 +169,7 @@ int pl_link(struct dentry *old, struct inode *dir, struct dentry *new)
 		err = PTR_ERR(real);
 		goto out_unlock;
 	}
-	err = vfs_link(pl_real_dentry(old), userns, rdir, real, NULL);
+	err = vfs_link(pl_lower_dentry(old), userns, rdir, real, NULL);
 	if (err)
 		dput(real);
 	else
@@ -172,32 +182,46 @@ out_unlock:
 	return err;
 }
 
-/* unlink and rmdir: the real dentry must still be the child it was. */
+/*
+ * unlink and rmdir act on the lower name, looked up again under the lock.
+ * A base that an active layer redirects is gone: the layer is superseded.
+ */
 static int pl_remove(struct inode *dir, struct dentry *dentry, bool is_dir)
 {
 	struct pl_fs_info *info = pl_sb_info(dir->i_sb);
 	struct user_namespace *userns = mnt_user_ns(info->lower.mnt);
 	struct dentry *real_parent = pl_real_dentry(dentry->d_parent);
-	struct dentry *real = pl_real_dentry(dentry);
 	struct inode *rdir = d_inode(real_parent);
+	struct inode *victim = NULL;
+	struct dentry *real;
 	int err;
 
 	err = mnt_want_write(info->lower.mnt);
 	if (err)
 		return err;
-	dget(real);
 	inode_lock_nested(rdir, I_MUTEX_PARENT);
-	if (real->d_parent != real_parent || d_unhashed(real))
-		err = -ESTALE;
-	else if (is_dir)
-		err = vfs_rmdir(userns, rdir, real);
-	else
-		err = vfs_unlink(userns, rdir, real, NULL);
+	real = lookup_one(userns, dentry->d_name.name, real_parent, dentry->d_name.len);
+	if (IS_ERR(real)) {
+		err = PTR_ERR(real);
+		goto out_unlock;
+	}
+	if (d_really_is_negative(real)) {
+		err = -ENOENT;
+	} else {
+		victim = d_inode(real);
+		if (is_dir)
+			err = vfs_rmdir(userns, rdir, real);
+		else
+			err = vfs_unlink(userns, rdir, real, NULL);
+	}
+	if (!err && victim && !is_dir)
+		pl_redirect_base_gone(victim);
+	dput(real);
 	pl_copy_attr(dir);
+out_unlock:
 	inode_unlock(rdir);
 	if (!err)
 		pl_copy_attr(d_inode(dentry));	/* i_nlink */
-	dput(real);
 	mnt_drop_write(info->lower.mnt);
 	return err;
 }
@@ -213,15 +237,15 @@ int pl_rmdir(struct inode *dir, struct dentry *dentry)
 }
 
 int pl_rename(struct user_namespace *mnt_userns, struct inode *old_dir,
-		     struct dentry *old, struct inode *new_dir, struct dentry *new,
-		     unsigned int flags)
+	      struct dentry *old, struct inode *new_dir, struct dentry *new,
+	      unsigned int flags)
 {
 	struct pl_fs_info *info = pl_sb_info(old_dir->i_sb);
 	struct user_namespace *userns = mnt_user_ns(info->lower.mnt);
 	struct dentry *real_old_parent = pl_real_dentry(old->d_parent);
 	struct dentry *real_new_parent = pl_real_dentry(new->d_parent);
-	struct dentry *real_old = pl_real_dentry(old);
-	struct dentry *real_new, *trap;
+	struct dentry *real_old, *real_new, *trap;
+	struct inode *replaced = NULL, *moved;
 	struct renamedata rd = { };
 	int err;
 
@@ -229,13 +253,18 @@ int pl_rename(struct user_namespace *mnt_userns, struct inode *old_dir,
 	if (err)
 		return err;
 	trap = lock_rename(real_new_parent, real_old_parent);
-	err = -ESTALE;
-	if (real_old->d_parent != real_old_parent || d_unhashed(real_old))
+	real_old = lookup_one(userns, old->d_name.name, real_old_parent, old->d_name.len);
+	if (IS_ERR(real_old)) {
+		err = PTR_ERR(real_old);
 		goto out_unlock;
+	}
+	err = -ENOENT;
+	if (d_really_is_negative(real_old))
+		goto out_put_old;
 	real_new = lookup_one(userns, new->d_name.name, real_new_parent, new->d_name.len);
 	if (IS_ERR(real_new)) {
 		err = PTR_ERR(real_new);
-		goto out_unlock;
+		goto out_put_old;
 	}
 	err = -EINVAL;		/* source is an ancestor of the target */
 	if (real_old == trap)
@@ -244,6 +273,9 @@ int pl_rename(struct user_namespace *mnt_userns, struct inode *old_dir,
 	if (real_new == trap)
 		goto out_put;
 
+	moved = d_inode(real_old);
+	if (d_really_is_positive(real_new))
+		replaced = d_inode(real_new);
 	rd.old_mnt_userns = userns;
 	rd.old_dir = d_inode(real_old_parent);
 	rd.old_dentry = real_old;
@@ -252,12 +284,23 @@ int pl_rename(struct user_namespace *mnt_userns, struct inode *old_dir,
 	rd.new_dentry = real_new;
 	rd.flags = flags;
 	err = vfs_rename(&rd);
+	if (!err) {
+		/* "dpkg -i": a new file renamed over a redirected base */
+		if (replaced && !(flags & RENAME_EXCHANGE))
+			pl_redirect_base_gone(replaced);
+		/* and a base moved away from its name no longer stands for it */
+		pl_redirect_base_gone(moved);
+		if (flags & RENAME_EXCHANGE && replaced)
+			pl_redirect_base_gone(replaced);
+	}
 	if (!err && d_really_is_positive(new) && !(flags & RENAME_EXCHANGE))
 		pl_copy_attr(d_inode(new));	/* the replaced inode's i_nlink */
 	pl_copy_attr(old_dir);
 	pl_copy_attr(new_dir);
 out_put:
 	dput(real_new);
+out_put_old:
+	dput(real_old);
 out_unlock:
 	unlock_rename(real_new_parent, real_old_parent);
 	mnt_drop_write(info->lower.mnt);
@@ -268,7 +311,7 @@ int pl_setattr(struct user_namespace *mnt_userns, struct dentry *dentry,
 		      struct iattr *attr)
 {
 	struct pl_fs_info *info = pl_sb_info(dentry->d_sb);
-	struct dentry *real = pl_real_dentry(dentry);
+	struct dentry *real = pl_lower_dentry(dentry);	/* the base, not a replacement */
 	struct inode *rinode = d_inode(real);
 	int err;
 

@@ -10,6 +10,8 @@
 #include <linux/uio.h>
 
 #include "fs.h"
+#include "patchlayer.h"
+#include "trace.h"
 
 /* Flags only the open itself uses: not for the real file. */
 #define PL_OPEN_ONLY_FLAGS (O_CREAT | O_EXCL | O_NOCTTY | O_TRUNC)
@@ -29,11 +31,16 @@ static struct file *pl_open_real_file(struct file *file)
 
 static int pl_open(struct inode *inode, struct file *file)
 {
+	struct pl_dentry *pd = pl_dentry(file->f_path.dentry);
 	struct file *realfile = pl_open_real_file(file);
 
 	if (IS_ERR(realfile))
 		return PTR_ERR(realfile);
 	file->private_data = realfile;
+	if (pd->layer) {
+		atomic64_inc(&pd->layer->hits);
+		trace_patchlayer_redirect(pd->layer->name, pd->layer->files[pd->file].target);
+	}
 	return 0;
 }
 

@@ -5,9 +5,48 @@
  */
 #include <linux/fs_stack.h>
 #include <linux/namei.h>
+#include <linux/slab.h>
 #include <linux/xattr.h>
 
 #include "fs.h"
+#include "patchlayer.h"
+
+static struct kmem_cache *pl_dentry_cachep;
+
+/* Takes references on REAL and BASE. */
+struct pl_dentry *pl_dentry_alloc(const struct path *real, struct dentry *base)
+{
+	struct pl_dentry *pd = kmem_cache_zalloc(pl_dentry_cachep, GFP_KERNEL);
+
+	if (!pd)
+		return NULL;
+	pd->real = *real;
+	path_get(&pd->real);
+	pd->base = dget(base);
+	return pd;
+}
+
+void pl_dentry_free(struct pl_dentry *pd)
+{
+	if (!pd)
+		return;
+	path_put(&pd->real);
+	dput(pd->base);
+	if (pd->layer)
+		pl_layer_put(pd->layer);
+	kmem_cache_free(pl_dentry_cachep, pd);
+}
+
+int __init pl_fs_inode_init(void)
+{
+	pl_dentry_cachep = KMEM_CACHE(pl_dentry, SLAB_RECLAIM_ACCOUNT);
+	return pl_dentry_cachep ? 0 : -ENOMEM;
+}
+
+void pl_fs_inode_exit(void)
+{
+	kmem_cache_destroy(pl_dentry_cachep);
+}
 
 static const struct inode_operations pl_dir_iops;
 static const struct inode_operations pl_file_iops;
@@ -77,23 +116,51 @@ static struct dentry *pl_lookup(struct inode *dir, struct dentry *dentry,
 {
 	struct pl_fs_info *info = pl_sb_info(dir->i_sb);
 	struct dentry *real_parent = pl_real_dentry(dentry->d_parent);
+	struct path real = { .mnt = info->lower.mnt };
 	struct inode *inode = NULL;
-	struct dentry *real;
+	struct pl_dentry *pd;
 
-	real = lookup_one_unlocked(mnt_user_ns(info->lower.mnt), dentry->d_name.name,
-				   real_parent, dentry->d_name.len);
-	if (IS_ERR(real))
-		return ERR_CAST(real);
-	if (d_really_is_positive(real)) {
-		inode = pl_get_inode(dir->i_sb, d_inode(real));
+	real.dentry = lookup_one_unlocked(mnt_user_ns(info->lower.mnt), dentry->d_name.name,
+					  real_parent, dentry->d_name.len);
+	if (IS_ERR(real.dentry))
+		return ERR_CAST(real.dentry);
+	pd = pl_dentry_alloc(&real, real.dentry);
+	dput(real.dentry);
+	if (!pd)
+		return ERR_PTR(-ENOMEM);
+	/* the generation first: a table published after it makes us look again */
+	dentry->d_time = pl_redirect_generation();
+	if (d_is_reg(pd->base))
+		pl_redirect_get(d_inode(pd->base), pd);
+	if (d_really_is_positive(pd->real.dentry)) {
+		inode = pl_get_inode(dir->i_sb, d_inode(pd->real.dentry));
 		if (IS_ERR(inode)) {
-			dput(real);
+			pl_dentry_free(pd);
 			return ERR_CAST(inode);
 		}
 	}
-	/* negative too: the real dentry tells revalidation when it appears */
-	dentry->d_fsdata = real;
+	/* negative too: the base tells revalidation when the name appears */
+	dentry->d_fsdata = pd;
 	return d_splice_alias(inode, dentry);
+}
+
+/* Resolves TARGET to its lower (base) path; -EXDEV unless on a patchlayer mount. */
+int pl_fs_lower_path(const char *target, struct path *lower)
+{
+	struct path p;
+	int err;
+
+	err = kern_path(target, 0, &p);
+	if (err)
+		return err;
+	if (p.dentry->d_sb->s_op != &pl_super_ops || !pl_dentry(p.dentry)) {
+		path_put(&p);
+		return -EXDEV;
+	}
+	lower->mnt = mntget(pl_sb_info(p.dentry->d_sb)->lower.mnt);
+	lower->dentry = dget(pl_lower_dentry(p.dentry));
+	path_put(&p);
+	return 0;
 }
 
 static int pl_permission(struct user_namespace *mnt_userns, struct inode *inode, int mask)
@@ -125,6 +192,7 @@ static const char *pl_get_link(struct dentry *dentry, struct inode *inode,
 	return vfs_get_link(pl_real_dentry(dentry), done);
 }
 
+/* The xattrs of what the name serves, as getxattr reads them. */
 static ssize_t pl_listxattr(struct dentry *dentry, char *list, size_t size)
 {
 	return vfs_listxattr(pl_real_dentry(dentry), list, size);
@@ -168,26 +236,31 @@ static const struct inode_operations pl_special_iops = {
 };
 
 /*
- * A dentry stays valid while its real dentry does: still hashed, still of
- * the same positivity, and valid to the lower filesystem itself.
+ * A dentry stays valid while its base does (still hashed, same inode, valid
+ * to the lower filesystem) and, for a regular file, while no layer was
+ * activated or dropped since it was looked up.
  */
 static int pl_d_revalidate(struct dentry *dentry, unsigned int flags)
 {
-	struct dentry *real = pl_real_dentry(dentry);
+	struct pl_dentry *pd = pl_dentry(dentry);
+	struct dentry *base;
 
-	if (!real)
+	if (!pd)
 		return 1;
-	if (d_unhashed(real))
+	base = pd->base;
+	if (d_is_reg(base) && READ_ONCE(dentry->d_time) != pl_redirect_generation())
 		return 0;
-	if (d_really_is_negative(dentry) != d_really_is_negative(real))
+	if (d_unhashed(base))
 		return 0;
-	if (d_really_is_positive(dentry) &&
-	    pl_real_inode(d_inode(dentry)) != d_inode(real))
+	if (d_really_is_negative(dentry) != d_really_is_negative(base))
 		return 0;
-	if (real->d_flags & DCACHE_OP_REVALIDATE) {
+	if (d_really_is_positive(dentry) && !pd->layer &&
+	    pl_real_inode(d_inode(dentry)) != d_inode(base))
+		return 0;
+	if (base->d_flags & DCACHE_OP_REVALIDATE) {
 		if (flags & LOOKUP_RCU)
 			return -ECHILD;
-		return real->d_op->d_revalidate(real, flags);
+		return base->d_op->d_revalidate(base, flags);
 	}
 	return 1;
 }
@@ -219,7 +292,7 @@ bug:
 
 static void pl_d_release(struct dentry *dentry)
 {
-	dput(dentry->d_fsdata);
+	pl_dentry_free(dentry->d_fsdata);
 }
 
 const struct dentry_operations pl_dentry_ops = {

@@ -61,7 +61,7 @@ static void pl_evict_inode(struct inode *inode)
 	iput(pl_real_inode(inode));
 }
 
-static const struct super_operations pl_super_ops = {
+const struct super_operations pl_super_ops = {
 	.statfs = pl_statfs,
 	.show_options = pl_show_options,
 	.evict_inode = pl_evict_inode,
@@ -85,6 +85,8 @@ static int pl_xattr_set(const struct xattr_handler *handler,
 	struct dentry *real = pl_real_dentry(dentry);
 	int err;
 
+	/* changes act on the base, as every change to a protected name */
+	real = pl_lower_dentry(dentry);
 	if (value)
 		err = vfs_setxattr(real_userns, real, name, value, size, flags);
 	else
@@ -197,7 +199,11 @@ static int pl_fill_super(struct super_block *sb, struct fs_context *fc)
 		err = -ENOMEM;
 		goto out_put;
 	}
-	sb->s_root->d_fsdata = dget(lower.dentry);
+	sb->s_root->d_fsdata = pl_dentry_alloc(&info->lower, info->lower.dentry);
+	if (!sb->s_root->d_fsdata) {
+		err = -ENOMEM;
+		goto out_put;	/* kill_sb puts the root and info */
+	}
 
 	mutex_lock(&pl_mounts_lock);
 	list_add_tail(&info->node, &pl_mounts);
@@ -271,10 +277,19 @@ MODULE_ALIAS_FS("patchlayer");
 
 int __init pl_fs_init(void)
 {
-	return register_filesystem(&pl_fs_type);
+	int err;
+
+	err = pl_fs_inode_init();
+	if (err)
+		return err;
+	err = register_filesystem(&pl_fs_type);
+	if (err)
+		pl_fs_inode_exit();
+	return err;
 }
 
 void pl_fs_exit(void)
 {
 	unregister_filesystem(&pl_fs_type);
+	pl_fs_inode_exit();
 }

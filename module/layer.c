@@ -11,21 +11,26 @@
 #include <linux/fs.h>
 #include <linux/kernel_read_file.h>
 #include <linux/mutex.h>
+#include <linux/namei.h>
 #include <linux/slab.h>
 #include <linux/string.h>
 #include <linux/vmalloc.h>
 
 #include "../include/uapi/patchlayer.h"
+#include "fs.h"
 #include "patchlayer.h"
 #include "trace.h"
 
 #define PL_SIGNATURE_MAX (64 * 1024)
 
 static LIST_HEAD(pl_layers);
-static DEFINE_MUTEX(pl_layers_lock);
+DEFINE_MUTEX(pl_layers_lock);
 
 static const char *const pl_state_names[] = {
 	[PL_LAYER_LOADED] = "loaded",
+	[PL_LAYER_ACTIVE] = "active",
+	[PL_LAYER_STALE] = "stale",
+	[PL_LAYER_SUPERSEDED] = "superseded",
 };
 
 const char *pl_layer_state_name(enum pl_layer_state state)
@@ -43,13 +48,14 @@ void pl_layer_free(struct pl_layer *layer)
 			allow_write_access(f->file);
 			fput(f->file);
 		}
+		iput(f->base);
 		kfree(f->target);
 	}
 	kfree(layer->dir);
 	kfree(layer);
 }
 
-static struct pl_layer *pl_layer_find(const char *name)
+struct pl_layer *pl_layer_find(const char *name)
 {
 	struct pl_layer *layer;
 
@@ -132,6 +138,7 @@ static int pl_verify_file(struct pl_layer *layer, struct pl_layer_file *f,
 			  struct pl_verdict *v)
 {
 	u8 digest[PL_SHA256_SIZE];
+	struct path base_path;
 	struct file *base;
 	char *path;
 	int err;
@@ -163,13 +170,25 @@ static int pl_verify_file(struct pl_layer *layer, struct pl_layer_file *f,
 	if (memcmp(digest, f->sha256, PL_SHA256_SIZE))
 		return pl_reject(v, -EBADMSG, "files%s: sha256 differs from the manifest", f->target);
 
-	base = pl_open_regular(f->target);
+	/* the lower file itself, even where a layer already redirects it */
+	err = pl_fs_lower_path(f->target, &base_path);
+	if (err == -EXDEV)
+		err = kern_path(f->target, 0, &base_path);
+	if (err)
+		return pl_reject(v, err, "base %s: cannot be opened", f->target);
+	base = pl_open_path_regular(&base_path);
+	path_put(&base_path);
 	if (IS_ERR(base)) {
 		err = PTR_ERR(base);
 		if (err == -EINVAL)
 			return pl_reject(v, err, "base %s: not a regular file", f->target);
 		return pl_reject(v, err, "base %s: cannot be opened", f->target);
 	}
+	/* what activation will recognise: this inode, unchanged */
+	f->base = igrab(file_inode(base));
+	f->base_size = i_size_read(f->base);
+	f->base_mtime = f->base->i_mtime;
+	f->base_ctime = f->base->i_ctime;
 	err = pl_hash_file(base, PL_SIZE_ANY, digest);
 	fput(base);
 	if (err)
@@ -323,14 +342,24 @@ out:
 	return err;
 }
 
+/* Unlinks LAYER from the registry; the caller then calls pl_layer_release. */
 static void pl_layer_remove(struct pl_layer *layer)
 {
 	lockdep_assert_held(&pl_layers_lock);
 	list_del(&layer->node);
+	layer->removed = true;
 	pl_nl_notify(PATCHLAYER_EVENT_UNLOADED, layer->name, layer->version, layer->dir, 0, NULL);
 	pr_info("layer %s unloaded\n", layer->name);
+}
+
+/*
+ * Outside pl_layers_lock: removing the sysfs directory waits for its
+ * readers and writers, and a state write takes that lock.
+ */
+static void pl_layer_release(struct pl_layer *layer)
+{
 	kobject_del(&layer->kobj);
-	kobject_put(&layer->kobj);
+	pl_layer_put(layer);
 }
 
 int pl_layer_unload(const char *name)
@@ -340,20 +369,67 @@ int pl_layer_unload(const char *name)
 
 	mutex_lock(&pl_layers_lock);
 	layer = pl_layer_find(name);
-	if (layer)
-		pl_layer_remove(layer);
-	else
+	if (!layer)
 		err = -ENOENT;
+	else if (layer->state == PL_LAYER_ACTIVE)
+		err = -EBUSY;
+	else
+		pl_layer_remove(layer);
+	mutex_unlock(&pl_layers_lock);
+	if (!err)
+		pl_layer_release(layer);
+	return err;
+}
+
+/* "activate" or "drop", written to layers/<name>/state. */
+int pl_layer_set_state(struct pl_layer *layer, const char *word)
+{
+	const char *why = NULL;
+	int err;
+
+	mutex_lock(&pl_layers_lock);
+	if (layer->removed)
+		err = -ENOENT;
+	else if (sysfs_streq(word, "activate"))
+		err = pl_redirect_activate(layer, &why);
+	else if (sysfs_streq(word, "drop"))
+		err = pl_redirect_drop(layer, PL_LAYER_LOADED, "dropped");
+	else
+		err = -EINVAL;
+	if (err && why)
+		pr_info("layer %s not activated: %s\n", layer->name, why);
 	mutex_unlock(&pl_layers_lock);
 	return err;
+}
+
+/* A package update replaced a base: its layer now comes from the update. */
+void pl_layers_supersede_pending(void)
+{
+	struct pl_layer *layer;
+
+	mutex_lock(&pl_layers_lock);
+	list_for_each_entry(layer, &pl_layers, node) {
+		if (test_and_clear_bit(PL_LAYER_SUPERSEDE_PENDING, &layer->flags) &&
+		    layer->state == PL_LAYER_ACTIVE)
+			pl_redirect_drop(layer, PL_LAYER_SUPERSEDED,
+					 "a package update replaced a base file");
+	}
+	mutex_unlock(&pl_layers_lock);
 }
 
 void pl_layers_exit(void)
 {
 	struct pl_layer *layer, *tmp;
+	LIST_HEAD(gone);
 
 	mutex_lock(&pl_layers_lock);
-	list_for_each_entry_safe(layer, tmp, &pl_layers, node)
+	list_for_each_entry_safe(layer, tmp, &pl_layers, node) {
+		/* nothing is mounted any more: active layers serve nobody */
+		pl_redirect_drop(layer, PL_LAYER_LOADED, "module unloaded");
 		pl_layer_remove(layer);
+		list_add(&layer->node, &gone);
+	}
 	mutex_unlock(&pl_layers_lock);
+	list_for_each_entry_safe(layer, tmp, &gone, node)
+		pl_layer_release(layer);
 }

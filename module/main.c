@@ -24,9 +24,12 @@ static int __init patchlayer_init(void)
 	err = pl_verify_init();
 	if (err)
 		return err;
-	err = pl_netlink_init();
+	err = pl_redirect_init();
 	if (err)
 		goto err_verify;
+	err = pl_netlink_init();
+	if (err)
+		goto err_redirect;
 	/* last: sysfs is how user space reaches everything else */
 	err = pl_sysfs_init();
 	if (err)
@@ -43,6 +46,8 @@ err_sysfs:
 	pl_sysfs_exit();
 err_netlink:
 	pl_netlink_exit();
+err_redirect:
+	pl_redirect_exit();
 err_verify:
 	pl_verify_exit();
 	return err;
@@ -51,7 +56,8 @@ err_verify:
 static void __exit patchlayer_exit(void)
 {
 	pl_fs_exit();		/* nothing is mounted: a mount pins the module */
-	pl_sysfs_exit();	/* unloads every layer */
+	pl_sysfs_exit();	/* drops and unloads every layer */
+	pl_redirect_exit();
 	pl_netlink_exit();
 	pl_verify_exit();
 }

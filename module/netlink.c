@@ -50,6 +50,7 @@ static const struct nla_policy pl_genl_policy[PATCHLAYER_ATTR_MAX + 1] = {
 	[PATCHLAYER_ATTR_PATH] = { .type = NLA_REJECT },
 	[PATCHLAYER_ATTR_ERRNO] = { .type = NLA_REJECT },
 	[PATCHLAYER_ATTR_DETAIL] = { .type = NLA_REJECT },
+	[PATCHLAYER_ATTR_STATE] = { .type = NLA_REJECT },
 };
 
 static const struct genl_small_ops pl_genl_ops[] = {
@@ -103,6 +104,29 @@ void pl_nl_notify(u32 event, const char *layer, const char *version,
 	    pl_nl_put_str(msg, PATCHLAYER_ATTR_LAYER_VERSION, version) ||
 	    pl_nl_put_str(msg, PATCHLAYER_ATTR_PATH, path) ||
 	    (err && nla_put_u32(msg, PATCHLAYER_ATTR_ERRNO, -err)) ||
+	    pl_nl_put_str(msg, PATCHLAYER_ATTR_DETAIL, detail)) {
+		nlmsg_free(msg);
+		return;
+	}
+	genlmsg_end(msg, hdr);
+	genlmsg_multicast(&pl_genl_family, msg, 0, 0, GFP_KERNEL);
+}
+
+/* A layer changed state: activated, dropped, stale, superseded. */
+void pl_nl_notify_state(struct pl_layer *layer, const char *detail)
+{
+	struct sk_buff *msg;
+	void *hdr;
+
+	msg = genlmsg_new(NLMSG_DEFAULT_SIZE, GFP_KERNEL);
+	if (!msg)
+		return;
+	hdr = genlmsg_put(msg, 0, 0, &pl_genl_family, 0, PATCHLAYER_CMD_EVENT);
+	if (!hdr ||
+	    nla_put_u32(msg, PATCHLAYER_ATTR_EVENT, PATCHLAYER_EVENT_STATE) ||
+	    nla_put_string(msg, PATCHLAYER_ATTR_LAYER, layer->name) ||
+	    nla_put_string(msg, PATCHLAYER_ATTR_LAYER_VERSION, layer->version) ||
+	    nla_put_string(msg, PATCHLAYER_ATTR_STATE, pl_layer_state_name(layer->state)) ||
 	    pl_nl_put_str(msg, PATCHLAYER_ATTR_DETAIL, detail)) {
 		nlmsg_free(msg);
 		return;

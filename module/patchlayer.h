@@ -5,6 +5,7 @@
 
 #include <linux/init.h>
 #include <linux/kobject.h>
+#include <linux/path.h>
 #include <linux/list.h>
 #include <linux/types.h>
 
@@ -24,6 +25,8 @@ int __init pl_netlink_init(void);
 void pl_netlink_exit(void);
 void pl_nl_notify(u32 event, const char *layer, const char *version,
 		  const char *path, int err, const char *detail);
+struct pl_layer;
+void pl_nl_notify_state(struct pl_layer *layer, const char *detail);
 
 /* fs_super.c */
 int __init pl_fs_init(void);
@@ -39,11 +42,15 @@ void pl_trust_lock_forever(void);
 bool pl_trust_is_locked(void);
 int pl_verify_signature(const void *data, size_t len, const void *sig, size_t sig_len);
 struct file *pl_open_regular(const char *path);
+struct file *pl_open_path_regular(const struct path *path);
 int pl_hash_file(struct file *file, u64 size, u8 digest[PL_SHA256_SIZE]);
 
 /* layer.c: the registry of loaded layers */
 enum pl_layer_state {
 	PL_LAYER_LOADED,
+	PL_LAYER_ACTIVE,
+	PL_LAYER_STALE,
+	PL_LAYER_SUPERSEDED,
 };
 
 struct pl_layer_file {
@@ -52,7 +59,14 @@ struct pl_layer_file {
 	u8 base_sha256[PL_SHA256_SIZE];
 	u64 size;
 	struct file *file;	/* held open and write-denied while loaded */
+	/* the lower base as verified: activation refuses any other */
+	struct inode *base;
+	loff_t base_size;
+	struct timespec64 base_mtime;
+	struct timespec64 base_ctime;
 };
+
+#define PL_LAYER_SUPERSEDE_PENDING 0	/* bit in pl_layer.flags */
 
 struct pl_layer {
 	struct kobject kobj;	/* /sys/kernel/patchlayer/layers/<name> */
@@ -61,16 +75,47 @@ struct pl_layer {
 	char version[PL_VERSION_MAX + 1];
 	char replaces[PL_NAME_MAX + 1];
 	char *dir;
-	enum pl_layer_state state;
+	enum pl_layer_state state;	/* under pl_layers_lock */
+	bool removed;			/* unloaded, waiting for sysfs users */
+	unsigned long flags;
+	time64_t activated_at;
+	u64 activate_ns;
+	atomic64_t hits;		/* redirected opens */
 	size_t n_files;
 	struct pl_layer_file files[];
 };
 
+extern struct mutex pl_layers_lock;
+
+static inline struct pl_layer *pl_layer_get(struct pl_layer *layer)
+{
+	kobject_get(&layer->kobj);
+	return layer;
+}
+
+static inline void pl_layer_put(struct pl_layer *layer)
+{
+	kobject_put(&layer->kobj);
+}
+
+struct pl_layer *pl_layer_find(const char *name);
+int pl_layer_set_state(struct pl_layer *layer, const char *word);
+void pl_layers_supersede_pending(void);
 int pl_layer_load(const char *dir);
 void pl_layer_free(struct pl_layer *layer);
 int pl_layer_kobj_add(struct pl_layer *layer);
 int pl_layer_unload(const char *name);
 const char *pl_layer_state_name(enum pl_layer_state state);
 void pl_layers_exit(void);
+
+/* redirect.c */
+struct pl_dentry;
+u64 pl_redirect_generation(void);
+bool pl_redirect_get(const struct inode *base, struct pl_dentry *pd);
+int pl_redirect_activate(struct pl_layer *layer, const char **why);
+int pl_redirect_drop(struct pl_layer *layer, enum pl_layer_state state, const char *why);
+void pl_redirect_base_gone(const struct inode *base);
+int __init pl_redirect_init(void);
+void pl_redirect_exit(void);
 
 #endif /* _PATCHLAYER_H */

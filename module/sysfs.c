@@ -128,6 +128,12 @@ static ssize_t trust_locked_store(struct kobject *kobj, struct kobj_attribute *a
 }
 static struct kobj_attribute trust_locked_attr = __ATTR_RW_MODE(trust_locked, 0644);
 
+static ssize_t generation_show(struct kobject *kobj, struct kobj_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%llu\n", pl_redirect_generation());
+}
+static struct kobj_attribute generation_attr = __ATTR_RO(generation);
+
 static ssize_t mounts_show(struct kobject *kobj, struct kobj_attribute *attr, char *buf)
 {
 	return pl_mounts_show(buf);
@@ -137,6 +143,7 @@ static struct kobj_attribute mounts_attr = __ATTR_RO(mounts);
 static struct attribute *pl_attrs[] = {
 	&version_attr.attr,
 	&mounts_attr.attr,
+	&generation_attr.attr,
 	&load_attr.attr,
 	&unload_attr.attr,
 	&trust_attr.attr,
@@ -154,9 +161,44 @@ static const struct attribute_group pl_attr_group = {
 
 static ssize_t state_show(struct kobject *kobj, struct kobj_attribute *attr, char *buf)
 {
-	return sysfs_emit(buf, "%s\n", pl_layer_state_name(to_pl_layer(kobj)->state));
+	return sysfs_emit(buf, "%s\n", pl_layer_state_name(READ_ONCE(to_pl_layer(kobj)->state)));
 }
-static struct kobj_attribute layer_state_attr = __ATTR_RO(state);
+
+/* "activate" or "drop" */
+static ssize_t state_store(struct kobject *kobj, struct kobj_attribute *attr,
+			   const char *buf, size_t count)
+{
+	struct pl_layer *layer = to_pl_layer(kobj);
+	int err;
+
+	if (!capable(CAP_SYS_ADMIN))
+		err = -EPERM;
+	else
+		err = pl_layer_set_state(layer, buf);
+	trace_patchlayer_request(sysfs_streq(buf, "activate") ? "activate" :
+				 sysfs_streq(buf, "drop") ? "drop" : "state",
+				 layer->name, err);
+	return err ?: count;
+}
+static struct kobj_attribute layer_state_attr = __ATTR_RW_MODE(state, 0644);
+
+static ssize_t activated_at_show(struct kobject *kobj, struct kobj_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%lld\n", (long long)READ_ONCE(to_pl_layer(kobj)->activated_at));
+}
+static struct kobj_attribute layer_activated_at_attr = __ATTR_RO(activated_at);
+
+static ssize_t activate_ns_show(struct kobject *kobj, struct kobj_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%llu\n", READ_ONCE(to_pl_layer(kobj)->activate_ns));
+}
+static struct kobj_attribute layer_activate_ns_attr = __ATTR_RO(activate_ns);
+
+static ssize_t hits_show(struct kobject *kobj, struct kobj_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%lld\n", (long long)atomic64_read(&to_pl_layer(kobj)->hits));
+}
+static struct kobj_attribute layer_hits_attr = __ATTR_RO(hits);
 
 static ssize_t layer_version_show(struct kobject *kobj, struct kobj_attribute *attr, char *buf)
 {
@@ -214,6 +256,9 @@ static BIN_ATTR_RO(files, 0);
 
 static struct attribute *pl_layer_attrs[] = {
 	&layer_state_attr.attr,
+	&layer_activated_at_attr.attr,
+	&layer_activate_ns_attr.attr,
+	&layer_hits_attr.attr,
 	&layer_version_attr.attr,
 	&layer_replaces_attr.attr,
 	&layer_path_attr.attr,

@@ -68,6 +68,52 @@ TRACE_EVENT(patchlayer_verify,
 		  __get_str(layer), __entry->err, __get_str(reason))
 );
 
+/* Every state transition of a layer. */
+TRACE_EVENT(patchlayer_state,
+	TP_PROTO(const char *layer, const char *from, const char *to, const char *why),
+	TP_ARGS(layer, from, to, why),
+
+	TP_STRUCT__entry(
+		__string(layer, layer)
+		__string(from, from)
+		__string(to, to)
+		__string(why, why)
+	),
+
+	TP_fast_assign(
+		__assign_str(layer, layer);
+		__assign_str(from, from);
+		__assign_str(to, to);
+		__assign_str(why, why);
+	),
+
+	TP_printk("layer=%s from=%s to=%s why=%s", __get_str(layer),
+		  __get_str(from), __get_str(to), __get_str(why))
+);
+
+/* Each open that a layer redirects to its replacement. */
+TRACE_EVENT(patchlayer_redirect,
+	TP_PROTO(const char *layer, const char *target),
+	TP_ARGS(layer, target),
+
+	TP_STRUCT__entry(
+		__string(layer, layer)
+		__string(target, target)
+		__field(pid_t, pid)
+		__array(char, comm, TASK_COMM_LEN)
+	),
+
+	TP_fast_assign(
+		__assign_str(layer, layer);
+		__assign_str(target, target);
+		__entry->pid = task_tgid_nr(current);
+		memcpy(__entry->comm, current->comm, TASK_COMM_LEN);
+	),
+
+	TP_printk("layer=%s target=%s pid=%d comm=%s", __get_str(layer),
+		  __get_str(target), __entry->pid, __entry->comm)
+);
+
 #endif /* _PATCHLAYER_TRACE_H */
 
 #undef TRACE_INCLUDE_PATH

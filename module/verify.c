@@ -110,13 +110,16 @@ struct file *pl_open_regular(const char *path)
 	err = kern_path(path, 0, &p);
 	if (err)
 		return ERR_PTR(err);
-	if (!d_is_reg(p.dentry)) {
-		path_put(&p);
-		return ERR_PTR(-EINVAL);
-	}
-	file = dentry_open(&p, O_RDONLY | O_LARGEFILE, current_cred());
+	file = pl_open_path_regular(&p);
 	path_put(&p);
 	return file;
+}
+
+struct file *pl_open_path_regular(const struct path *path)
+{
+	if (!d_is_reg(path->dentry))
+		return ERR_PTR(-EINVAL);
+	return dentry_open(path, O_RDONLY | O_LARGEFILE, current_cred());
 }
 
 #define PL_HASH_CHUNK (16 * 1024)

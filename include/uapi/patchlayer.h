@@ -28,6 +28,7 @@ enum patchlayer_attr {
 	PATCHLAYER_ATTR_PATH,		/* string: the layer's directory */
 	PATCHLAYER_ATTR_ERRNO,		/* u32: positive errno of a refusal */
 	PATCHLAYER_ATTR_DETAIL,		/* string: why, for people */
+	PATCHLAYER_ATTR_STATE,		/* string: the layer's new state */
 
 	__PATCHLAYER_ATTR_MAX,
 };
@@ -38,6 +39,7 @@ enum patchlayer_event {
 	PATCHLAYER_EVENT_LOADED,	/* LAYER, LAYER_VERSION, PATH, DETAIL */
 	PATCHLAYER_EVENT_UNLOADED,	/* LAYER, LAYER_VERSION, PATH */
 	PATCHLAYER_EVENT_REJECTED,	/* PATH, ERRNO, DETAIL, LAYER if known */
+	PATCHLAYER_EVENT_STATE,		/* LAYER, LAYER_VERSION, STATE, DETAIL */
 
 	__PATCHLAYER_EVENT_MAX,
 };
