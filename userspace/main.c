@@ -23,6 +23,8 @@ struct pl_cmd {
 static const struct pl_cmd pl_cmds[] = {
 	{ "status", cmd_status, "status                 module, trust and loaded layers" },
 	{ "monitor", cmd_monitor, "monitor [--count N]    print the module's events as they happen" },
+	{ "protect", cmd_protect, "protect DIR            cover a library directory with the patchlayer filesystem" },
+	{ "unprotect", cmd_unprotect, "unprotect DIR          uncover it (refused while a layer is active on it)" },
 	{ "build", cmd_build, "build --name N --version V --key K --cert C -o DIR [FILE=TARGET...]\n"
 			      "                         make a signed layer" },
 	{ "verify", cmd_verify, "verify [--cert C]... [--base-root DIR] [--no-base] DIR\n"

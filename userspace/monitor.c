@@ -20,6 +20,7 @@ static const char *const pl_event_names[] = {
 	[PATCHLAYER_EVENT_LOADED] = "loaded",
 	[PATCHLAYER_EVENT_UNLOADED] = "unloaded",
 	[PATCHLAYER_EVENT_REJECTED] = "rejected",
+	[PATCHLAYER_EVENT_STATE] = "state",
 };
 
 struct monitor {
@@ -48,11 +49,12 @@ static int monitor_cb(struct nl_msg *msg, void *arg)
 		[PATCHLAYER_ATTR_PATH] = { .type = NLA_STRING, .maxlen = 4096 },
 		[PATCHLAYER_ATTR_ERRNO] = { .type = NLA_U32 },
 		[PATCHLAYER_ATTR_DETAIL] = { .type = NLA_STRING, .maxlen = 1024 },
+		[PATCHLAYER_ATTR_STATE] = { .type = NLA_STRING, .maxlen = 32 },
 	};
 	struct genlmsghdr *gh = nlmsg_data(nlmsg_hdr(msg));
 	struct nlattr *tb[PATCHLAYER_ATTR_MAX + 1];
 	struct monitor *mon = arg;
-	const char *layer, *version, *path, *detail, *errname = NULL;
+	const char *layer, *version, *path, *detail, *state, *errname = NULL;
 	uint32_t ev;
 
 	if (gh->cmd != PATCHLAYER_CMD_EVENT ||
@@ -64,6 +66,7 @@ static int monitor_cb(struct nl_msg *msg, void *arg)
 	version = attr_str(tb, PATCHLAYER_ATTR_LAYER_VERSION);
 	path = attr_str(tb, PATCHLAYER_ATTR_PATH);
 	detail = attr_str(tb, PATCHLAYER_ATTR_DETAIL);
+	state = attr_str(tb, PATCHLAYER_ATTR_STATE);
 	if (tb[PATCHLAYER_ATTR_ERRNO])
 		errname = strerrorname_np((int)nla_get_u32(tb[PATCHLAYER_ATTR_ERRNO]));
 
@@ -76,6 +79,7 @@ static int monitor_cb(struct nl_msg *msg, void *arg)
 		layer ? json_string(&j, "layer", layer) : json_null(&j, "layer");
 		version ? json_string(&j, "version", version) : json_null(&j, "version");
 		path ? json_string(&j, "path", path) : json_null(&j, "path");
+		state ? json_string(&j, "state", state) : json_null(&j, "state");
 		errname ? json_string(&j, "errno", errname) : json_null(&j, "errno");
 		detail ? json_string(&j, "detail", detail) : json_null(&j, "detail");
 		json_object_end(&j);
@@ -88,6 +92,8 @@ static int monitor_cb(struct nl_msg *msg, void *arg)
 			printf(" version \"%s\"", version);
 		if (path)
 			printf(" path %s", path);
+		if (state)
+			printf(" %s", state);
 		if (errname)
 			printf(" %s", errname);
 		if (detail)

@@ -54,5 +54,7 @@ int cmd_status(int argc, char **argv, const struct pl_opts *o);
 int cmd_build(int argc, char **argv, const struct pl_opts *o);
 int cmd_verify(int argc, char **argv, const struct pl_opts *o);
 int cmd_monitor(int argc, char **argv, const struct pl_opts *o);
+int cmd_protect(int argc, char **argv, const struct pl_opts *o);
+int cmd_unprotect(int argc, char **argv, const struct pl_opts *o);
 
 #endif

@@ -15,6 +15,7 @@ struct layer_info {
 	char version[72];
 	char state[32];
 	char replaces[72];
+	char hits[24];
 	unsigned int files;
 };
 
@@ -76,6 +77,8 @@ static int read_layers(struct layer_info **out, size_t *count)
 		pl_sysfs_read(attr, l->state, sizeof(l->state));
 		snprintf(attr, sizeof(attr), "layers/%s/replaces", l->name);
 		pl_sysfs_read(attr, l->replaces, sizeof(l->replaces));
+		snprintf(attr, sizeof(attr), "layers/%s/hits", l->name);
+		pl_sysfs_read(attr, l->hits, sizeof(l->hits));
 		snprintf(attr, sizeof(attr), "layers/%s/files", l->name);
 		l->files = sysfs_count_lines(attr);
 		n++;
@@ -92,7 +95,7 @@ int cmd_status(int argc, char **argv, const struct pl_opts *o)
 {
 	struct layer_info *layers = NULL;
 	size_t n_layers = 0;
-	char locked[8] = "";
+	char locked[8] = "", generation[24] = "", mounts[4096] = "";
 	char version[64];
 	struct pl_nl_info nl;
 	struct json j;
@@ -123,6 +126,8 @@ int cmd_status(int argc, char **argv, const struct pl_opts *o)
 	}
 	nl_err = pl_nl_get_info(&nl);
 	pl_sysfs_read("trust_locked", locked, sizeof(locked));
+	pl_sysfs_read("generation", generation, sizeof(generation));
+	pl_sysfs_read("mounts", mounts, sizeof(mounts));
 	if (read_layers(&layers, &n_layers)) {
 		pl_err("%s/layers: %s", pl_sysfs_dir(), strerror(errno));
 		return PL_EXIT_FAIL;
@@ -136,7 +141,12 @@ int cmd_status(int argc, char **argv, const struct pl_opts *o)
 		json_string(&j, "version", version);
 		json_string(&j, "sysfs", pl_sysfs_dir());
 		json_bool(&j, "trust_locked", locked[0] == '1');
+		json_uint(&j, "generation", strtoull(generation, NULL, 10));
 		json_object_end(&j);
+		json_array_start(&j, "protected");
+		for (char *line = strtok(mounts, "\n"); line; line = strtok(NULL, "\n"))
+			json_string(&j, NULL, line);
+		json_array_end(&j);
 		json_object_start(&j, "netlink");
 		if (nl_err) {
 			json_string(&j, "error", nl_geterror(nl_err));
@@ -156,6 +166,7 @@ int cmd_status(int argc, char **argv, const struct pl_opts *o)
 			layers[i].replaces[0] ? json_string(&j, "replaces", layers[i].replaces) :
 						json_null(&j, "replaces");
 			json_uint(&j, "files", layers[i].files);
+			json_uint(&j, "hits", strtoull(layers[i].hits, NULL, 10));
 			json_object_end(&j);
 		}
 		json_array_end(&j);
@@ -169,15 +180,19 @@ int cmd_status(int argc, char **argv, const struct pl_opts *o)
 			printf("netlink: family patchlayer id %d, events group %d\n",
 			       nl.family_id, nl.events_group);
 		printf("trust:   %s\n", locked[0] == '1' ? "locked until reboot" : "open");
+		if (!mounts[0])
+			printf("protected: none\n");
+		for (char *line = strtok(mounts, "\n"); line; line = strtok(NULL, "\n"))
+			printf("protected: %s\n", line);
 		if (n_layers == 0)
 			printf("layers:  none loaded\n");
 		else
-			printf("layers:\n  %-24s %-16s %-10s %5s  %s\n",
-			       "NAME", "VERSION", "STATE", "FILES", "REPLACES");
+			printf("layers:\n  %-24s %-16s %-10s %5s %8s  %s\n",
+			       "NAME", "VERSION", "STATE", "FILES", "HITS", "REPLACES");
 		for (size_t i = 0; i < n_layers; i++)
-			printf("  %-24s %-16s %-10s %5u  %s\n", layers[i].name,
+			printf("  %-24s %-16s %-10s %5u %8s  %s\n", layers[i].name,
 			       layers[i].version, layers[i].state, layers[i].files,
-			       layers[i].replaces[0] ? layers[i].replaces : "-");
+			       layers[i].hits, layers[i].replaces[0] ? layers[i].replaces : "-");
 	}
 	free(layers);
 	if (nl_err) {

@@ -19,8 +19,9 @@ python3 - "$json" "$(cat $SYSFS/version)" <<'PY'
 import json, sys
 doc = json.loads(sys.argv[1])
 assert doc["module"] == {"loaded": True, "version": sys.argv[2],
-                         "sysfs": "/sys/kernel/patchlayer", "trust_locked": False}, doc
-assert doc["layers"] == [], doc
+                         "sysfs": "/sys/kernel/patchlayer", "trust_locked": False,
+                         "generation": 1}, doc
+assert doc["layers"] == [] and doc["protected"] == [], doc
 nl = doc["netlink"]
 assert nl["family"] == "patchlayer" and nl["version"] == sys.argv[2], nl
 assert nl["family_id"] > 0 and nl["events_group"] > 0, nl

@@ -87,12 +87,12 @@ PY
 expect_write OK $SYSFS/load "$T/zfix"
 expect_write OK $SYSFS/load "$T/zfix2"
 expect_rc 0 "$PL" status
-expect_match "$out" "zlib-fix +26.3 \(b\) +loaded +1  -" "status"
-expect_match "$out" "zlib-fix-2 +26.3 \(c\) +loaded +1  zlib-fix" "status"
+expect_match "$out" "zlib-fix +26.3 \(b\) +loaded +1 +0  -" "status"
+expect_match "$out" "zlib-fix-2 +26.3 \(c\) +loaded +1 +0  zlib-fix" "status"
 python3 - "$("$PL" -j status)" <<'PY'
 import json, sys
 layers = json.loads(sys.argv[1])["layers"]
 assert [l["name"] for l in layers] == ["zlib-fix", "zlib-fix-2"], layers
 assert layers[1] == {"name": "zlib-fix-2", "version": "26.3 (c)", "state": "loaded",
-                     "replaces": "zlib-fix", "files": 1}, layers[1]
+                     "replaces": "zlib-fix", "files": 1, "hits": 0}, layers[1]
 PY

@@ -99,3 +99,53 @@ settle() {
 	echo 3 > /proc/sys/vm/drop_caches
 	sleep 1
 }
+
+LIBDIR=/usr/lib/x86_64-linux-gnu
+
+# make_libdir DIR: a scratch library directory with a few real libraries
+make_libdir() {
+	mkdir -p "$1"
+	cp "$ZLIB" "$1/libdemo.so.1.0"
+	cp "$LIBDIR/libcap.so.2.66" "$1/libother.so.1.0"
+	ln -sf libdemo.so.1.0 "$1/libdemo.so.1"
+	echo "notes" > "$1/README"
+}
+
+# snapshot DIR: every entry's name, type, mode, size, inode and link target
+snapshot() {
+	(cd "$1" && find . -mindepth 1 -maxdepth 1 -printf '%p %y %m %s %i %l\n' | sort)
+}
+
+layer_state() {
+	cat "$SYSFS/layers/$1/state"
+}
+
+# wait_state LAYER STATE: the state is reached within 5 seconds
+wait_state() {
+	for _ in $(seq 50); do
+		[ "$(layer_state "$1")" = "$2" ] && return 0
+		sleep 0.1
+	done
+	fail "layer $1 is $(layer_state "$1"), expected $2"
+}
+
+# maps_ino PID FILE-SUBSTRING: the inode of the first such mapping. (Files
+# of the guest's overlayfs root map their 9p inode: only the number matches.)
+maps_ino() {
+	awk -v s="$2" 'index($6, s) { print $5; exit }' "/proc/$1/maps"
+}
+
+# maps_of PID FILE-SUBSTRING: "major:minor inode" of the first mapping
+maps_of() {
+	awk -v s="$2" 'index($6, s) { print $4, $5; exit }' "/proc/$1/maps"
+}
+
+# devino FILE: "major:minor inode" as /proc/PID/maps prints them
+devino() {
+	local dev ino
+	read -r dev ino < <(stat -c '%D %i' "$1") || fail "stat $1"
+	dev=$((16#$dev))
+	# glibc's dev_t encoding: 12 bits of major, 20 of minor, split
+	printf '%02x:%02x %s\n' $(( ((dev >> 8) & 0xfff) | ((dev >> 32) & ~0xfff) )) \
+		$(( (dev & 0xff) | ((dev >> 12) & ~0xff) )) "$ino"
+}

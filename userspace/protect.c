@@ -1,0 +1,189 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * patchlayer protect DIR / unprotect DIR: cover a library directory with
+ * the patchlayer filesystem, or uncover it.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "../lib/manifest.h"
+#include "patchlayer.h"
+
+/* Whether DIR is a protected directory, as the module lists them. */
+static bool is_protected(const char *dir)
+{
+	char path[PATH_MAX + 32], line[PATH_MAX + 2];
+	bool found = false;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/mounts", pl_sysfs_dir());
+	f = fopen(path, "re");
+	if (!f)
+		return false;
+	while (!found && fgets(line, sizeof(line), f)) {
+		line[strcspn(line, "\n")] = '\0';
+		found = strcmp(line, dir) == 0;
+	}
+	fclose(f);
+	return found;
+}
+
+/* Prints what the kernel logged on the filesystem context FD. */
+static void print_fs_log(int fd, const char *dir)
+{
+	char msg[512];
+	ssize_t n;
+
+	while ((n = read(fd, msg, sizeof(msg) - 1)) > 0) {
+		msg[n] = '\0';
+		msg[strcspn(msg, "\n")] = '\0';
+		/* "e <message>": error, "w": warning, "i": information */
+		pl_err("%s: %s", dir, n > 2 ? msg + 2 : msg);
+	}
+}
+
+static int resolve_dir(const char *arg, char *dir)
+{
+	struct stat st;
+
+	if (!realpath(arg, dir)) {
+		pl_err("%s: %s", arg, strerror(errno));
+		return -1;
+	}
+	if (stat(dir, &st) || !S_ISDIR(st.st_mode)) {
+		pl_err("%s: %s", arg, strerror(ENOTDIR));
+		return -1;
+	}
+	return 0;
+}
+
+int cmd_protect(int argc, char **argv, const struct pl_opts *o)
+{
+	char dir[PATH_MAX];
+	int fd, mfd;
+
+	(void)o;
+	if (argc != 1) {
+		pl_err("usage: protect DIR");
+		return PL_EXIT_USAGE;
+	}
+	if (!pl_module_loaded())
+		return pl_module_missing();
+	if (resolve_dir(argv[0], dir))
+		return PL_EXIT_FAIL;
+	if (is_protected(dir)) {
+		pl_err("%s: already protected", dir);
+		return PL_EXIT_OK;
+	}
+	/* the new mount API: any path as the option value, and the kernel's reasons */
+	fd = fsopen("patchlayer", FSOPEN_CLOEXEC);
+	if (fd < 0) {
+		pl_err("fsopen patchlayer: %s", strerror(errno));
+		return PL_EXIT_FAIL;
+	}
+	if (fsconfig(fd, FSCONFIG_SET_STRING, "lowerdir", dir, 0) ||
+	    fsconfig(fd, FSCONFIG_CMD_CREATE, NULL, NULL, 0)) {
+		int err = errno;
+
+		print_fs_log(fd, dir);
+		pl_err("%s: %s", dir, strerror(err));
+		close(fd);
+		return PL_EXIT_FAIL;
+	}
+	mfd = fsmount(fd, FSMOUNT_CLOEXEC, 0);
+	close(fd);
+	if (mfd < 0 || move_mount(mfd, "", AT_FDCWD, dir, MOVE_MOUNT_F_EMPTY_PATH)) {
+		pl_err("%s: %s", dir, strerror(errno));
+		if (mfd >= 0)
+			close(mfd);
+		return PL_EXIT_FAIL;
+	}
+	close(mfd);
+	if (!o->json)
+		printf("protected %s\n", dir);
+	return PL_EXIT_OK;
+}
+
+/* Whether layer NAME has a target below DIR. */
+static bool layer_targets_in(const char *name, const char *dir)
+{
+	char path[PATH_MAX + 64], line[PATH_MAX + 128];
+	size_t dlen = strlen(dir);
+	bool found = false;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/layers/%s/files", pl_sysfs_dir(), name);
+	f = fopen(path, "re");
+	if (!f)
+		return false;
+	while (!found && fgets(line, sizeof(line), f))
+		found = strncmp(line, dir, dlen) == 0 && line[dlen] == '/';
+	fclose(f);
+	return found;
+}
+
+/* An active layer with a target in DIR: uncovering DIR would silently unpatch. */
+static bool active_layer_in(const char *dir)
+{
+	char path[PATH_MAX + 32], state[32], attr[128];
+	struct dirent *de;
+	bool busy = false;
+	DIR *d;
+
+	snprintf(path, sizeof(path), "%s/layers", pl_sysfs_dir());
+	d = opendir(path);
+	if (!d)
+		return false;
+	while (!busy && (de = readdir(d))) {
+		if (de->d_name[0] == '.' || strlen(de->d_name) > PL_NAME_MAX)
+			continue;
+		snprintf(attr, sizeof(attr), "layers/%s/state", de->d_name);
+		if (pl_sysfs_read(attr, state, sizeof(state)) < 0 || strcmp(state, "active"))
+			continue;
+		if (layer_targets_in(de->d_name, dir)) {
+			pl_err("layer %s is active on %s: drop it first", de->d_name, dir);
+			busy = true;
+		}
+	}
+	closedir(d);
+	return busy;
+}
+
+int cmd_unprotect(int argc, char **argv, const struct pl_opts *o)
+{
+	char dir[PATH_MAX];
+
+	if (argc != 1) {
+		pl_err("usage: unprotect DIR");
+		return PL_EXIT_USAGE;
+	}
+	if (!pl_module_loaded())
+		return pl_module_missing();
+	if (resolve_dir(argv[0], dir))
+		return PL_EXIT_FAIL;
+	if (!is_protected(dir)) {
+		pl_err("%s: not protected", dir);
+		return PL_EXIT_FAIL;
+	}
+	if (active_layer_in(dir))
+		return PL_EXIT_FAIL;
+	/*
+	 * Detached, not unmounted: every process that mapped a library from
+	 * DIR (this one included) keeps it busy until it exits.
+	 */
+	if (umount2(dir, MNT_DETACH | UMOUNT_NOFOLLOW)) {
+		pl_err("%s: %s", dir, strerror(errno));
+		return PL_EXIT_FAIL;
+	}
+	if (!o->json)
+		printf("unprotected %s\n", dir);
+	return PL_EXIT_OK;
+}
