@@ -36,6 +36,7 @@ static inline struct pl_fs_info *pl_sb_info(const struct super_block *sb)
 struct pl_layer;
 
 struct pl_dentry {
+	struct rcu_head rcu;		/* RCU-walk may read it after d_release */
 	struct path real;		/* what the name serves */
 	struct dentry *base;		/* the lower dentry of the name */
 	struct pl_layer *layer;		/* the redirecting layer, or NULL */

@@ -26,6 +26,16 @@ struct pl_dentry *pl_dentry_alloc(const struct path *real, struct dentry *base)
 	return pd;
 }
 
+static void pl_dentry_free_rcu(struct rcu_head *rcu)
+{
+	kmem_cache_free(pl_dentry_cachep, container_of(rcu, struct pl_dentry, rcu));
+}
+
+/*
+ * The references go now; the memory after a grace period, because an
+ * RCU-walk revalidation may still read it. (Dentries are RCU-freed too, so
+ * reading the base dentry there is safe.)
+ */
 void pl_dentry_free(struct pl_dentry *pd)
 {
 	if (!pd)
@@ -34,7 +44,7 @@ void pl_dentry_free(struct pl_dentry *pd)
 	dput(pd->base);
 	if (pd->layer)
 		pl_layer_put(pd->layer);
-	kmem_cache_free(pl_dentry_cachep, pd);
+	call_rcu(&pd->rcu, pl_dentry_free_rcu);
 }
 
 int __init pl_fs_inode_init(void)
@@ -45,6 +55,7 @@ int __init pl_fs_inode_init(void)
 
 void pl_fs_inode_exit(void)
 {
+	rcu_barrier();	/* pl_dentry_free_rcu callbacks */
 	kmem_cache_destroy(pl_dentry_cachep);
 }
 
