@@ -41,6 +41,8 @@ struct pl_dentry {
 	struct dentry *base;		/* the lower dentry of the name */
 	struct pl_layer *layer;		/* the redirecting layer, or NULL */
 	unsigned int file;		/* its file record, when redirected */
+	/* the process start times this answer holds for (pl_redirect_get) */
+	u64 view_from, view_to;
 };
 
 static inline struct pl_dentry *pl_dentry(const struct dentry *dentry)

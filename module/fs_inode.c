@@ -23,6 +23,7 @@ struct pl_dentry *pl_dentry_alloc(const struct path *real, struct dentry *base)
 	pd->real = *real;
 	path_get(&pd->real);
 	pd->base = dget(base);
+	pd->view_to = U64_MAX;
 	return pd;
 }
 
@@ -249,18 +250,25 @@ static const struct inode_operations pl_special_iops = {
 /*
  * A dentry stays valid while its base does (still hashed, same inode, valid
  * to the lower filesystem) and, for a regular file, while no layer was
- * activated or dropped since it was looked up.
+ * activated or dropped since it was looked up and the caller's view of the
+ * layers (its start time) is one the answer holds for.
  */
 static int pl_d_revalidate(struct dentry *dentry, unsigned int flags)
 {
 	struct pl_dentry *pd = pl_dentry(dentry);
 	struct dentry *base;
+	u64 view;
 
 	if (!pd)
 		return 1;
 	base = pd->base;
-	if (d_is_reg(base) && READ_ONCE(dentry->d_time) != pl_redirect_generation())
-		return 0;
+	if (d_is_reg(base)) {
+		if (READ_ONCE(dentry->d_time) != pl_redirect_generation())
+			return 0;
+		view = pl_view_time();
+		if (view < pd->view_from || view >= pd->view_to)
+			return 0;
+	}
 	if (d_unhashed(base))
 		return 0;
 	if (d_really_is_negative(dentry) != d_really_is_negative(base))

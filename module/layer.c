@@ -23,7 +23,7 @@
 
 #define PL_SIGNATURE_MAX (64 * 1024)
 
-static LIST_HEAD(pl_layers);
+LIST_HEAD(pl_layers);
 DEFINE_MUTEX(pl_layers_lock);
 
 static const char *const pl_state_names[] = {
@@ -51,6 +51,7 @@ void pl_layer_free(struct pl_layer *layer)
 		iput(f->base);
 		kfree(f->target);
 	}
+	kvfree(layer->windows);
 	kfree(layer->dir);
 	kfree(layer);
 }
@@ -373,7 +374,10 @@ int pl_layer_unload(const char *name)
 		err = -ENOENT;
 	else if (layer->state == PL_LAYER_ACTIVE)
 		err = -EBUSY;
-	else
+	else if (layer->n_windows)
+		/* processes started while it was active lose it now */
+		err = pl_redirect_republish(layer);
+	if (!err)
 		pl_layer_remove(layer);
 	mutex_unlock(&pl_layers_lock);
 	if (!err)

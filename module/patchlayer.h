@@ -68,6 +68,12 @@ struct pl_layer_file {
 
 #define PL_LAYER_SUPERSEDE_PENDING 0	/* bit in pl_layer.flags */
 
+/* A span of process start times (boottime ns) a layer serves; to is open at U64_MAX. */
+struct pl_window {
+	u64 from, to;
+};
+#define PL_MAX_WINDOWS 1024	/* per layer; the oldest go first */
+
 struct pl_layer {
 	struct kobject kobj;	/* /sys/kernel/patchlayer/layers/<name> */
 	struct list_head node;	/* in pl_layers, under pl_layers_lock */
@@ -80,12 +86,16 @@ struct pl_layer {
 	unsigned long flags;
 	time64_t activated_at;
 	u64 activate_ns;
+	struct pl_window *windows;	/* under pl_layers_lock */
+	unsigned int n_windows;
 	atomic64_t hits;		/* redirected opens */
 	size_t n_files;
 	struct pl_layer_file files[];
 };
 
 extern struct mutex pl_layers_lock;
+extern struct list_head pl_layers;
+#define pl_for_each_layer(layer) list_for_each_entry(layer, &pl_layers, node)
 
 static inline struct pl_layer *pl_layer_get(struct pl_layer *layer)
 {
@@ -112,6 +122,8 @@ void pl_layers_exit(void);
 struct pl_dentry;
 u64 pl_redirect_generation(void);
 bool pl_redirect_get(const struct inode *base, struct pl_dentry *pd);
+u64 pl_view_time(void);
+int pl_redirect_republish(struct pl_layer *exclude);
 int pl_redirect_activate(struct pl_layer *layer, const char **why);
 int pl_redirect_drop(struct pl_layer *layer, enum pl_layer_state state, const char *why);
 void pl_redirect_base_gone(const struct inode *base);

@@ -8,7 +8,7 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
-#include <linux/bsearch.h>
+#include <linux/sched.h>
 #include <linux/fs.h>
 #include <linux/slab.h>
 #include <linux/sort.h>
@@ -19,14 +19,29 @@
 #include "patchlayer.h"
 #include "trace.h"
 
+/*
+ * Each process sees the layers as they were when it started: a layer
+ * serves a process whose start time (boottime, as task->start_boottime)
+ * falls in one of its activation windows. Two libraries of one layer are
+ * then patched for a process, or neither, however activations and drops
+ * interleave with its loading them.
+ */
+struct pl_windows {		/* a layer's windows, frozen in one table */
+	struct pl_layer *layer;	/* a reference */
+	unsigned int n;
+	struct pl_window w[];
+};
+
 struct pl_redirect {
 	struct inode *base;		/* the key: a lower inode */
-	struct pl_layer *layer;		/* a reference per entry */
+	const struct pl_windows *win;
 	unsigned int file;
 };
 
 struct pl_redirect_table {
 	struct rcu_work free_work;
+	size_t n_layers;
+	struct pl_windows **layers;
 	size_t n;
 	struct pl_redirect r[];		/* sorted by base */
 };
@@ -40,6 +55,12 @@ u64 pl_redirect_generation(void)
 	return atomic64_read_acquire(&pl_generation);
 }
 
+/* The time a process's view of the layers is taken at. */
+u64 pl_view_time(void)
+{
+	return current->group_leader->start_boottime;
+}
+
 static int pl_redirect_cmp(const void *a, const void *b)
 {
 	const struct inode *x = ((const struct pl_redirect *)a)->base;
@@ -48,48 +69,88 @@ static int pl_redirect_cmp(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-static const struct pl_redirect *pl_table_find(const struct pl_redirect_table *t,
-					       const struct inode *base)
+/* The first entry for BASE, or the end. */
+static const struct pl_redirect *pl_table_first(const struct pl_redirect_table *t,
+						const struct inode *base)
 {
-	struct pl_redirect key = { .base = (struct inode *)base };
+	size_t lo = 0, hi = t->n;
 
-	if (!t)
-		return NULL;
-	return bsearch(&key, t->r, t->n, sizeof(key), pl_redirect_cmp);
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (t->r[mid].base < base)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return &t->r[lo];
 }
 
 /*
- * If an active layer redirects BASE, points PD at its replacement and
- * takes references on both. The whole decision reads one table.
+ * What BASE serves to the calling process: if a layer's window holds its
+ * start time, points PD at that layer's replacement (taking references).
+ * Either way PD learns the range of start times its answer holds for.
  */
 bool pl_redirect_get(const struct inode *base, struct pl_dentry *pd)
 {
-	const struct pl_redirect *r;
-	bool found = false;
+	const struct pl_redirect *r, *end, *chosen = NULL;
+	const struct pl_redirect_table *t;
+	u64 s = pl_view_time(), lo = 0, hi = U64_MAX;
+	struct pl_window cw = { 0, 0 };
 
 	rcu_read_lock();
-	r = pl_table_find(rcu_dereference(pl_table), base);
-	if (r) {
+	t = rcu_dereference(pl_table);
+	if (!t)
+		goto out;
+	end = t->r + t->n;
+	for (r = pl_table_first(t, base); r < end && r->base == base; r++) {
+		for (unsigned int i = 0; i < r->win->n; i++) {
+			const struct pl_window *w = &r->win->w[i];
+
+			if (w->from <= s && s < w->to) {
+				chosen = r;
+				cw = *w;
+			} else if (w->to <= s) {
+				lo = max(lo, w->to);
+			} else {
+				hi = min(hi, w->from);
+			}
+		}
+	}
+	if (chosen) {
+		struct pl_layer *layer = chosen->win->layer;
+
 		/* the table holds the layer, the layer holds its files */
 		path_put(&pd->real);
-		pd->real = r->layer->files[r->file].file->f_path;
+		pd->real = layer->files[chosen->file].file->f_path;
 		path_get(&pd->real);
-		pd->layer = pl_layer_get(r->layer);
-		pd->file = r->file;
-		found = true;
+		pd->layer = pl_layer_get(layer);
+		pd->file = chosen->file;
+		lo = cw.from;
+		hi = cw.to;
 	}
+out:
 	rcu_read_unlock();
-	return found;
+	pd->view_from = lo;
+	pd->view_to = hi;
+	return chosen;
+}
+
+static void pl_table_free(struct pl_redirect_table *t)
+{
+	for (size_t i = 0; i < t->n_layers; i++) {
+		if (t->layers[i]) {
+			pl_layer_put(t->layers[i]->layer);
+			kvfree(t->layers[i]);
+		}
+	}
+	kvfree(t->layers);
+	kvfree(t);
 }
 
 static void pl_table_free_work(struct work_struct *work)
 {
-	struct pl_redirect_table *t =
-		container_of(to_rcu_work(work), struct pl_redirect_table, free_work);
-
-	for (size_t i = 0; i < t->n; i++)
-		pl_layer_put(t->r[i].layer);
-	kvfree(t);
+	pl_table_free(container_of(to_rcu_work(work), struct pl_redirect_table, free_work));
 }
 
 static struct pl_redirect_table *pl_current_table(void)
@@ -97,42 +158,72 @@ static struct pl_redirect_table *pl_current_table(void)
 	return rcu_dereference_protected(pl_table, lockdep_is_held(&pl_layers_lock));
 }
 
-/*
- * The current table without the entries of DROP_A and DROP_B, plus the
- * entries of ADD (whose bases are in BASES). -EBUSY if a base would be
- * redirected twice.
- */
-static struct pl_redirect_table *pl_table_build(struct pl_layer *drop_a,
-						struct pl_layer *drop_b,
-						struct pl_layer *add,
-						struct inode **bases)
+static bool pl_layer_in_table(const struct pl_layer *layer, const struct pl_layer *exclude)
 {
-	struct pl_redirect_table *old = pl_current_table(), *t;
-	size_t n = add ? add->n_files : 0, k = 0;
+	return layer != exclude && !layer->removed && layer->n_windows > 0;
+}
 
-	for (size_t i = 0; old && i < old->n; i++)
-		if (old->r[i].layer != drop_a && old->r[i].layer != drop_b)
-			n++;
+/*
+ * A table of every loaded layer that was ever active, but EXCLUDE, with
+ * its windows as they are now. -EBUSY if two layers are active on a base.
+ */
+static struct pl_redirect_table *pl_table_build(struct pl_layer *exclude)
+{
+	struct pl_redirect_table *t;
+	size_t n = 0, n_layers = 0, k = 0, l = 0;
+	struct pl_layer *layer;
+
+	lockdep_assert_held(&pl_layers_lock);
+	pl_for_each_layer(layer) {
+		if (pl_layer_in_table(layer, exclude)) {
+			n += layer->n_files;
+			n_layers++;
+		}
+	}
 	t = kvzalloc(struct_size(t, r, n), GFP_KERNEL);
 	if (!t)
 		return ERR_PTR(-ENOMEM);
-	for (size_t i = 0; old && i < old->n; i++)
-		if (old->r[i].layer != drop_a && old->r[i].layer != drop_b)
-			t->r[k++] = old->r[i];
-	for (size_t i = 0; add && i < add->n_files; i++)
-		t->r[k++] = (struct pl_redirect){ .base = bases[i], .layer = add, .file = i };
+	INIT_RCU_WORK(&t->free_work, pl_table_free_work);
+	t->layers = kvcalloc(n_layers ?: 1, sizeof(*t->layers), GFP_KERNEL);
+	if (!t->layers)
+		goto err_nomem;
+	t->n_layers = n_layers;
+	pl_for_each_layer(layer) {
+		struct pl_windows *win;
+
+		if (!pl_layer_in_table(layer, exclude))
+			continue;
+		win = kvmalloc(struct_size(win, w, layer->n_windows), GFP_KERNEL);
+		if (!win)
+			goto err_nomem;
+		win->layer = pl_layer_get(layer);
+		win->n = layer->n_windows;
+		memcpy(win->w, layer->windows, win->n * sizeof(win->w[0]));
+		t->layers[l++] = win;
+		for (size_t i = 0; i < layer->n_files; i++)
+			t->r[k++] = (struct pl_redirect){
+				.base = layer->files[i].base, .win = win, .file = i,
+			};
+	}
 	t->n = n;
 	sort(t->r, t->n, sizeof(t->r[0]), pl_redirect_cmp, NULL);
-	for (size_t i = 1; i < t->n; i++) {
-		if (t->r[i].base == t->r[i - 1].base) {
-			kvfree(t);
+	for (size_t i = 0; i < t->n; i++) {
+		unsigned int open = 0;
+		size_t j;
+
+		for (j = i; j < t->n && t->r[j].base == t->r[i].base; j++)
+			open += t->r[j].win->w[t->r[j].win->n - 1].to == U64_MAX;
+		if (open > 1) {
+			pl_table_free(t);
 			return ERR_PTR(-EBUSY);
 		}
+		i = j - 1;
 	}
-	for (size_t i = 0; i < t->n; i++)
-		pl_layer_get(t->r[i].layer);
-	INIT_RCU_WORK(&t->free_work, pl_table_free_work);
 	return t;
+
+err_nomem:
+	pl_table_free(t);
+	return ERR_PTR(-ENOMEM);
 }
 
 static void pl_table_publish(struct pl_redirect_table *t)
@@ -146,8 +237,41 @@ static void pl_table_publish(struct pl_redirect_table *t)
 		queue_rcu_work(pl_wq, &old->free_work);
 }
 
-/* The lower inode TARGET resolves to now, if it is still the one verified. */
-static int pl_check_base(const struct pl_layer_file *f, struct inode **base)
+/* Builds and publishes the table without EXCLUDE (a layer being unloaded). */
+int pl_redirect_republish(struct pl_layer *exclude)
+{
+	struct pl_redirect_table *t = pl_table_build(exclude);
+
+	if (IS_ERR(t))
+		return PTR_ERR(t);
+	pl_table_publish(t);
+	return 0;
+}
+
+/* Opens a window at NOW; the oldest goes when there are too many. */
+static int pl_window_open(struct pl_layer *layer, u64 now)
+{
+	if (layer->n_windows == PL_MAX_WINDOWS) {
+		memmove(layer->windows, layer->windows + 1,
+			(PL_MAX_WINDOWS - 1) * sizeof(layer->windows[0]));
+		layer->n_windows--;
+	}
+	if (!layer->windows) {
+		layer->windows = kvcalloc(PL_MAX_WINDOWS, sizeof(layer->windows[0]), GFP_KERNEL);
+		if (!layer->windows)
+			return -ENOMEM;
+	}
+	layer->windows[layer->n_windows++] = (struct pl_window){ .from = now, .to = U64_MAX };
+	return 0;
+}
+
+static bool pl_window_is_open(const struct pl_layer *layer)
+{
+	return layer->n_windows && layer->windows[layer->n_windows - 1].to == U64_MAX;
+}
+
+/* Whether TARGET still resolves to the lower inode verified at load, unchanged. */
+static int pl_check_base(const struct pl_layer_file *f)
 {
 	struct path lower;
 	struct inode *inode;
@@ -161,7 +285,6 @@ static int pl_check_base(const struct pl_layer_file *f, struct inode **base)
 	    !timespec64_equal(&inode->i_mtime, &f->base_mtime) ||
 	    !timespec64_equal(&inode->i_ctime, &f->base_ctime))
 		err = -ESTALE;
-	*base = inode;
 	path_put(&lower);	/* the layer holds the base inode */
 	return err;
 }
@@ -181,18 +304,14 @@ int pl_redirect_activate(struct pl_layer *layer, const char **why)
 {
 	struct pl_layer *pred = NULL;
 	struct pl_redirect_table *t;
-	struct inode **bases;
-	u64 start = ktime_get_ns();
+	u64 start = ktime_get_ns(), now;
 	int err = 0;
 
 	lockdep_assert_held(&pl_layers_lock);
 	if (layer->state == PL_LAYER_ACTIVE)
 		return 0;
-	bases = kvcalloc(layer->n_files ?: 1, sizeof(*bases), GFP_KERNEL);
-	if (!bases)
-		return -ENOMEM;
 	for (size_t i = 0; i < layer->n_files && !err; i++) {
-		err = pl_check_base(&layer->files[i], &bases[i]);
+		err = pl_check_base(&layer->files[i]);
 		if (err == -EXDEV)
 			*why = "a target's directory is not protected";
 		else if (err == -ESTALE)
@@ -203,19 +322,31 @@ int pl_redirect_activate(struct pl_layer *layer, const char **why)
 	if (err == -ESTALE)
 		pl_set_state(layer, PL_LAYER_STALE, *why);
 	if (err)
-		goto out;
+		return err;
 
 	if (layer->replaces[0]) {
 		pred = pl_layer_find(layer->replaces);
-		if (pred && pred->state != PL_LAYER_ACTIVE)
+		if (pred && !pl_window_is_open(pred))
 			pred = NULL;
 	}
-	t = pl_table_build(layer, pred, layer, bases);
+	/* the predecessor's window closes where the successor's opens */
+	now = ktime_get_boottime_ns();
+	err = pl_window_open(layer, now);
+	if (err) {
+		*why = "out of memory";
+		return err;
+	}
+	if (pred)
+		pred->windows[pred->n_windows - 1].to = now;
+	t = pl_table_build(NULL);
 	if (IS_ERR(t)) {
 		err = PTR_ERR(t);
 		*why = err == -EBUSY ? "another active layer redirects one of its targets" :
 				       "out of memory";
-		goto out;
+		layer->n_windows--;
+		if (pred)
+			pred->windows[pred->n_windows - 1].to = U64_MAX;
+		return err;
 	}
 	pl_table_publish(t);	/* predecessor out, layer in: one publication */
 	layer->activated_at = ktime_get_real_seconds();
@@ -225,21 +356,28 @@ int pl_redirect_activate(struct pl_layer *layer, const char **why)
 	pl_set_state(layer, PL_LAYER_ACTIVE, pred ? "activated, replacing its predecessor" :
 						    "activated");
 	*why = NULL;
-out:
-	kvfree(bases);
-	return err;
+	return 0;
 }
 
+/*
+ * New processes get the base; those started while the layer was active
+ * keep it for what they load later, so that they never mix.
+ */
 int pl_redirect_drop(struct pl_layer *layer, enum pl_layer_state state, const char *why)
 {
 	struct pl_redirect_table *t;
+	struct pl_window *w;
 
 	lockdep_assert_held(&pl_layers_lock);
 	if (layer->state != PL_LAYER_ACTIVE)
 		return 0;
-	t = pl_table_build(layer, NULL, NULL, NULL);
-	if (IS_ERR(t))
+	w = &layer->windows[layer->n_windows - 1];
+	w->to = ktime_get_boottime_ns();
+	t = pl_table_build(NULL);
+	if (IS_ERR(t)) {
+		w->to = U64_MAX;
 		return PTR_ERR(t);
+	}
 	pl_table_publish(t);
 	pl_set_state(layer, state, why);
 	return 0;
@@ -259,12 +397,18 @@ static DECLARE_WORK(pl_supersede_work, pl_supersede_work_fn);
  */
 void pl_redirect_base_gone(const struct inode *base)
 {
+	const struct pl_redirect_table *t;
 	const struct pl_redirect *r;
 
 	rcu_read_lock();
-	r = pl_table_find(rcu_dereference(pl_table), base);
-	if (r && !test_and_set_bit(PL_LAYER_SUPERSEDE_PENDING, &r->layer->flags))
-		queue_work(pl_wq, &pl_supersede_work);
+	t = rcu_dereference(pl_table);
+	for (r = t ? pl_table_first(t, base) : NULL; r && r < t->r + t->n && r->base == base; r++) {
+		struct pl_layer *layer = r->win->layer;
+
+		if (r->win->w[r->win->n - 1].to == U64_MAX &&
+		    !test_and_set_bit(PL_LAYER_SUPERSEDE_PENDING, &layer->flags))
+			queue_work(pl_wq, &pl_supersede_work);
+	}
 	rcu_read_unlock();
 }
 
