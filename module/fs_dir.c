@@ -59,7 +59,7 @@ static int pl_instantiate(struct dentry *dentry, struct dentry *real)
 	return 0;
 }
 
-enum pl_create_kind { PL_CREATE, PL_MKDIR, PL_MKNOD, PL_SYMLINK };
+enum pl_create_kind { PL_CREATE, PL_MKDIR, PL_MKNOD, PL_SYMLINK, PL_LINK };
 
 struct pl_create_args {
 	enum pl_create_kind kind;
@@ -67,6 +67,7 @@ struct pl_create_args {
 	dev_t rdev;
 	bool excl;
 	const char *symname;
+	struct dentry *old;	/* PL_LINK: the existing name */
 };
 
 /* Creates the real counterpart of DENTRY in the real parent directory. */
@@ -106,6 +107,11 @@ static int pl_create_object(struct inode *dir, struct dentry *dentry,
 		break;
 	case PL_SYMLINK:
 		err = vfs_symlink(userns, rdir, real, a->symname);
+		break;
+	case PL_LINK:
+		err = vfs_link(pl_lower_dentry(a->old), userns, rdir, real, NULL);
+		if (!err)
+			pl_copy_attr(d_inode(a->old));	/* i_nlink */
 		break;
 	}
 	if (err)
@@ -153,33 +159,9 @@ int pl_symlink(struct user_namespace *mnt_userns, struct inode *dir,
 
 int pl_link(struct dentry *old, struct inode *dir, struct dentry *new)
 {
-	struct pl_fs_info *info = pl_sb_info(dir->i_sb);
-	struct user_namespace *userns = mnt_user_ns(info->lower.mnt);
-	struct dentry *real_parent = pl_real_dentry(new->d_parent);
-	struct inode *rdir = d_inode(real_parent);
-	struct dentry *real;
-	int err;
+	struct pl_create_args a = { .kind = PL_LINK, .old = old };
 
-	err = mnt_want_write(info->lower.mnt);
-	if (err)
-		return err;
-	inode_lock_nested(rdir, I_MUTEX_PARENT);
-	real = lookup_one(userns, new->d_name.name, real_parent, new->d_name.len);
-	if (IS_ERR(real)) {
-		err = PTR_ERR(real);
-		goto out_unlock;
-	}
-	err = vfs_link(pl_lower_dentry(old), userns, rdir, real, NULL);
-	if (err)
-		dput(real);
-	else
-		err = pl_instantiate(new, real);
-	pl_copy_attr(dir);
-	pl_copy_attr(d_inode(old));	/* i_nlink */
-out_unlock:
-	inode_unlock(rdir);
-	mnt_drop_write(info->lower.mnt);
-	return err;
+	return pl_create_object(dir, new, &a);
 }
 
 /*

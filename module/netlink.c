@@ -84,12 +84,12 @@ static int pl_nl_put_str(struct sk_buff *msg, int attr, const char *s)
 }
 
 /*
- * Multicasts an event to the "events" group. Best effort: an event that
- * cannot be built or that nobody listens to is dropped, never an error for
- * the operation it reports.
+ * Multicasts an event to the "events" group; NULL strings and a zero
+ * errno are left out. Best effort: an event that cannot be built or that
+ * nobody listens to is dropped, never an error for the operation it reports.
  */
-void pl_nl_notify(u32 event, const char *layer, const char *version,
-		  const char *path, int err, const char *detail)
+static void pl_nl_send(u32 event, const char *layer, const char *version,
+		       const char *path, const char *state, int err, const char *detail)
 {
 	struct sk_buff *msg;
 	void *hdr;
@@ -103,6 +103,7 @@ void pl_nl_notify(u32 event, const char *layer, const char *version,
 	    pl_nl_put_str(msg, PATCHLAYER_ATTR_LAYER, layer) ||
 	    pl_nl_put_str(msg, PATCHLAYER_ATTR_LAYER_VERSION, version) ||
 	    pl_nl_put_str(msg, PATCHLAYER_ATTR_PATH, path) ||
+	    pl_nl_put_str(msg, PATCHLAYER_ATTR_STATE, state) ||
 	    (err && nla_put_u32(msg, PATCHLAYER_ATTR_ERRNO, -err)) ||
 	    pl_nl_put_str(msg, PATCHLAYER_ATTR_DETAIL, detail)) {
 		nlmsg_free(msg);
@@ -112,27 +113,18 @@ void pl_nl_notify(u32 event, const char *layer, const char *version,
 	genlmsg_multicast(&pl_genl_family, msg, 0, 0, GFP_KERNEL);
 }
 
+/* A layer loaded, unloaded or refused. */
+void pl_nl_notify(u32 event, const char *layer, const char *version,
+		  const char *path, int err, const char *detail)
+{
+	pl_nl_send(event, layer, version, path, NULL, err, detail);
+}
+
 /* A layer changed state: activated, dropped, stale, superseded. */
 void pl_nl_notify_state(struct pl_layer *layer, const char *detail)
 {
-	struct sk_buff *msg;
-	void *hdr;
-
-	msg = genlmsg_new(NLMSG_DEFAULT_SIZE, GFP_KERNEL);
-	if (!msg)
-		return;
-	hdr = genlmsg_put(msg, 0, 0, &pl_genl_family, 0, PATCHLAYER_CMD_EVENT);
-	if (!hdr ||
-	    nla_put_u32(msg, PATCHLAYER_ATTR_EVENT, PATCHLAYER_EVENT_STATE) ||
-	    nla_put_string(msg, PATCHLAYER_ATTR_LAYER, layer->name) ||
-	    nla_put_string(msg, PATCHLAYER_ATTR_LAYER_VERSION, layer->version) ||
-	    nla_put_string(msg, PATCHLAYER_ATTR_STATE, pl_layer_state_name(layer->state)) ||
-	    pl_nl_put_str(msg, PATCHLAYER_ATTR_DETAIL, detail)) {
-		nlmsg_free(msg);
-		return;
-	}
-	genlmsg_end(msg, hdr);
-	genlmsg_multicast(&pl_genl_family, msg, 0, 0, GFP_KERNEL);
+	pl_nl_send(PATCHLAYER_EVENT_STATE, layer->name, layer->version, NULL,
+		   pl_layer_state_name(layer->state), 0, detail);
 }
 
 int __init pl_netlink_init(void)
