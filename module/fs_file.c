@@ -1,8 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Open files of the patchlayer filesystem. Each one opens the real inode
- * (file->private_data): reads and writes go to it, and mmap() hands the
- * VMA the real file, so mappings and /proc/PID/maps name the real inode.
+ * Open files of the patchlayer filesystem. Each one has a file of the real
+ * inode (file->private_data): reads and writes go to it, and mmap() hands
+ * the VMA the real file, so mappings and /proc/PID/maps name the real inode.
+ *
+ * A read-only open opens its real file at first use, not at open(): most
+ * opens of a library directory are probes (the dynamic loader's search,
+ * stat-like open+close) that never read, and the second struct file, its
+ * security hooks and its deferred fput were a third of an open+close.
+ * Opens for writing open it at once, so that write access is taken (and
+ * ETXTBSY reported) by open(2) itself.
  */
 #include <linux/file.h>
 #include <linux/fs_stack.h>
@@ -23,20 +30,46 @@ static struct file *pl_open_real_file(struct file *file)
 	/*
 	 * The real file shows our path (in /proc/PID/maps, for one): the
 	 * private lower mount is in no namespace, so its own path would not
-	 * print as the path the process opened. See pl_d_real().
+	 * print as the path the process opened. See pl_d_real(). The opener's
+	 * credentials, also when it is opened later, by another thread.
 	 */
 	return open_with_fake_path(&file->f_path, file->f_flags & ~PL_OPEN_ONLY_FLAGS,
-				   real, current_cred());
+				   real, file->f_cred);
+}
+
+/*
+ * The real file of FILE, opened now if it is not yet. Racing first uses
+ * each open one; the first to publish wins and the others drop theirs.
+ */
+static struct file *pl_real_file(struct file *file)
+{
+	struct file *realfile = smp_load_acquire(&file->private_data);
+	struct file *old;
+
+	if (likely(realfile))
+		return realfile;
+	realfile = pl_open_real_file(file);
+	if (IS_ERR(realfile))
+		return realfile;
+	old = cmpxchg_release(&file->private_data, NULL, realfile);
+	if (old) {
+		fput(realfile);
+		return old;
+	}
+	return realfile;
 }
 
 static int pl_open(struct inode *inode, struct file *file)
 {
 	struct pl_dentry *pd = pl_dentry(file->f_path.dentry);
-	struct file *realfile = pl_open_real_file(file);
 
-	if (IS_ERR(realfile))
-		return PTR_ERR(realfile);
-	file->private_data = realfile;
+	if (file->f_mode & FMODE_WRITE) {
+		struct file *realfile = pl_open_real_file(file);
+
+		if (IS_ERR(realfile))
+			return PTR_ERR(realfile);
+		file->private_data = realfile;
+	}
 	if (pd->layer) {
 		atomic64_inc(&pd->layer->hits);
 		trace_patchlayer_redirect(pd->layer->name, pd->layer->files[pd->file].target);
@@ -46,7 +79,8 @@ static int pl_open(struct inode *inode, struct file *file)
 
 static int pl_release(struct inode *inode, struct file *file)
 {
-	fput(file->private_data);
+	if (file->private_data)
+		fput(file->private_data);
 	return 0;
 }
 
@@ -68,10 +102,13 @@ static rwf_t pl_iocb_to_rwf(int flags)
 /* Asynchronous requests complete synchronously here; that is allowed. */
 static ssize_t pl_read_iter(struct kiocb *iocb, struct iov_iter *iter)
 {
-	struct file *realfile = iocb->ki_filp->private_data;
+	struct file *realfile;
 
 	if (!iov_iter_count(iter))
 		return 0;
+	realfile = pl_real_file(iocb->ki_filp);
+	if (IS_ERR(realfile))
+		return PTR_ERR(realfile);
 	if ((iocb->ki_flags & IOCB_DIRECT) && !(realfile->f_mode & FMODE_CAN_ODIRECT))
 		return -EINVAL;
 	return vfs_iter_read(realfile, iter, &iocb->ki_pos, pl_iocb_to_rwf(iocb->ki_flags));
@@ -80,6 +117,7 @@ static ssize_t pl_read_iter(struct kiocb *iocb, struct iov_iter *iter)
 static ssize_t pl_write_iter(struct kiocb *iocb, struct iov_iter *iter)
 {
 	struct file *file = iocb->ki_filp;
+	/* vfs_write() wants FMODE_WRITE: the real file was opened by open(2) */
 	struct file *realfile = file->private_data;
 	struct inode *inode = file_inode(file);
 	ssize_t ret;
@@ -97,10 +135,16 @@ static ssize_t pl_write_iter(struct kiocb *iocb, struct iov_iter *iter)
 	return ret;
 }
 
+/*
+ * A first use here opens the real file under mmap_lock, as overlayfs does
+ * for a real file that changed since open (ovl_real_file, 6.13).
+ */
 static int pl_mmap(struct file *file, struct vm_area_struct *vma)
 {
-	struct file *realfile = file->private_data;
+	struct file *realfile = pl_real_file(file);
 
+	if (IS_ERR(realfile))
+		return PTR_ERR(realfile);
 	if (!realfile->f_op->mmap)
 		return -ENODEV;
 	if (WARN_ON(file != vma->vm_file))
@@ -111,10 +155,12 @@ static int pl_mmap(struct file *file, struct vm_area_struct *vma)
 
 static loff_t pl_llseek(struct file *file, loff_t offset, int whence)
 {
-	struct file *realfile = file->private_data;
+	struct file *realfile = pl_real_file(file);
 	struct inode *inode = file_inode(file);
 	loff_t ret;
 
+	if (IS_ERR(realfile))
+		return PTR_ERR(realfile);
 	/* the real file knows holes and its own limits; our f_pos is the master */
 	inode_lock(inode);
 	realfile->f_pos = file->f_pos;
@@ -126,7 +172,11 @@ static loff_t pl_llseek(struct file *file, loff_t offset, int whence)
 
 static int pl_fsync(struct file *file, loff_t start, loff_t end, int datasync)
 {
-	return vfs_fsync_range(file->private_data, start, end, datasync);
+	struct file *realfile = pl_real_file(file);
+
+	if (IS_ERR(realfile))
+		return PTR_ERR(realfile);
+	return vfs_fsync_range(realfile, start, end, datasync);
 }
 
 static long pl_fallocate(struct file *file, int mode, loff_t offset, loff_t len)
@@ -134,6 +184,7 @@ static long pl_fallocate(struct file *file, int mode, loff_t offset, loff_t len)
 	struct inode *inode = file_inode(file);
 	long ret;
 
+	/* vfs_fallocate() wants FMODE_WRITE: the real file was opened by open(2) */
 	ret = vfs_fallocate(file->private_data, mode, offset, len);
 	pl_copy_attr(inode);
 	return ret;
@@ -141,7 +192,11 @@ static long pl_fallocate(struct file *file, int mode, loff_t offset, loff_t len)
 
 static int pl_fadvise(struct file *file, loff_t offset, loff_t len, int advice)
 {
-	return vfs_fadvise(file->private_data, offset, len, advice);
+	struct file *realfile = pl_real_file(file);
+
+	if (IS_ERR(realfile))
+		return PTR_ERR(realfile);
+	return vfs_fadvise(realfile, offset, len, advice);
 }
 
 const struct file_operations pl_file_ops = {
