@@ -12,17 +12,40 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <bpf/libbpf.h>
+#include <sys/capability.h>
 
 #include "patchlayer.h"
 #include "plbpf.h"
+
+/* Whether this process may load BPF programs at all. */
+static bool have_bpf_caps(void)
+{
+	static const cap_value_t need[] = { CAP_BPF, CAP_PERFMON, CAP_SYS_ADMIN };
+	cap_t caps = cap_get_proc();
+	cap_flag_value_t v;
+	bool ok = caps != NULL;
+
+	for (size_t i = 0; ok && i < sizeof(need) / sizeof(need[0]); i++)
+		ok = cap_get_flag(caps, need[i], CAP_EFFECTIVE, &v) == 0 && v == CAP_SET;
+	cap_free(caps);
+	return ok && geteuid() == 0;
+}
 
 /* Reports a failure of the BPF side; returns the exit status. */
 static int bpf_fail(const char *what, int err)
 {
 	if (err == -ENODEV)
 		return pl_module_missing();
+	/* the verifier refuses with EACCES too: say which it is */
+	if ((err == -EPERM || err == -EACCES) && have_bpf_caps()) {
+		pl_err("%s (%s): %s", what, PL_BPF_PIN_DIR, strerror(-err));
+		fprintf(stderr, "hint: refused by the kernel (verifier or LSM); "
+			"PATCHLAYER_BPF_DEBUG=1 shows libbpf's log\n");
+		return PL_EXIT_FAIL;
+	}
 	if (err == -EPERM || err == -EACCES) {
 		pl_err("%s (%s): %s", what, PL_BPF_PIN_DIR, strerror(-err));
 		fprintf(stderr, "hint: BPF not permitted: run as root with CAP_BPF, CAP_PERFMON "
