@@ -173,7 +173,7 @@ int pl_bpf_open(struct pl_bpf **out, unsigned int flags)
 	b = calloc(1, sizeof(*b));
 	if (!b)
 		return -ENOMEM;
-	b->watched_fd = b->layers_fd = b->slots_fd = b->events_fd = b->scan_fd = -1;
+	b->dir_fd = b->watched_fd = b->layers_fd = b->slots_fd = b->events_fd = b->scan_fd = -1;
 	if ((flags & PL_BPF_LOAD) && mkdir(PL_BPF_PIN_DIR, 0700) && errno != EEXIST) {
 		err = -errno;
 		goto fail;
