@@ -257,21 +257,6 @@ struct pl_want {
 	size_t prio;		/* lower wins a key two layers share */
 };
 
-/* "major:minor:inode" */
-static int pl_parse_devino(const char *s, struct pl_bpf_inode *key)
-{
-	unsigned int ma, mi;
-	unsigned long long ino;
-	char end;
-
-	if (sscanf(s, "%u:%u:%llu%c", &ma, &mi, &ino, &end) != 3)
-		return -EPROTO;
-	memset(key, 0, sizeof(*key));
-	key->dev = PL_BPF_MKDEV(ma, mi);
-	key->ino = ino;
-	return 0;
-}
-
 /* layers/<name>/files: the last two fields of each line name the inodes */
 static int pl_read_files(const char *name, struct pl_sync_layer *l)
 {
@@ -287,30 +272,15 @@ static int pl_read_files(const char *name, struct pl_sync_layer *l)
 		return -errno;
 	while ((len = getline(&line, &cap, f)) > 0) {
 		struct pl_sync_file *grown;
-		char *base, *file;
 
-		if (line[len - 1] == '\n')
-			line[--len] = '\0';
-		base = strrchr(line, ' ');
-		if (!base) {
-			err = -EPROTO;
-			break;
-		}
-		*base++ = '\0';
-		file = strrchr(line, ' ');
-		if (!file) {
-			err = -EPROTO;
-			break;
-		}
-		file++;
 		grown = realloc(l->files, (l->n_files + 1) * sizeof(*l->files));
 		if (!grown) {
 			err = -ENOMEM;
 			break;
 		}
 		l->files = grown;
-		err = pl_parse_devino(file, &l->files[l->n_files].file) ?:
-		      pl_parse_devino(base, &l->files[l->n_files].base);
+		err = pl_bpf_parse_files_line(line, &l->files[l->n_files].file,
+					      &l->files[l->n_files].base);
 		if (err)
 			break;
 		l->n_files++;

@@ -88,6 +88,12 @@ int pl_bpf_layer(struct pl_bpf *b, const char *layer, struct pl_bpf_layer *info)
 /* Enforcement: refuse new executable mappings of the layer's stale bases. */
 int pl_bpf_enforce(struct pl_bpf *b, const char *layer, bool on);
 
+/*
+ * One line of layers/<name>/files: its last two fields, "major:minor:inode"
+ * of the replacement and of the base. Modifies LINE. -EPROTO when malformed.
+ */
+int pl_bpf_parse_files_line(char *line, struct pl_bpf_inode *file, struct pl_bpf_inode *base);
+
 /* "patched", "stale", "crash", "denied", "exit" */
 const char *pl_bpf_kind_name(__u32 kind);
 
