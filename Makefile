@@ -87,7 +87,7 @@ install-dkms:
 	$(INSTALL) -d $(DESTDIR)$(DKMSDIR)/module $(DESTDIR)$(DKMSDIR)/lib \
 		$(DESTDIR)$(DKMSDIR)/include/uapi
 	$(INSTALL) -m 0644 Kbuild $(DESTDIR)$(DKMSDIR)/Kbuild
-	sed 's/@VERSION@/$(VERSION)/' dkms.conf > $(DESTDIR)$(DKMSDIR)/dkms.conf
+	sed 's/#MODULE_VERSION#/$(VERSION)/' dkms.conf > $(DESTDIR)$(DKMSDIR)/dkms.conf
 	$(INSTALL) -m 0644 module/Kbuild $(filter-out %.mod.c,$(wildcard module/*.c)) \
 		module/*.h $(DESTDIR)$(DKMSDIR)/module/
 	$(INSTALL) -m 0644 lib/manifest.c lib/manifest.h $(DESTDIR)$(DKMSDIR)/lib/
