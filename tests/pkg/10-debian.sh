@@ -70,3 +70,8 @@ ko=$(find "$work/dkms/patchlayer/$version/$kver" -name 'patchlayer.ko*' | head -
 [ "$(modinfo -F version "$ko")" = "$version" ] || fail "the DKMS module's version is $(modinfo -F version "$ko")"
 [ "$(pl_module_kver "$ko")" = "$kver" ] || fail "the DKMS module is for $(pl_module_kver "$ko"), not $kver"
 echo "dkms built $ko"
+
+# kept for the VM test that installs them (tests/vm/85-deb-install.sh)
+mkdir -p build/pkg
+rm -f build/pkg/*.deb
+cp "$deb" "$dkmsdeb" build/pkg/
