@@ -1,0 +1,77 @@
+# dpkg-buildpackage builds patchlayer and patchlayer-dkms out of tree; lintian finds no error; DKMS builds the packaged module
+# SPDX-License-Identifier: GPL-2.0
+# shellcheck shell=bash
+set -eu -o pipefail
+
+fail() {
+	echo "FAIL: $*" >&2
+	exit 1
+}
+
+root=$(cd "$(dirname "$0")/../.." && pwd)
+cd "$root"
+. scripts/lib.sh
+work=$(mktemp -d "${TMPDIR:-/tmp}/pl-pkg.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+
+version=$(sed -n 's/^#define PATCHLAYER_VERSION "\(.*\)"/\1/p' module/patchlayer.h)
+[ "$(dpkg-parsechangelog -S Version)" = "$version" ] ||
+	fail "debian/changelog is at $(dpkg-parsechangelog -S Version), the module at $version"
+
+# the tree as it is (uncommitted changes included), without build products
+src=$work/patchlayer-$version
+mkdir "$src"
+git ls-files -co --exclude-standard | tar -cf - -T - | tar -xf - -C "$src"
+before=$(git status --porcelain)
+(cd "$src" && dpkg-buildpackage -us -uc) > "$work/build.log" 2>&1 ||
+	fail "dpkg-buildpackage: $(tail -n 30 "$work/build.log")"
+[ "$(git status --porcelain)" = "$before" ] || fail "the package build changed the repository"
+
+deb=$work/patchlayer_${version}_amd64.deb
+dkmsdeb=$work/patchlayer-dkms_${version}_all.deb
+[ -f "$deb" ] && [ -f "$dkmsdeb" ] || fail "missing packages: $(ls "$work")"
+
+# lintian: no error (warnings and the documented overrides are allowed)
+lintian --fail-on error --info "$work/patchlayer_${version}_amd64.changes" > "$work/lintian.log" 2>&1 ||
+	fail "lintian: $(grep -v '^N:' "$work/lintian.log")"
+! grep -q '^E:' "$work/lintian.log" || fail "lintian errors: $(grep '^E:' "$work/lintian.log")"
+cat "$work/lintian.log"
+
+# what each package holds
+contents=$(dpkg-deb -c "$deb" | awk '{ print $6 }')
+for f in ./usr/sbin/patchlayer ./etc/patchlayer/patchlayer.conf ./usr/share/man/man8/patchlayer.8.gz \
+	./usr/share/man/man5/patchlayer.conf.5.gz ./usr/lib/modules-load.d/patchlayer.conf \
+	./usr/share/bash-completion/completions/patchlayer; do
+	grep -qxF "$f" <<< "$contents" || fail "patchlayer has no $f"
+done
+dpkg-deb -e "$deb" "$work/ctl"
+grep -qx /etc/patchlayer/patchlayer.conf "$work/ctl/conffiles" || fail "the configuration is not a conffile"
+! grep -q '^\./usr/src/' <<< "$contents" || fail "patchlayer carries module source"
+
+dpkg-deb -x "$dkmsdeb" "$work/dkms-root"
+dpkg-deb -e "$dkmsdeb" "$work/dkms-ctl"
+usrc=$work/dkms-root/usr/src/patchlayer-$version
+grep -qx "PACKAGE_VERSION=\"$version\"" "$usrc/dkms.conf" || fail "dkms.conf: $(cat "$usrc/dkms.conf")"
+grep -q 'dkms' "$work/dkms-ctl/postinst" || fail "patchlayer-dkms's postinst does not run dkms"
+grep -q '^Depends:.*dkms' "$work/dkms-ctl/control" || fail "patchlayer-dkms does not depend on dkms"
+
+# DKMS builds the packaged source for the target kernel, in a private
+# tree (the machine's /var/lib/dkms is left alone)
+kdir=$(pl_kdir)
+kver=$(sed -n 's/.*UTS_RELEASE "\(.*\)"/\1/p' "$kdir/include/generated/utsrelease.h")
+mkdir "$work/dkms"
+dkms add -m patchlayer -v "$version" --sourcetree "$work/dkms-root/usr/src" \
+	--dkmstree "$work/dkms" > "$work/dkms.log" 2>&1 || fail "dkms add: $(cat "$work/dkms.log")"
+dkms build -m patchlayer -v "$version" -k "$kver" --kernelsourcedir "$kdir" \
+	--sourcetree "$work/dkms-root/usr/src" --dkmstree "$work/dkms" >> "$work/dkms.log" 2>&1 ||
+	fail "dkms build: $(cat "$work/dkms.log")"
+ko=$(find "$work/dkms/patchlayer/$version/$kver" -name 'patchlayer.ko*' | head -n 1)
+[ -n "$ko" ] || fail "dkms built no module: $(cat "$work/dkms.log")"
+[ "$(modinfo -F version "$ko")" = "$version" ] || fail "the DKMS module's version is $(modinfo -F version "$ko")"
+[ "$(pl_module_kver "$ko")" = "$kver" ] || fail "the DKMS module is for $(pl_module_kver "$ko"), not $kver"
+echo "dkms built $ko"
+
+# kept for the VM test that installs them (tests/vm/85-deb-install.sh)
+mkdir -p build/pkg
+rm -f build/pkg/*.deb
+cp "$deb" "$dkmsdeb" build/pkg/
