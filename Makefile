@@ -2,6 +2,8 @@
 # patchlayer: make builds the module, the BPF objects and the command.
 #   make demo    the demo in the VM (sets itself up)
 #   make check   every test (sets itself up); ends with "N passed, N failed"
+#   make check-debug  the VM suite on a KASAN/lockdep/kmemleak kernel (slow;
+#                not part of make check; builds that kernel once, cached)
 # KDIR selects the kernel build tree (default: running kernel's, else the
 # Debian 12 6.1 headers that scripts/setup installs).
 
@@ -28,6 +30,10 @@ check:
 	scripts/setup
 	tests/run
 
+check-debug:
+	scripts/setup
+	scripts/check-debug
+
 demo:
 	scripts/setup
 	$(MAKE) all
@@ -37,4 +43,4 @@ clean:
 	-$(MAKE) -C $(KDIR) M=$(CURDIR) clean
 	rm -rf $(BUILD)
 
-.PHONY: all module bpf userspace setup check demo clean
+.PHONY: all module bpf userspace setup check check-debug demo clean
