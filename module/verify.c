@@ -98,16 +98,17 @@ int pl_verify_signature(const void *data, size_t len, const void *sig, size_t si
 }
 
 /*
- * Opens PATH for reading only if it is a regular file, without following a
- * final symlink and without opening FIFOs or devices even for a moment.
+ * Opens PATH for reading only if it is a regular file, following a final
+ * symlink only if FOLLOW, and without opening FIFOs or devices even for a
+ * moment (a FIFO's open would block until a writer comes).
  */
-struct file *pl_open_regular(const char *path)
+struct file *pl_open_regular(const char *path, bool follow)
 {
 	struct path p;
 	struct file *file;
 	int err;
 
-	err = kern_path(path, 0, &p);
+	err = kern_path(path, follow ? LOOKUP_FOLLOW : 0, &p);
 	if (err)
 		return ERR_PTR(err);
 	file = pl_open_path_regular(&p);
