@@ -3,6 +3,8 @@
 #   make demo    the demo in the VM (sets itself up)
 #   make check   every test (sets itself up); ends with "N passed, N failed"
 #   make install / make uninstall [DESTDIR=...] [PREFIX=/usr/local]
+#   make check-debug  the VM suite on a KASAN/lockdep/kmemleak kernel (slow;
+#                not part of make check; builds that kernel once, cached)
 # KDIR selects the kernel build tree (default: running kernel's, else the
 # Debian 12 6.1 headers that scripts/setup installs).
 
@@ -44,6 +46,10 @@ setup:
 check:
 	scripts/setup
 	tests/run
+
+check-debug:
+	scripts/setup
+	scripts/check-debug
 
 demo:
 	scripts/setup
@@ -117,5 +123,5 @@ clean:
 	-$(MAKE) -C $(KDIR) M=$(CURDIR) clean
 	rm -rf $(BUILD)
 
-.PHONY: all module bpf userspace setup check demo clean install uninstall \
+.PHONY: all module bpf userspace setup check check-debug demo clean install uninstall \
 	install-userspace install-module install-dkms

@@ -93,10 +93,14 @@ static void pl_strlcpy_str(char *dst, size_t size, struct pl_str s)
 	dst[n] = '\0';
 }
 
-/* Reads DIR/NAME whole, up to MAX bytes, into a vmalloc'ed buffer. */
+/*
+ * Reads DIR/NAME whole, up to MAX bytes, into a vmalloc'ed buffer. Only a
+ * regular file: -EINVAL for anything else, which is never opened.
+ */
 static ssize_t pl_read_layer_file(const char *dir, const char *name,
 				  size_t max, void **buf)
 {
+	struct file *file;
 	char *path;
 	ssize_t n;
 
@@ -104,8 +108,12 @@ static ssize_t pl_read_layer_file(const char *dir, const char *name,
 	if (!path)
 		return -ENOMEM;
 	*buf = NULL;
-	n = kernel_read_file_from_path(path, 0, buf, max, NULL, READING_UNKNOWN);
+	file = pl_open_regular(path, true);
 	kfree(path);
+	if (IS_ERR(file))
+		return PTR_ERR(file);
+	n = kernel_read_file(file, 0, buf, max, NULL, READING_UNKNOWN);
+	fput(file);
 	return n;
 }
 
@@ -124,6 +132,8 @@ static int pl_verify_manifest(const char *dir, const void *manifest, size_t len,
 	}
 	if (sig_len == -EFBIG)
 		return pl_reject(v, -EFBIG, "manifest.p7s: larger than 64 KiB");
+	if (sig_len == -EINVAL)
+		return pl_reject(v, -EINVAL, "manifest.p7s: not a regular file");
 	if (sig_len < 0)
 		return pl_reject(v, sig_len, "manifest.p7s: cannot be read");
 
@@ -148,7 +158,7 @@ static int pl_verify_file(struct pl_layer *layer, struct pl_layer_file *f,
 	path = kasprintf(GFP_KERNEL, "%s/files%s", layer->dir, f->target);
 	if (!path)
 		return pl_reject(v, -ENOMEM, "out of memory");
-	f->file = pl_open_regular(path);
+	f->file = pl_open_regular(path, false);
 	kfree(path);
 	if (IS_ERR(f->file)) {
 		err = PTR_ERR(f->file);
@@ -290,7 +300,8 @@ int pl_layer_load(const char *dir)
 	len = pl_read_layer_file(dir, "manifest", PL_MANIFEST_MAX_SIZE, &manifest);
 	if (len < 0) {
 		err = pl_reject(&v, len, "manifest: %s",
-				len == -EFBIG ? "larger than 64 KiB" : "cannot be read");
+				len == -EFBIG ? "larger than 64 KiB" :
+				len == -EINVAL ? "not a regular file" : "cannot be read");
 		manifest = NULL;
 		goto out;
 	}

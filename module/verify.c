@@ -7,6 +7,7 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <crypto/hash.h>
+#include <crypto/public_key.h>
 #include <keys/asymmetric-type.h>
 #include <linux/cred.h>
 #include <linux/fs.h>
@@ -24,9 +25,29 @@ static struct crypto_shash *pl_sha256_tfm;
 static DEFINE_MUTEX(pl_trust_lock);
 static bool pl_trust_locked;
 
+/* Whether two asymmetric keys hold the same public key. */
+static bool pl_same_public_key(const struct key *a, const struct key *b)
+{
+	const struct public_key *x = asymmetric_key_public_key(a);
+	const struct public_key *y = asymmetric_key_public_key(b);
+
+	return x && y && x->keylen == y->keylen && !memcmp(x->key, y->key, x->keylen) &&
+	       !strcmp(x->pkey_algo, y->pkey_algo);
+}
+
+/*
+ * Adds the certificate DER to .patchlayer. Trust only grows: an asymmetric
+ * key has no update method, so key_create_or_update() on .patchlayer itself
+ * would let a different certificate with the same description (subject and
+ * key identifier) silently displace a trusted one. The certificate is
+ * parsed into a scratch keyring first, and linked only if no key of its
+ * description is trusted yet; the same key again succeeds, another is
+ * refused with EEXIST.
+ */
 int pl_trust_add(const void *der, size_t len)
 {
-	key_ref_t key;
+	struct key *scratch, *cert;
+	key_ref_t key, found;
 	int err = 0;
 
 	mutex_lock(&pl_trust_lock);
@@ -34,23 +55,44 @@ int pl_trust_add(const void *der, size_t len)
 		err = -EPERM;
 		goto out;
 	}
-	key = key_create_or_update(make_key_ref(pl_keyring, 1), "asymmetric",
+	scratch = keyring_alloc(".patchlayer-new", GLOBAL_ROOT_UID, GLOBAL_ROOT_GID,
+				current_cred(), KEY_POS_ALL & ~KEY_POS_SETATTR,
+				KEY_ALLOC_NOT_IN_QUOTA, NULL, NULL);
+	if (IS_ERR(scratch)) {
+		err = PTR_ERR(scratch);
+		goto out;
+	}
+	key = key_create_or_update(make_key_ref(scratch, 1), "asymmetric",
 				   NULL, der, len,
 				   (KEY_POS_ALL & ~KEY_POS_SETATTR) |
 				   KEY_USR_VIEW | KEY_USR_READ,
 				   KEY_ALLOC_NOT_IN_QUOTA);
 	if (IS_ERR(key)) {
 		err = PTR_ERR(key);
-		/* the same certificate again changes nothing */
-		if (err == -EEXIST)
-			err = 0;
 		/* anything the X.509 parser refuses is "not a certificate" */
-		else if (err == -EBADMSG || err == -ENOPKG || err == -EKEYREJECTED)
+		if (err == -EBADMSG || err == -ENOPKG || err == -EKEYREJECTED)
 			err = -EINVAL;
-		goto out;
+		goto out_scratch;
 	}
-	pr_info("trusted key %08x\n", key_serial(key_ref_to_ptr(key)));
+	cert = key_ref_to_ptr(key);
+	found = keyring_search(make_key_ref(pl_keyring, 1), &key_type_asymmetric,
+			       cert->description, false);
+	if (!IS_ERR(found)) {
+		/* the same certificate again changes nothing */
+		if (!pl_same_public_key(key_ref_to_ptr(found), cert))
+			err = -EEXIST;
+		key_ref_put(found);
+	} else if (PTR_ERR(found) != -EAGAIN) {
+		err = PTR_ERR(found);
+	} else {
+		err = key_link(pl_keyring, cert);
+		if (!err)
+			pr_info("trusted key %08x\n", key_serial(cert));
+	}
 	key_ref_put(key);
+out_scratch:
+	key_revoke(scratch);
+	key_put(scratch);
 out:
 	mutex_unlock(&pl_trust_lock);
 	return err;
@@ -98,16 +140,17 @@ int pl_verify_signature(const void *data, size_t len, const void *sig, size_t si
 }
 
 /*
- * Opens PATH for reading only if it is a regular file, without following a
- * final symlink and without opening FIFOs or devices even for a moment.
+ * Opens PATH for reading only if it is a regular file, following a final
+ * symlink only if FOLLOW, and without opening FIFOs or devices even for a
+ * moment (a FIFO's open would block until a writer comes).
  */
-struct file *pl_open_regular(const char *path)
+struct file *pl_open_regular(const char *path, bool follow)
 {
 	struct path p;
 	struct file *file;
 	int err;
 
-	err = kern_path(path, 0, &p);
+	err = kern_path(path, follow ? LOOKUP_FOLLOW : 0, &p);
 	if (err)
 		return ERR_PTR(err);
 	file = pl_open_path_regular(&p);
