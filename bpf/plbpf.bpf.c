@@ -6,7 +6,8 @@
  * The command fills "watched" (file -> layer slot, patched or stale) and
  * "layers" from the module's layers/<name>/files. Executable mappings are
  * seen as they happen (LSM mmap_file) and remembered per process in task
- * storage, which exec and exit clear; a task_vma iterator ("scan") finds
+ * storage (LSM mmap_file, and file_mprotect for mappings made executable
+ * later), which exec and exit clear; a task_vma iterator ("scan") finds
  * the same in one pass over every process and seeds that storage. Fatal
  * signals of processes mapping a layer's replacement count against the
  * layer. docs/ebpf.md has the whole picture.
@@ -162,17 +163,14 @@ static __always_inline struct pl_bpf_layer *pl_active_layer(const struct pl_bpf_
 	return l && l->active ? l : NULL;
 }
 
-SEC("lsm/mmap_file")
-int BPF_PROG(pl_mmap_file, struct file *file, unsigned long reqprot,
-	     unsigned long prot, unsigned long flags, int ret)
+/* A new executable mapping of FILE: noted, or refused under enforcement. */
+static __always_inline int pl_exec_mapping(struct file *file)
 {
 	struct pl_bpf_inode key;
 	struct pl_bpf_watch *w;
 	struct pl_bpf_layer *l;
 	struct task_struct *task;
 
-	if (ret || !file || !(prot & PROT_EXEC))
-		return ret;
 	if (!pl_real_inode(file, &key))
 		return 0;
 	w = bpf_map_lookup_elem(&watched, &key);
@@ -190,6 +188,30 @@ int BPF_PROG(pl_mmap_file, struct file *file, unsigned long reqprot,
 	if (pl_note(task->group_leader, w->slot, w->kind, l))
 		pl_emit(w->kind, w->slot, l, &key, 0);
 	return 0;
+}
+
+SEC("lsm/mmap_file")
+int BPF_PROG(pl_mmap_file, struct file *file, unsigned long reqprot,
+	     unsigned long prot, unsigned long flags, int ret)
+{
+	if (ret || !file || !(prot & PROT_EXEC))
+		return ret;
+	return pl_exec_mapping(file);
+}
+
+/* A mapping made executable afterwards: the same, or enforcement leaks. */
+SEC("lsm/file_mprotect")
+int BPF_PROG(pl_mprotect, struct vm_area_struct *vma, unsigned long reqprot,
+	     unsigned long prot, int ret)
+{
+	struct file *file;
+
+	if (ret || !(prot & PROT_EXEC) || (vma->vm_flags & VM_EXEC))
+		return ret;
+	file = vma->vm_file;
+	if (!file)
+		return 0;
+	return pl_exec_mapping(file);
 }
 
 /* The old image is gone (exec) or the process is (exit): forget it. */

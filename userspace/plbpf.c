@@ -35,7 +35,7 @@ struct pl_bpf {
 /* every pin; "scan" is pinned last, so its presence means a complete load */
 static const char *const pl_pins[] = {
 	"watched", "layers", "slots", "tasks", "events",
-	"mmap_file", "exec", "exit", "signal", "state", "scan",
+	"mmap_file", "mprotect", "exec", "exit", "signal", "state", "scan",
 };
 #define PL_PIN_COMPLETE "scan"
 
@@ -112,6 +112,7 @@ static int pl_load_and_pin(void)
 	if (err)
 		goto out;
 	err = pl_pin_link(skel->links.pl_mmap_file, "mmap_file") ?:
+	      pl_pin_link(skel->links.pl_mprotect, "mprotect") ?:
 	      pl_pin_link(skel->links.pl_exec, "exec") ?:
 	      pl_pin_link(skel->links.pl_exit, "exit") ?:
 	      pl_pin_link(skel->links.pl_signal, "signal") ?:

@@ -14,7 +14,7 @@ expect_rc 0 "$PL" bpf load
 expect_match "$out" "^BPF side loaded, pinned under /sys/fs/bpf/patchlayer" "bpf load"
 expect_rc 0 "$PL" bpf load
 expect_match "$out" "already loaded" "bpf load twice"
-for p in watched layers slots tasks events mmap_file exec exit signal state scan; do
+for p in watched layers slots tasks events mmap_file mprotect exec exit signal state scan; do
 	[ -e /sys/fs/bpf/patchlayer/$p ] || fail "pin $p missing"
 done
 expect_rc 0 "$PL" -j bpf status

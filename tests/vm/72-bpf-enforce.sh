@@ -43,11 +43,22 @@ expect_match "$out" "enforcement on for layer zlib-fix" "enforce on"
 expect_eq "$(map $lower)" EPERM "stale base, executable"
 expect_eq "$(map $lower ro)" mapped "stale base, not executable"
 expect_eq "$(map $ZLIB)" mapped "the layer's file"
+# mapped writable-private, then made executable: refused too
+rc=0; python3 - $lower <<'PY' || rc=$?
+import ctypes, errno, mmap, os, sys
+libc = ctypes.CDLL(None, use_errno=True)
+fd = os.open(sys.argv[1], os.O_RDONLY)
+m = mmap.mmap(fd, 4096, flags=mmap.MAP_PRIVATE, prot=mmap.PROT_READ | mmap.PROT_WRITE)
+addr = ctypes.addressof(ctypes.c_char.from_buffer(m))
+r = libc.mprotect(ctypes.c_void_p(addr), 4096, mmap.PROT_READ | mmap.PROT_EXEC)
+sys.exit(0 if r != 0 and ctypes.get_errno() == errno.EPERM else 1)
+PY
+expect_eq $rc 0 "mprotect(PROT_EXEC) of the stale base refused with EPERM"
 rc=0; python3 -c 'import ctypes, sys; ctypes.CDLL(sys.argv[1])' $lower 2> "$T/dlopen.err" || rc=$?
 [ $rc != 0 ] && grep -q 'failed to map segment' "$T/dlopen.err" ||
 	fail "dlopen of the stale base: $(cat "$T/dlopen.err")"
 expect_rc 0 "$PL" -j usage zlib-fix
-expect_match "$out" '"enforce":true,"crashes":0,"denied":2' "denied count"
+expect_match "$out" '"enforce":true,"crashes":0,"denied":3' "denied count"
 sleep 1
 grep -q '"event":"denied","layer":"zlib-fix"' "$T/events" || fail "no denied event: $(cat "$T/events")"
 
