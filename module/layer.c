@@ -140,6 +140,7 @@ static int pl_verify_file(struct pl_layer *layer, struct pl_layer_file *f,
 {
 	u8 digest[PL_SHA256_SIZE];
 	struct path base_path;
+	struct inode *real;
 	struct file *base;
 	char *path;
 	int err;
@@ -163,6 +164,9 @@ static int pl_verify_file(struct pl_layer *layer, struct pl_layer_file *f,
 		f->file = NULL;
 		return pl_reject(v, err, "files%s: open for writing elsewhere", f->target);
 	}
+	real = d_real_inode(f->file->f_path.dentry);
+	f->file_dev = real->i_sb->s_dev;
+	f->file_ino = real->i_ino;
 	err = pl_hash_file(f->file, f->size, digest);
 	if (err == -EBADMSG)
 		return pl_reject(v, err, "files%s: size differs from the manifest", f->target);
@@ -190,6 +194,9 @@ static int pl_verify_file(struct pl_layer *layer, struct pl_layer_file *f,
 	f->base_size = i_size_read(f->base);
 	f->base_mtime = f->base->i_mtime;
 	f->base_ctime = f->base->i_ctime;
+	real = d_real_inode(base->f_path.dentry);
+	f->base_dev = real->i_sb->s_dev;
+	f->base_ino = real->i_ino;
 	err = pl_hash_file(base, PL_SIZE_ANY, digest);
 	fput(base);
 	if (err)

@@ -64,6 +64,9 @@ struct pl_layer_file {
 	loff_t base_size;
 	struct timespec64 base_mtime;
 	struct timespec64 base_ctime;
+	/* what mappings name (after overlayfs and the like): BPF matches these */
+	dev_t file_dev, base_dev;
+	unsigned long file_ino, base_ino;
 };
 
 #define PL_LAYER_SUPERSEDE_PENDING 0	/* bit in pl_layer.flags */

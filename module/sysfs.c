@@ -4,6 +4,7 @@
  * The ABI is documented in docs/ABI/sysfs-kernel-patchlayer.
  */
 #include <linux/capability.h>
+#include <linux/kdev_t.h>
 #include <linux/kobject.h>
 #include <linux/limits.h>
 #include <linux/slab.h>
@@ -230,7 +231,8 @@ static ssize_t files_read(struct file *filp, struct kobject *kobj,
 			  size_t count)
 {
 	struct pl_layer *layer = to_pl_layer(kobj);
-	char line[PL_TARGET_MAX + 2 * PL_SHA256_SIZE + 32];
+	/* target, sha256, "verified" and two "major:minor:inode" */
+	char line[PL_TARGET_MAX + 2 * PL_SHA256_SIZE + 32 + 2 * 48];
 	char hex[2 * PL_SHA256_SIZE + 1];
 	size_t copied = 0;
 	loff_t pos = 0;
@@ -240,7 +242,9 @@ static ssize_t files_read(struct file *filp, struct kobject *kobj,
 		int n;
 
 		pl_sha256_hex(f->sha256, hex);
-		n = scnprintf(line, sizeof(line), "%s %s %s\n", f->target, hex, "verified");
+		n = scnprintf(line, sizeof(line), "%s %s %s %u:%u:%lu %u:%u:%lu\n", f->target,
+			      hex, "verified", MAJOR(f->file_dev), MINOR(f->file_dev),
+			      f->file_ino, MAJOR(f->base_dev), MINOR(f->base_dev), f->base_ino);
 		if (pos + n > off) {
 			size_t skip = off > pos ? off - pos : 0;
 			size_t take = min_t(size_t, n - skip, count - copied);

@@ -56,5 +56,8 @@ int cmd_verify(int argc, char **argv, const struct pl_opts *o);
 int cmd_monitor(int argc, char **argv, const struct pl_opts *o);
 int cmd_protect(int argc, char **argv, const struct pl_opts *o);
 int cmd_unprotect(int argc, char **argv, const struct pl_opts *o);
+int cmd_usage(int argc, char **argv, const struct pl_opts *o);
+int cmd_enforce(int argc, char **argv, const struct pl_opts *o);
+int cmd_bpf(int argc, char **argv, const struct pl_opts *o);
 
 #endif

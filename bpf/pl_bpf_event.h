@@ -1,0 +1,88 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * What the BPF side (plbpf.bpf.c) and user space share: the ring buffer's
+ * event record, and the values of the pinned maps under
+ * /sys/fs/bpf/patchlayer/ (docs/ebpf.md).
+ *
+ * Device numbers are the kernel's dev_t (inode->i_sb->s_dev: major in the
+ * top 12 bits, minor in the low 20), as BPF sees them, not glibc's
+ * encoding of st_dev: build them with PL_BPF_MKDEV(major, minor).
+ *
+ * Layout rules: fixed-size fields only, naturally aligned, so the BPF
+ * object and the command agree without BTF. Append, never reorder.
+ */
+#ifndef PL_BPF_EVENT_H
+#define PL_BPF_EVENT_H
+
+#ifndef __VMLINUX_H__
+#include <linux/types.h>
+#endif
+
+#define PL_BPF_NAME_MAX		64	/* = PL_NAME_MAX of lib/manifest.h */
+#define PL_BPF_MAX_LAYERS	64	/* slots of the layers map */
+#define PL_BPF_COMM_LEN		16
+
+#define PL_BPF_MINORBITS	20
+#define PL_BPF_MKDEV(ma, mi)	(((__u32)(ma) << PL_BPF_MINORBITS) | (__u32)(mi))
+#define PL_BPF_MAJOR(dev)	((__u32)(dev) >> PL_BPF_MINORBITS)
+#define PL_BPF_MINOR(dev)	((__u32)(dev) & ((1U << PL_BPF_MINORBITS) - 1))
+
+enum pl_bpf_kind {
+	PL_BPF_PATCHED = 1,	/* mapped a layer's replacement executable */
+	PL_BPF_STALE = 2,	/* mapped the base a layer replaces: needs a restart */
+	PL_BPF_CRASH = 3,	/* fatal signal (.signal) while mapping the layer's code */
+	PL_BPF_DENIED = 4,	/* enforcement refused an executable mapping of a stale base */
+	PL_BPF_EXIT = 5,	/* a process that mapped a watched file exited */
+};
+
+/* One ring buffer record (map "events"). */
+struct pl_bpf_event {
+	__u32 kind;		/* enum pl_bpf_kind */
+	__u32 pid;		/* the process (tgid) */
+	__u32 tid;		/* the thread that mapped or got the signal */
+	__s32 signal;		/* CRASH: the signal number; else 0 */
+	__u64 time_ns;		/* CLOCK_BOOTTIME */
+	__u64 cgroup_id;	/* cgroup v2 id (inode of its directory in /sys/fs/cgroup) */
+	__u64 ino;		/* PATCHED, STALE, DENIED: the file mapped */
+	__u32 dev;		/* its kernel dev_t */
+	__u32 slot;		/* index in the layers map */
+	char comm[PL_BPF_COMM_LEN];
+	char layer[PL_BPF_NAME_MAX + 8];	/* NUL-terminated; EXIT: empty */
+};
+
+/* Key of the "watched" map: a file by device and inode. */
+struct pl_bpf_inode {
+	__u64 ino;
+	__u32 dev;		/* kernel dev_t */
+	__u32 pad;		/* zero */
+};
+
+/* Value of the "watched" map. */
+struct pl_bpf_watch {
+	__u32 slot;		/* the layer's index in the layers map */
+	__u32 kind;		/* PL_BPF_PATCHED (a replacement) or PL_BPF_STALE (a base) */
+};
+
+/* Value of the "layers" array map, one slot per loaded layer. */
+struct pl_bpf_layer {
+	char name[PL_BPF_NAME_MAX + 8];	/* empty: a free slot */
+	__u32 gen;		/* changes whenever the slot changes hands */
+	__u8 active;		/* the layer is active in the module */
+	__u8 enforce;		/* refuse executable mappings of its stale bases */
+	__u8 pad[2];
+	__u64 crashes;		/* fatal signals of processes mapping its replacements */
+	__u64 denied;		/* mappings refused by enforcement */
+};
+
+/* Records of the scan iterator (program "scan"), one per watched mapping. */
+struct pl_bpf_scan_rec {
+	__u32 pid;
+	__u32 slot;
+	__u32 kind;		/* PL_BPF_PATCHED or PL_BPF_STALE */
+	__u32 dev;
+	__u64 ino;
+	__u64 cgroup_id;
+	char comm[PL_BPF_COMM_LEN];
+};
+
+#endif /* PL_BPF_EVENT_H */

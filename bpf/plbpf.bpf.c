@@ -1,0 +1,362 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Which processes run a layer's patched code and which still run the stale
+ * base it replaces, by device and inode, without reading /proc/PID/maps.
+ *
+ * The command fills "watched" (file -> layer slot, patched or stale) and
+ * "layers" from the module's layers/<name>/files. Executable mappings are
+ * seen as they happen (LSM mmap_file) and remembered per process in task
+ * storage (LSM mmap_file, and file_mprotect for mappings made executable
+ * later), which exec and exit clear; a task_vma iterator ("scan") finds
+ * the same in one pass over every process and seeds that storage. Fatal
+ * signals of processes mapping a layer's replacement count against the
+ * layer. docs/ebpf.md has the whole picture.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+
+#include "pl_bpf_event.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+#define EPERM		1
+#define PROT_EXEC	0x4
+#define VM_EXEC		0x00000004
+#define SIGILL		4
+#define SIGABRT		6
+#define SIGBUS		7
+#define SIGFPE		8
+#define SIGSEGV		11
+#define SIGSYS		31
+
+/* files of these filesystems wrap the real file in ->private_data */
+#define PATCHLAYER_SUPER_MAGIC	0x504c4159
+#define OVERLAYFS_SUPER_MAGIC	0x794c7630
+/* FILESYSTEM_MAX_STACK_DEPTH (2), plus patchlayer over a stacked root */
+#define PL_STACK_MAX		4
+
+#define PL_SLOT_MASK		(PL_BPF_MAX_LAYERS - 1)
+
+/* Per process (on its group leader): the layers whose files it mapped. */
+struct pl_task {
+	__u64 patched;			/* bits: slots of "layers" */
+	__u64 stale;
+	__u32 gen[PL_BPF_MAX_LAYERS];	/* the slot's gen when its bits were set */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, PL_BPF_MAX_LAYERS * 512 * 2);	/* files per layer, base and replacement */
+	__type(key, struct pl_bpf_inode);
+	__type(value, struct pl_bpf_watch);
+} watched SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, PL_BPF_MAX_LAYERS);
+	__type(key, __u32);
+	__type(value, struct pl_bpf_layer);
+} layers SEC(".maps");
+
+/* layer name (zero-padded) -> slot, for the module's state tracepoint */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, PL_BPF_MAX_LAYERS);
+	__type(key, char[PL_BPF_NAME_MAX + 8]);
+	__type(value, __u32);
+} slots SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct pl_task);
+} tasks SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 256 * 1024);
+} events SEC(".maps");
+
+/* The inode a mapping of FILE ends up naming, below patchlayer and overlayfs. */
+static __always_inline bool pl_real_inode(struct file *file, struct pl_bpf_inode *key)
+{
+	for (int i = 0; i < PL_STACK_MAX && file; i++) {
+		struct inode *inode = BPF_CORE_READ(file, f_inode);
+		unsigned long magic = BPF_CORE_READ(inode, i_sb, s_magic);
+
+		if (magic != PATCHLAYER_SUPER_MAGIC && magic != OVERLAYFS_SUPER_MAGIC) {
+			key->dev = BPF_CORE_READ(inode, i_sb, s_dev);
+			key->ino = BPF_CORE_READ(inode, i_ino);
+			key->pad = 0;
+			return true;
+		}
+		file = (struct file *)BPF_CORE_READ(file, private_data);
+	}
+	return false;
+}
+
+/* An event about the current task. */
+static __always_inline void pl_emit(__u32 kind, __u32 slot, const struct pl_bpf_layer *l,
+				    const struct pl_bpf_inode *key, int sig)
+{
+	struct pl_bpf_event *ev;
+	__u64 id = bpf_get_current_pid_tgid();
+
+	ev = bpf_ringbuf_reserve(&events, sizeof(*ev), 0);
+	if (!ev)
+		return;
+	ev->kind = kind;
+	ev->pid = id >> 32;
+	ev->tid = (__u32)id;
+	ev->signal = sig;
+	ev->time_ns = bpf_ktime_get_boot_ns();
+	ev->cgroup_id = bpf_get_current_cgroup_id();
+	ev->ino = key ? key->ino : 0;
+	ev->dev = key ? key->dev : 0;
+	ev->slot = slot;
+	bpf_get_current_comm(ev->comm, sizeof(ev->comm));
+	if (l)
+		__builtin_memcpy(ev->layer, l->name, sizeof(ev->layer));
+	else
+		__builtin_memset(ev->layer, 0, sizeof(ev->layer));
+	bpf_ringbuf_submit(ev, 0);
+}
+
+/* Remembers that LEADER's process maps SLOT's file of KIND; true the first time. */
+static __always_inline bool pl_note(struct task_struct *leader, __u32 slot, __u32 kind,
+				    const struct pl_bpf_layer *l)
+{
+	struct pl_task *t;
+	__u64 bit, *mask;
+
+	t = bpf_task_storage_get(&tasks, leader, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (!t)
+		return false;
+	slot &= PL_SLOT_MASK;
+	bit = 1ULL << slot;
+	/* the slot changed hands since: what was noted is another layer's */
+	if (t->gen[slot] != l->gen) {
+		t->patched &= ~bit;
+		t->stale &= ~bit;
+		t->gen[slot] = l->gen;
+	}
+	mask = kind == PL_BPF_PATCHED ? &t->patched : &t->stale;
+	if (*mask & bit)
+		return false;
+	/* threads race here at worst into a second event, never a lost bit */
+	__sync_fetch_and_or(mask, bit);
+	return true;
+}
+
+/* The watched file's layer, when that layer is active. */
+static __always_inline struct pl_bpf_layer *pl_active_layer(const struct pl_bpf_watch *w)
+{
+	__u32 slot = w->slot;
+	struct pl_bpf_layer *l;
+
+	if (slot >= PL_BPF_MAX_LAYERS)
+		return NULL;
+	l = bpf_map_lookup_elem(&layers, &slot);
+	return l && l->active ? l : NULL;
+}
+
+/* A new executable mapping of FILE: noted, or refused under enforcement. */
+static __always_inline int pl_exec_mapping(struct file *file)
+{
+	struct pl_bpf_inode key;
+	struct pl_bpf_watch *w;
+	struct pl_bpf_layer *l;
+	struct task_struct *task;
+
+	if (!pl_real_inode(file, &key))
+		return 0;
+	w = bpf_map_lookup_elem(&watched, &key);
+	if (!w)
+		return 0;
+	l = pl_active_layer(w);
+	if (!l)
+		return 0;
+	if (w->kind == PL_BPF_STALE && l->enforce) {
+		__sync_fetch_and_add(&l->denied, 1);
+		pl_emit(PL_BPF_DENIED, w->slot, l, &key, 0);
+		return -EPERM;
+	}
+	task = bpf_get_current_task_btf();
+	if (pl_note(task->group_leader, w->slot, w->kind, l))
+		pl_emit(w->kind, w->slot, l, &key, 0);
+	return 0;
+}
+
+SEC("lsm/mmap_file")
+int BPF_PROG(pl_mmap_file, struct file *file, unsigned long reqprot,
+	     unsigned long prot, unsigned long flags, int ret)
+{
+	if (ret || !file || !(prot & PROT_EXEC))
+		return ret;
+	return pl_exec_mapping(file);
+}
+
+/* A mapping made executable afterwards: the same, or enforcement leaks. */
+SEC("lsm/file_mprotect")
+int BPF_PROG(pl_mprotect, struct vm_area_struct *vma, unsigned long reqprot,
+	     unsigned long prot, int ret)
+{
+	struct file *file;
+
+	if (ret || !(prot & PROT_EXEC) || (vma->vm_flags & VM_EXEC))
+		return ret;
+	file = vma->vm_file;
+	if (!file)
+		return 0;
+	return pl_exec_mapping(file);
+}
+
+/* The old image is gone (exec) or the process is (exit): forget it. */
+static __always_inline void pl_forget(struct task_struct *leader)
+{
+	struct pl_task *t = bpf_task_storage_get(&tasks, leader, 0, 0);
+
+	if (!t)
+		return;
+	if (t->patched | t->stale)
+		pl_emit(PL_BPF_EXIT, 0, NULL, NULL, 0);
+	bpf_task_storage_delete(&tasks, leader);
+}
+
+/* After the new mm is in place and before the new image is mapped. */
+SEC("lsm/bprm_committed_creds")
+int BPF_PROG(pl_exec, struct linux_binprm *bprm)
+{
+	pl_forget(bpf_get_current_task_btf());
+	return 0;
+}
+
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(pl_exit, struct task_struct *p)
+{
+	/* only once the whole thread group is dead */
+	if (p->signal->live.counter)
+		return 0;
+	pl_forget(p->group_leader);
+	return 0;
+}
+
+static __always_inline bool pl_crash_signal(int sig)
+{
+	return sig == SIGSEGV || sig == SIGBUS || sig == SIGILL || sig == SIGFPE ||
+	       sig == SIGABRT || sig == SIGSYS;
+}
+
+struct pl_crash {
+	struct pl_task *t;
+	int sig;
+};
+
+static long pl_crash_slot(__u32 slot, void *data)
+{
+	struct pl_crash *c = data;
+	struct pl_bpf_layer *l;
+	__u32 i = slot & PL_SLOT_MASK;
+	__u32 key = i;	/* i itself stays in a register, and bounded */
+
+	if (!(c->t->patched & (1ULL << i)))
+		return 0;
+	l = bpf_map_lookup_elem(&layers, &key);
+	if (!l || !l->name[0] || l->gen != c->t->gen[i])
+		return 0;
+	__sync_fetch_and_add(&l->crashes, 1);
+	pl_emit(PL_BPF_CRASH, i, l, NULL, c->sig);
+	return 0;
+}
+
+/* Delivered with the default action: the process dies of it. */
+SEC("tp_btf/signal_deliver")
+int BPF_PROG(pl_signal, int sig, struct kernel_siginfo *info, struct k_sigaction *ka)
+{
+	struct task_struct *task;
+	struct pl_crash c = { .sig = sig };
+
+	if (!pl_crash_signal(sig) || ka->sa.sa_handler)
+		return 0;
+	task = bpf_get_current_task_btf();
+	c.t = bpf_task_storage_get(&tasks, task->group_leader, 0, 0);
+	if (!c.t || !c.t->patched)
+		return 0;
+	/* bpf_loop: a plain loop here compiles to a shape 6.1's CFG check refuses */
+	bpf_loop(PL_BPF_MAX_LAYERS, pl_crash_slot, &c, 0);
+	return 0;
+}
+
+/*
+ * The module's patchlayer_state(layer, from, to, why): a layer that stops
+ * being active stops counting and loses enforcement at once, whoever
+ * syncs the maps; one activated again counts again.
+ */
+SEC("raw_tp/patchlayer_state")
+int BPF_PROG(pl_state, const char *layer, const char *from, const char *to, const char *why)
+{
+	char name[PL_BPF_NAME_MAX + 8] = {};
+	char state[8] = {};
+	struct pl_bpf_layer *l;
+	__u32 *slot;
+	bool active;
+
+	bpf_probe_read_kernel_str(name, sizeof(name), layer);
+	bpf_probe_read_kernel_str(state, sizeof(state), to);
+	slot = bpf_map_lookup_elem(&slots, name);
+	if (!slot)
+		return 0;
+	l = bpf_map_lookup_elem(&layers, slot);
+	if (!l)
+		return 0;
+	active = state[0] == 'a' && state[1] == 'c' && state[2] == 't' && state[3] == 'i' &&
+		 state[4] == 'v' && state[5] == 'e' && state[6] == '\0';
+	l->active = active;
+	if (!active)
+		l->enforce = 0;
+	return 0;
+}
+
+/* One record per executable mapping of a watched file of an active layer. */
+SEC("iter/task_vma")
+int pl_scan(struct bpf_iter__task_vma *ctx)
+{
+	struct vm_area_struct *vma = ctx->vma;
+	struct task_struct *task = ctx->task;
+	struct pl_bpf_scan_rec rec;
+	struct pl_bpf_inode key;
+	struct pl_bpf_watch *w;
+	struct pl_bpf_layer *l;
+	struct file *file;
+
+	if (!task || !vma)
+		return 0;
+	/* threads share their leader's mappings */
+	if (task->pid != task->tgid)
+		return 0;
+	file = vma->vm_file;
+	if (!file || !(vma->vm_flags & VM_EXEC))
+		return 0;
+	if (!pl_real_inode(file, &key))
+		return 0;
+	w = bpf_map_lookup_elem(&watched, &key);
+	if (!w)
+		return 0;
+	l = pl_active_layer(w);
+	if (!l)
+		return 0;
+	rec.pid = task->tgid;
+	rec.slot = w->slot;
+	rec.kind = w->kind;
+	rec.dev = key.dev;
+	rec.ino = key.ino;
+	rec.cgroup_id = BPF_CORE_READ(task, cgroups, dfl_cgrp, kn, id);
+	bpf_probe_read_kernel_str(rec.comm, sizeof(rec.comm), task->comm);
+	bpf_seq_write(ctx->meta->seq, &rec, sizeof(rec));
+	/* processes started before the BPF side: crash watch knows them now */
+	pl_note(task, w->slot, w->kind, l);
+	return 0;
+}

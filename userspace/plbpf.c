@@ -1,0 +1,734 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The BPF side (plbpf.h): load and pin it once, or reuse its pins; keep its
+ * maps in step with the module's layers; scan; stream its events.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "patchlayer.h"
+#include "plbpf.h"
+#include "plbpf.skel.h"
+
+struct pl_bpf {
+	int dir_fd;		/* PL_BPF_PIN_DIR, flock()ed around changes */
+	int watched_fd;
+	int layers_fd;
+	int slots_fd;
+	int events_fd;
+	int scan_fd;
+	pl_bpf_event_fn ev_cb;
+	void *ev_ctx;
+};
+
+/* every pin; "scan" is pinned last, so its presence means a complete load */
+static const char *const pl_pins[] = {
+	"watched", "layers", "slots", "tasks", "events",
+	"mmap_file", "mprotect", "exec", "exit", "signal", "state", "scan",
+};
+#define PL_PIN_COMPLETE "scan"
+
+typedef char pl_name_key[PL_BPF_NAME_MAX + 8];
+
+static int pl_libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	/* libbpf's verifier logs only help developers */
+	if (!getenv("PATCHLAYER_BPF_DEBUG"))
+		return 0;
+	(void)level;
+	return vfprintf(stderr, fmt, ap);
+}
+
+static void pl_pin_path(char *buf, size_t size, const char *name)
+{
+	snprintf(buf, size, "%s/%s", PL_BPF_PIN_DIR, name);
+}
+
+static void pl_remove_pins(void)
+{
+	char path[PATH_MAX];
+
+	for (size_t i = 0; i < sizeof(pl_pins) / sizeof(pl_pins[0]); i++) {
+		pl_pin_path(path, sizeof(path), pl_pins[i]);
+		unlink(path);
+	}
+}
+
+static bool pl_pins_complete(void)
+{
+	char path[PATH_MAX];
+
+	pl_pin_path(path, sizeof(path), PL_PIN_COMPLETE);
+	return access(path, F_OK) == 0;
+}
+
+bool pl_bpf_loaded(void)
+{
+	return pl_pins_complete();
+}
+
+static int pl_pin_link(struct bpf_link *link, const char *name)
+{
+	char path[PATH_MAX];
+
+	pl_pin_path(path, sizeof(path), name);
+	return bpf_link__pin(link, path);
+}
+
+/* Loads, attaches and pins everything; on failure nothing stays pinned. */
+static int pl_load_and_pin(void)
+{
+	struct plbpf_bpf *skel;
+	struct bpf_map *map;
+	char path[PATH_MAX];
+	int err;
+
+	skel = plbpf_bpf__open();
+	if (!skel)
+		return -errno;
+	bpf_object__for_each_map(map, skel->obj) {
+		pl_pin_path(path, sizeof(path), bpf_map__name(map));
+		err = bpf_map__set_pin_path(map, path);
+		if (err)
+			goto out;
+	}
+	/* the scan runs on demand, through a new iterator each time */
+	bpf_program__set_autoattach(skel->progs.pl_scan, false);
+	err = plbpf_bpf__load(skel);
+	if (err)
+		goto out;
+	err = plbpf_bpf__attach(skel);
+	if (err)
+		goto out;
+	err = pl_pin_link(skel->links.pl_mmap_file, "mmap_file") ?:
+	      pl_pin_link(skel->links.pl_mprotect, "mprotect") ?:
+	      pl_pin_link(skel->links.pl_exec, "exec") ?:
+	      pl_pin_link(skel->links.pl_exit, "exit") ?:
+	      pl_pin_link(skel->links.pl_signal, "signal") ?:
+	      pl_pin_link(skel->links.pl_state, "state");
+	if (err)
+		goto out;
+	pl_pin_path(path, sizeof(path), PL_PIN_COMPLETE);
+	err = bpf_program__pin(skel->progs.pl_scan, path);
+out:
+	plbpf_bpf__destroy(skel);
+	if (err)
+		pl_remove_pins();
+	return err;
+}
+
+static int pl_get_pin(const char *name)
+{
+	char path[PATH_MAX];
+	int fd;
+
+	pl_pin_path(path, sizeof(path), name);
+	fd = bpf_obj_get(path);
+	return fd < 0 ? -errno : fd;
+}
+
+static int pl_lock(struct pl_bpf *b)
+{
+	return flock(b->dir_fd, LOCK_EX) ? -errno : 0;
+}
+
+static void pl_unlock(struct pl_bpf *b)
+{
+	flock(b->dir_fd, LOCK_UN);
+}
+
+void pl_bpf_close(struct pl_bpf *b)
+{
+	int *fds[] = { &b->dir_fd, &b->watched_fd, &b->layers_fd, &b->slots_fd,
+		       &b->events_fd, &b->scan_fd };
+
+	if (!b)
+		return;
+	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++)
+		if (*fds[i] >= 0)
+			close(*fds[i]);
+	free(b);
+}
+
+int pl_bpf_open(struct pl_bpf **out, unsigned int flags)
+{
+	struct pl_bpf *b;
+	int err = 0;
+
+	*out = NULL;
+	/* the programs follow the module's tracepoint: no module, no BPF side */
+	if (!pl_module_loaded())
+		return -ENODEV;
+	libbpf_set_print(pl_libbpf_print);
+	b = calloc(1, sizeof(*b));
+	if (!b)
+		return -ENOMEM;
+	b->dir_fd = b->watched_fd = b->layers_fd = b->slots_fd = b->events_fd = b->scan_fd = -1;
+	if ((flags & PL_BPF_LOAD) && mkdir(PL_BPF_PIN_DIR, 0700) && errno != EEXIST) {
+		err = -errno;
+		goto fail;
+	}
+	b->dir_fd = open(PL_BPF_PIN_DIR, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (b->dir_fd < 0) {
+		err = -errno;
+		goto fail;
+	}
+	err = pl_lock(b);
+	if (err)
+		goto fail;
+	if (!pl_pins_complete()) {
+		if (!(flags & PL_BPF_LOAD))
+			err = -ENOENT;
+		else {
+			/* the remains of an interrupted load */
+			pl_remove_pins();
+			err = pl_load_and_pin();
+		}
+	}
+	if (!err) {
+		b->watched_fd = pl_get_pin("watched");
+		b->layers_fd = pl_get_pin("layers");
+		b->slots_fd = pl_get_pin("slots");
+		b->events_fd = pl_get_pin("events");
+		b->scan_fd = pl_get_pin("scan");
+		err = b->watched_fd < 0 ? b->watched_fd : b->layers_fd < 0 ? b->layers_fd :
+		      b->slots_fd < 0 ? b->slots_fd : b->events_fd < 0 ? b->events_fd :
+		      b->scan_fd < 0 ? b->scan_fd : 0;
+	}
+	pl_unlock(b);
+	if (err)
+		goto fail;
+	*out = b;
+	return 0;
+fail:
+	pl_bpf_close(b);
+	return err;
+}
+
+int pl_bpf_unload(void)
+{
+	int fd = open(PL_BPF_PIN_DIR, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int err = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (flock(fd, LOCK_EX)) {
+		err = -errno;
+		close(fd);
+		return err;
+	}
+	if (!pl_pins_complete() && faccessat(fd, "watched", F_OK, 0))
+		err = -ENOENT;
+	/* the last reference to each link goes with its pin: detached */
+	pl_remove_pins();
+	if (rmdir(PL_BPF_PIN_DIR) && errno != ENOENT && !err)
+		err = -errno;
+	close(fd);
+	return err;
+}
+
+/* ---- sync ---- */
+
+struct pl_sync_file {
+	struct pl_bpf_inode file, base;
+};
+
+struct pl_sync_layer {
+	pl_name_key name;
+	bool active;
+	int slot;
+	struct pl_sync_file *files;
+	size_t n_files;
+};
+
+struct pl_want {
+	struct pl_bpf_inode key;
+	struct pl_bpf_watch w;
+	size_t prio;		/* lower wins a key two layers share */
+};
+
+/* layers/<name>/files: the last two fields of each line name the inodes */
+static int pl_read_files(const char *name, struct pl_sync_layer *l)
+{
+	char path[PATH_MAX], *line = NULL;
+	size_t cap = 0;
+	ssize_t len;
+	int err = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/layers/%s/files", pl_sysfs_dir(), name);
+	f = fopen(path, "re");
+	if (!f)
+		return -errno;
+	while ((len = getline(&line, &cap, f)) > 0) {
+		struct pl_sync_file *grown;
+
+		grown = realloc(l->files, (l->n_files + 1) * sizeof(*l->files));
+		if (!grown) {
+			err = -ENOMEM;
+			break;
+		}
+		l->files = grown;
+		err = pl_bpf_parse_files_line(line, &l->files[l->n_files].file,
+					      &l->files[l->n_files].base);
+		if (err)
+			break;
+		l->n_files++;
+	}
+	free(line);
+	fclose(f);
+	return err;
+}
+
+static bool pl_state_active(const char *name)
+{
+	char attr[PL_BPF_NAME_MAX + 32], state[32];
+
+	snprintf(attr, sizeof(attr), "layers/%s/state", name);
+	return pl_sysfs_read(attr, state, sizeof(state)) >= 0 && strcmp(state, "active") == 0;
+}
+
+static void pl_free_layers(struct pl_sync_layer *ls, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(ls[i].files);
+	free(ls);
+}
+
+/* Every layer the module has loaded, with its inodes and whether it is active. */
+static int pl_read_module_layers(struct pl_sync_layer **out, size_t *count)
+{
+	struct pl_sync_layer *ls = NULL, *grown;
+	char dirpath[PATH_MAX];
+	struct dirent *de;
+	size_t n = 0;
+	int err = 0;
+	DIR *d;
+
+	snprintf(dirpath, sizeof(dirpath), "%s/layers", pl_sysfs_dir());
+	d = opendir(dirpath);
+	if (!d)
+		return errno == ENOENT ? -ENODEV : -errno;
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.' || strlen(de->d_name) > PL_BPF_NAME_MAX)
+			continue;
+		grown = realloc(ls, (n + 1) * sizeof(*ls));
+		if (!grown) {
+			err = -ENOMEM;
+			break;
+		}
+		ls = grown;
+		memset(&ls[n], 0, sizeof(ls[n]));
+		strcpy(ls[n].name, de->d_name);
+		ls[n].slot = -1;
+		ls[n].active = pl_state_active(de->d_name);
+		err = pl_read_files(de->d_name, &ls[n]);
+		n++;
+		/* a layer unloaded meanwhile is simply left out */
+		if (err == -ENOENT) {
+			free(ls[--n].files);
+			err = 0;
+		}
+		if (err)
+			break;
+	}
+	closedir(d);
+	if (err) {
+		pl_free_layers(ls, n);
+		return err;
+	}
+	*out = ls;
+	*count = n;
+	return 0;
+}
+
+static int pl_key_cmp(const void *a, const void *b)
+{
+	return memcmp(a, b, sizeof(struct pl_bpf_inode));
+}
+
+static int pl_want_cmp(const void *a, const void *b)
+{
+	const struct pl_want *x = a, *y = b;
+	int c = pl_key_cmp(&x->key, &y->key);
+
+	return c ? c : (x->prio > y->prio) - (x->prio < y->prio);
+}
+
+/* Gives every loaded layer a slot, frees the slots of unloaded ones. */
+static int pl_sync_slots(struct pl_bpf *b, struct pl_sync_layer *ls, size_t n)
+{
+	struct pl_bpf_layer slots[PL_BPF_MAX_LAYERS];
+	int err = 0;
+
+	for (__u32 i = 0; i < PL_BPF_MAX_LAYERS; i++)
+		if (bpf_map_lookup_elem(b->layers_fd, &i, &slots[i]))
+			return -errno;
+	for (__u32 i = 0; i < PL_BPF_MAX_LAYERS; i++) {
+		size_t j;
+
+		if (!slots[i].name[0])
+			continue;
+		for (j = 0; j < n && strcmp(ls[j].name, slots[i].name); j++)
+			;
+		if (j < n) {
+			ls[j].slot = (int)i;
+			continue;
+		}
+		bpf_map_delete_elem(b->slots_fd, slots[i].name);
+		memset(slots[i].name, 0, sizeof(slots[i].name));
+		slots[i].active = slots[i].enforce = 0;
+		if (bpf_map_update_elem(b->layers_fd, &i, &slots[i], BPF_ANY))
+			return -errno;
+	}
+	for (size_t j = 0; j < n; j++) {
+		struct pl_bpf_layer *s;
+		__u32 i;
+
+		if (ls[j].slot < 0) {
+			for (i = 0; i < PL_BPF_MAX_LAYERS && slots[i].name[0]; i++)
+				;
+			if (i == PL_BPF_MAX_LAYERS) {
+				err = -ENOSPC;
+				continue;
+			}
+			s = &slots[i];
+			__u32 gen = s->gen + 1 ?: 1;
+
+			memset(s, 0, sizeof(*s));
+			s->gen = gen;
+			memcpy(s->name, ls[j].name, sizeof(s->name));
+			s->active = ls[j].active;
+			ls[j].slot = (int)i;
+			if (bpf_map_update_elem(b->layers_fd, &i, s, BPF_ANY) ||
+			    bpf_map_update_elem(b->slots_fd, s->name, &i, BPF_ANY))
+				return -errno;
+			continue;
+		}
+		i = (__u32)ls[j].slot;
+		s = &slots[i];
+		if (s->active == ls[j].active)
+			continue;
+		s->active = ls[j].active;
+		if (!s->active)
+			s->enforce = 0;
+		if (bpf_map_update_elem(b->layers_fd, &i, s, BPF_ANY))
+			return -errno;
+	}
+	return err;
+}
+
+/* Makes "watched" exactly the inodes of the loaded layers that have a slot. */
+static int pl_sync_watched(struct pl_bpf *b, struct pl_sync_layer *ls, size_t n)
+{
+	struct pl_bpf_inode *have = NULL, key, *pkey = NULL;
+	struct pl_want *want = NULL;
+	size_t n_want = 0, n_have = 0, cap_have = 0, k = 0;
+	int err = 0;
+
+	for (size_t j = 0; j < n; j++)
+		n_want += 2 * ls[j].n_files;
+	want = calloc(n_want ?: 1, sizeof(*want));
+	if (!want)
+		return -ENOMEM;
+	for (size_t j = 0; j < n; j++) {
+		if (ls[j].slot < 0)
+			continue;
+		for (size_t f = 0; f < ls[j].n_files; f++) {
+			/* an active layer's claim on a shared base comes first */
+			size_t prio = (ls[j].active ? 0 : n) + j;
+
+			want[k++] = (struct pl_want){ ls[j].files[f].file,
+				{ (__u32)ls[j].slot, PL_BPF_PATCHED }, prio };
+			want[k++] = (struct pl_want){ ls[j].files[f].base,
+				{ (__u32)ls[j].slot, PL_BPF_STALE }, prio };
+		}
+	}
+	n_want = k;
+	qsort(want, n_want, sizeof(*want), pl_want_cmp);
+	/* one entry per key: the first, by priority */
+	k = 0;
+	for (size_t i = 0; i < n_want; i++)
+		if (k == 0 || pl_key_cmp(&want[k - 1].key, &want[i].key))
+			want[k++] = want[i];
+	n_want = k;
+
+	while (bpf_map_get_next_key(b->watched_fd, pkey, &key) == 0) {
+		if (n_have == cap_have) {
+			struct pl_bpf_inode *grown;
+
+			cap_have = cap_have ? 2 * cap_have : 64;
+			grown = realloc(have, cap_have * sizeof(*have));
+			if (!grown) {
+				err = -ENOMEM;
+				goto out;
+			}
+			have = grown;
+		}
+		have[n_have++] = key;
+		pkey = &have[n_have - 1];
+	}
+	for (size_t i = 0; i < n_have; i++) {
+		struct pl_want probe = { .key = have[i] };
+
+		if (!bsearch(&probe, want, n_want, sizeof(*want), pl_key_cmp))
+			bpf_map_delete_elem(b->watched_fd, &have[i]);
+	}
+	for (size_t i = 0; i < n_want; i++) {
+		if (bpf_map_update_elem(b->watched_fd, &want[i].key, &want[i].w, BPF_ANY)) {
+			err = -errno;
+			goto out;
+		}
+	}
+out:
+	free(have);
+	free(want);
+	return err;
+}
+
+int pl_bpf_sync(struct pl_bpf *b)
+{
+	int err;
+
+	err = pl_lock(b);
+	if (err)
+		return err;
+	/* a layer activated or dropped meanwhile: once more, with its new state */
+	for (int attempt = 0; attempt < 5; attempt++) {
+		struct pl_sync_layer *ls = NULL;
+		bool moved = false;
+		size_t n = 0;
+
+		err = pl_read_module_layers(&ls, &n);
+		if (err)
+			break;
+		err = pl_sync_slots(b, ls, n);
+		if (!err || err == -ENOSPC) {
+			int werr = pl_sync_watched(b, ls, n);
+
+			err = err ?: werr;
+		}
+		for (size_t j = 0; j < n && !err; j++)
+			moved |= pl_state_active(ls[j].name) != ls[j].active;
+		pl_free_layers(ls, n);
+		if (err || !moved)
+			break;
+	}
+	pl_unlock(b);
+	return err;
+}
+
+/* ---- queries ---- */
+
+static int pl_slot_of(struct pl_bpf *b, const char *layer, __u32 *slot)
+{
+	pl_name_key key = { 0 };
+
+	if (strlen(layer) > PL_BPF_NAME_MAX)
+		return -ENOENT;
+	strcpy(key, layer);
+	return bpf_map_lookup_elem(b->slots_fd, key, slot) ? -errno : 0;
+}
+
+int pl_bpf_layer(struct pl_bpf *b, const char *layer, struct pl_bpf_layer *info)
+{
+	__u32 slot;
+	int err = pl_slot_of(b, layer, &slot);
+
+	if (err)
+		return err;
+	return bpf_map_lookup_elem(b->layers_fd, &slot, info) ? -errno : 0;
+}
+
+int pl_bpf_enforce(struct pl_bpf *b, const char *layer, bool on)
+{
+	struct pl_bpf_layer info;
+	__u32 slot;
+	int err;
+
+	err = pl_lock(b);
+	if (err)
+		return err;
+	err = pl_slot_of(b, layer, &slot);
+	if (!err && bpf_map_lookup_elem(b->layers_fd, &slot, &info))
+		err = -errno;
+	if (!err && on && !info.active)
+		err = -EINVAL;
+	if (!err) {
+		info.enforce = on;
+		if (bpf_map_update_elem(b->layers_fd, &slot, &info, BPF_ANY))
+			err = -errno;
+	}
+	/* dropped meanwhile: the tracepoint may have fired before our write */
+	if (!err && on && !pl_state_active(layer)) {
+		info.enforce = 0;
+		info.active = 0;
+		bpf_map_update_elem(b->layers_fd, &slot, &info, BPF_ANY);
+		err = -EINVAL;
+	}
+	pl_unlock(b);
+	return err;
+}
+
+static int pl_proc_cmp(const void *a, const void *b)
+{
+	const struct pl_bpf_proc *x = a, *y = b;
+	int c = strcmp(x->layer, y->layer);
+
+	if (c)
+		return c;
+	if (x->kind != y->kind)
+		return x->kind < y->kind ? -1 : 1;
+	return (x->pid > y->pid) - (x->pid < y->pid);
+}
+
+/* The whole output of one run of the scan iterator. */
+static int pl_run_scan(struct pl_bpf *b, char **buf, size_t *len)
+{
+	size_t cap = 64 * 1024, used = 0;
+	int link_fd, iter_fd, err = 0;
+	char *data;
+	ssize_t n;
+
+	link_fd = bpf_link_create(b->scan_fd, 0, BPF_TRACE_ITER, NULL);
+	if (link_fd < 0)
+		return -errno;
+	iter_fd = bpf_iter_create(link_fd);
+	if (iter_fd < 0) {
+		err = -errno;
+		close(link_fd);
+		return err;
+	}
+	data = malloc(cap);
+	while (data) {
+		if (used == cap) {
+			char *grown = realloc(data, cap * 2);
+
+			if (!grown)
+				break;
+			data = grown;
+			cap *= 2;
+		}
+		n = read(iter_fd, data + used, cap - used);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			err = n < 0 ? -errno : 0;
+			break;
+		}
+		used += (size_t)n;
+	}
+	if (!data || used == cap)
+		err = -ENOMEM;
+	close(iter_fd);
+	close(link_fd);
+	if (err) {
+		free(data);
+		return err;
+	}
+	*buf = data;
+	*len = used;
+	return 0;
+}
+
+int pl_bpf_usage(struct pl_bpf *b, const char *layer, struct pl_bpf_proc **procs, size_t *count)
+{
+	struct pl_bpf_layer slots[PL_BPF_MAX_LAYERS];
+	struct pl_bpf_proc *out;
+	size_t len = 0, n = 0, k = 0;
+	char *data = NULL;
+	int err;
+
+	*procs = NULL;
+	*count = 0;
+	if (layer) {
+		__u32 slot;
+
+		err = pl_slot_of(b, layer, &slot);
+		if (err)
+			return err;
+	}
+	err = pl_run_scan(b, &data, &len);
+	if (err)
+		return err;
+	for (__u32 i = 0; i < PL_BPF_MAX_LAYERS; i++)
+		if (bpf_map_lookup_elem(b->layers_fd, &i, &slots[i]))
+			memset(&slots[i], 0, sizeof(slots[i]));
+	out = calloc(len / sizeof(struct pl_bpf_scan_rec) + 1, sizeof(*out));
+	if (!out) {
+		free(data);
+		return -ENOMEM;
+	}
+	for (size_t off = 0; off + sizeof(struct pl_bpf_scan_rec) <= len;
+	     off += sizeof(struct pl_bpf_scan_rec)) {
+		struct pl_bpf_scan_rec r;
+
+		memcpy(&r, data + off, sizeof(r));
+		if (r.slot >= PL_BPF_MAX_LAYERS || !slots[r.slot].name[0])
+			continue;
+		if (layer && strcmp(layer, slots[r.slot].name))
+			continue;
+		out[n].pid = r.pid;
+		out[n].kind = r.kind;
+		out[n].cgroup_id = r.cgroup_id;
+		memcpy(out[n].comm, r.comm, sizeof(out[n].comm));
+		out[n].comm[sizeof(out[n].comm) - 1] = '\0';
+		memcpy(out[n].layer, slots[r.slot].name, sizeof(out[n].layer));
+		out[n].layer[sizeof(out[n].layer) - 1] = '\0';
+		n++;
+	}
+	free(data);
+	qsort(out, n, sizeof(*out), pl_proc_cmp);
+	/* one entry per process, layer and kind, whatever it maps of it */
+	for (size_t i = 0; i < n; i++)
+		if (k == 0 || pl_proc_cmp(&out[k - 1], &out[i]))
+			out[k++] = out[i];
+	*procs = out;
+	*count = k;
+	return 0;
+}
+
+static int pl_on_sample(void *ctx, void *data, size_t size)
+{
+	struct pl_bpf *b = ctx;
+	struct pl_bpf_event ev;
+
+	if (size < sizeof(ev))
+		return 0;
+	memcpy(&ev, data, sizeof(ev));
+	ev.comm[sizeof(ev.comm) - 1] = '\0';
+	ev.layer[sizeof(ev.layer) - 1] = '\0';
+	return b->ev_cb(&ev, b->ev_ctx);
+}
+
+int pl_bpf_events(struct pl_bpf *b, pl_bpf_event_fn cb, void *ctx, struct ring_buffer **rb)
+{
+	b->ev_cb = cb;
+	b->ev_ctx = ctx;
+	*rb = ring_buffer__new(b->events_fd, pl_on_sample, b, NULL);
+	return *rb ? 0 : -errno;
+}
+
+const char *pl_bpf_kind_name(__u32 kind)
+{
+	static const char *const names[] = {
+		[PL_BPF_PATCHED] = "patched",
+		[PL_BPF_STALE] = "stale",
+		[PL_BPF_CRASH] = "crash",
+		[PL_BPF_DENIED] = "denied",
+		[PL_BPF_EXIT] = "exit",
+	};
+
+	return kind < sizeof(names) / sizeof(names[0]) && names[kind] ? names[kind] : "unknown";
+}

@@ -1,0 +1,100 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * plbpf: the BPF side of patchlayer (bpf/plbpf.bpf.c), for the command and
+ * the policy daemon. Programs and maps are pinned under PL_BPF_PIN_DIR, so
+ * every user shares one copy; docs/ebpf.md describes them.
+ *
+ *	struct pl_bpf *b;
+ *	struct ring_buffer *rb;
+ *
+ *	err = pl_bpf_open(&b, PL_BPF_LOAD);	// load and pin, or reuse the pins
+ *	err = pl_bpf_sync(b);			// after each netlink event of the module
+ *	err = pl_bpf_events(b, on_event, ctx, &rb);
+ *	poll() on ring_buffer__epoll_fd(rb), then ring_buffer__consume(rb):
+ *	on_event() gets each struct pl_bpf_event (bpf/pl_bpf_event.h):
+ *	PATCHED, STALE (a process mapped a layer's replacement or the base it
+ *	replaces, once per process and layer), CRASH (.signal: SIGSEGV, SIGBUS,
+ *	SIGILL, SIGFPE, SIGABRT or SIGSYS with its default, fatal action, in a
+ *	process mapping the layer's replacement), DENIED (enforcement refused a
+ *	mapping of a stale base), EXIT (a process that mapped a watched file).
+ *	ring_buffer__free(rb) when done.
+ *	err = pl_bpf_usage(b, "zlib-fix", &procs, &n);	// one iterator scan
+ *	err = pl_bpf_layer(b, "zlib-fix", &info);	// crashes, denied, enforce
+ *	pl_bpf_close(b);
+ *
+ * Every function returns 0 or a negative errno: -ENODEV patchlayer.ko is
+ * not loaded, -ENOENT no such layer is loaded (or, without PL_BPF_LOAD, the
+ * BPF side is not loaded), -EPERM or -EACCES not permitted (loading needs
+ * CAP_BPF, CAP_PERFMON and CAP_SYS_ADMIN; using the pins needs root),
+ * -EINVAL a layer that is not active for pl_bpf_enforce(..., true).
+ *
+ * The BPF side follows each layer's activation and drop by itself (it
+ * attaches to the module's patchlayer_state tracepoint, and so holds the
+ * module: unload the BPF side before patchlayer.ko); pl_bpf_sync() adds
+ * layers loaded since the last sync. Slots of the layers map are taken
+ * and released only by pl_bpf_sync(), which holds PL_BPF_PIN_DIR locked.
+ */
+#ifndef PL_PLBPF_H
+#define PL_PLBPF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "../bpf/pl_bpf_event.h"
+
+#define PL_BPF_PIN_DIR "/sys/fs/bpf/patchlayer"
+
+struct pl_bpf;
+struct ring_buffer;
+
+enum {
+	PL_BPF_LOAD = 1 << 0,	/* load and pin when not pinned yet */
+};
+
+/* A process running a layer's code, as one scan saw it. */
+struct pl_bpf_proc {
+	__u32 pid;
+	__u32 kind;		/* PL_BPF_PATCHED or PL_BPF_STALE */
+	__u64 cgroup_id;
+	char comm[PL_BPF_COMM_LEN];
+	char layer[PL_BPF_NAME_MAX + 8];
+};
+
+typedef int (*pl_bpf_event_fn)(const struct pl_bpf_event *ev, void *ctx);
+
+int pl_bpf_open(struct pl_bpf **out, unsigned int flags);
+void pl_bpf_close(struct pl_bpf *b);
+/* Whether the pins exist. */
+bool pl_bpf_loaded(void);
+/* Detaches everything and removes every pin; -ENOENT when not loaded. */
+int pl_bpf_unload(void);
+
+/* Fills the layers and watched maps from /sys/kernel/patchlayer/layers. */
+int pl_bpf_sync(struct pl_bpf *b);
+
+/* A ring buffer consumer of the events; the callback's non-zero return stops a poll. */
+int pl_bpf_events(struct pl_bpf *b, pl_bpf_event_fn cb, void *ctx, struct ring_buffer **rb);
+
+/*
+ * Scans every process's executable mappings (task_vma iterator): one entry
+ * per process, layer and kind, sorted by layer, kind, pid; LAYER NULL for
+ * every layer. *procs is malloc'ed (free it). Call pl_bpf_sync() first.
+ */
+int pl_bpf_usage(struct pl_bpf *b, const char *layer, struct pl_bpf_proc **procs, size_t *n);
+
+/* The layer's slot: crash and denial counts, enforcement, activity. */
+int pl_bpf_layer(struct pl_bpf *b, const char *layer, struct pl_bpf_layer *info);
+
+/* Enforcement: refuse new executable mappings of the layer's stale bases. */
+int pl_bpf_enforce(struct pl_bpf *b, const char *layer, bool on);
+
+/*
+ * One line of layers/<name>/files: its last two fields, "major:minor:inode"
+ * of the replacement and of the base. Modifies LINE. -EPROTO when malformed.
+ */
+int pl_bpf_parse_files_line(char *line, struct pl_bpf_inode *file, struct pl_bpf_inode *base);
+
+/* "patched", "stale", "crash", "denied", "exit" */
+const char *pl_bpf_kind_name(__u32 kind);
+
+#endif /* PL_PLBPF_H */
