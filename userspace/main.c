@@ -32,6 +32,13 @@ static const struct pl_cmd pl_cmds[] = {
 	{ "enforce", cmd_enforce, "enforce on|off LAYER   refuse executable mappings of the layer's stale bases" },
 	{ "bpf", cmd_bpf, "bpf load|unload|status|events [--count N]\n"
 			  "                         the pinned BPF side (/sys/fs/bpf/patchlayer)" },
+	{ "daemon", cmd_daemon, "daemon [--config FILE]  the policy daemon: inbox, automatic install, health watch" },
+	{ "install", cmd_install, "install NAME           load and activate a stored layer now" },
+	{ "activate", cmd_activate, "activate NAME          activate a stored layer" },
+	{ "drop", cmd_drop, "drop NAME              drop a stored layer (kept loaded, not re-activated)" },
+	{ "remove", cmd_remove, "remove NAME            drop, unload and delete a layer from the store" },
+	{ "layers", cmd_layers, "layers                 the store: each layer's state, since, hits, patched/stale, why" },
+	{ "log", cmd_log, "log                    the daemon's history of the store" },
 	{ "verify", cmd_verify, "verify [--cert C]... [--base-root DIR] [--no-base] DIR\n"
 				"                         check a layer as the kernel will" },
 };

@@ -1,0 +1,198 @@
+// SPDX-License-Identifier: GPL-2.0
+/* lib/config.c: every key, the defaults, and each reason a file is refused. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "../../lib/config.h"
+
+/* from a heap copy of the exact length, so ASan sees any read past the end */
+static int parse(struct pl_config *c, const char *text, struct pl_config_error *err)
+{
+	size_t len = strlen(text);
+	char *copy = malloc(len ? len : 1);
+	int ret;
+
+	memcpy(copy, text, len);
+	pl_config_defaults(c);
+	ret = pl_config_parse(c, copy, len, err);
+	free(copy);
+	return ret;
+}
+
+static void test_defaults(void **state)
+{
+	struct pl_config c;
+	struct pl_config_error err;
+
+	(void)state;
+	assert_int_equal(parse(&c, "", &err), 0);
+	assert_true(c.auto_install);
+	assert_true(c.window_any);
+	assert_int_equal(c.n_protect, 0);
+	assert_int_equal(c.n_trust, 0);
+	assert_string_equal(c.inbox, "/var/lib/patchlayer/inbox");
+	assert_string_equal(c.store, "/var/lib/patchlayer/layers");
+	assert_int_equal(c.health_window, 600);
+	assert_int_equal(c.crash_threshold, 3);
+	assert_int_equal(c.restart, PL_RESTART_NO);
+}
+
+static void test_every_key(void **state)
+{
+	static const char text[] =
+		"# a comment\n"
+		"\n"
+		"  auto_install = no  \n"
+		"install_window=22:30-04:15\n"
+		"protect = /usr/lib/x86_64-linux-gnu\t/lib/x86_64-linux-gnu\n"
+		"trust = /etc/patchlayer/vendor.der\n"
+		"inbox = /srv/in\n"
+		"store = /srv/store\n"
+		"health_window = 2h\n"
+		"crash_threshold = 7\n"
+		"restart_services = ssh.service cron.service";
+	struct pl_config c;
+	struct pl_config_error err;
+
+	(void)state;
+	assert_int_equal(parse(&c, text, &err), 0);
+	assert_false(c.auto_install);
+	assert_false(c.window_any);
+	assert_int_equal(c.window_start, 22 * 60 + 30);
+	assert_int_equal(c.window_end, 4 * 60 + 15);
+	assert_int_equal(c.n_protect, 2);
+	assert_string_equal(c.protect[0], "/usr/lib/x86_64-linux-gnu");
+	assert_string_equal(c.protect[1], "/lib/x86_64-linux-gnu");
+	assert_int_equal(c.n_trust, 1);
+	assert_string_equal(c.trust[0], "/etc/patchlayer/vendor.der");
+	assert_string_equal(c.inbox, "/srv/in");
+	assert_string_equal(c.store, "/srv/store");
+	assert_int_equal(c.health_window, 7200);
+	assert_int_equal(c.crash_threshold, 7);
+	assert_int_equal(c.restart, PL_RESTART_LIST);
+	assert_int_equal(c.n_units, 2);
+	assert_string_equal(c.restart_units[1], "cron.service");
+}
+
+static void test_values(void **state)
+{
+	struct pl_config c;
+	struct pl_config_error err;
+
+	(void)state;
+	assert_int_equal(parse(&c, "health_window = 90\n", &err), 0);
+	assert_int_equal(c.health_window, 90);
+	assert_int_equal(parse(&c, "health_window = 10m\n", &err), 0);
+	assert_int_equal(c.health_window, 600);
+	assert_int_equal(parse(&c, "health_window = 0s\n", &err), 0);
+	assert_int_equal(c.health_window, 0);
+	assert_int_equal(parse(&c, "restart_services = all\n", &err), 0);
+	assert_int_equal(c.restart, PL_RESTART_ALL);
+	assert_int_equal(parse(&c, "restart_services = no\n", &err), 0);
+	assert_int_equal(c.restart, PL_RESTART_NO);
+	assert_int_equal(parse(&c, "install_window =\n", &err), 0);
+	assert_true(c.window_any);
+	assert_int_equal(parse(&c, "install_window = 00:00-23:59\n", &err), 0);
+	assert_false(c.window_any);
+	assert_int_equal(parse(&c, "protect =\n", &err), 0);
+	assert_int_equal(c.n_protect, 0);
+	assert_int_equal(parse(&c, "protect = /\n", &err), 0);
+	assert_string_equal(c.protect[0], "/");
+}
+
+struct bad {
+	const char *text;
+	unsigned int line;
+	const char *reason;
+};
+
+static void test_refused(void **state)
+{
+	static const struct bad cases[] = {
+		{ "auto_install = maybe\n", 1, "expected yes or no" },
+		{ "\n\nauto_instal = yes\n", 3, "unknown key" },
+		{ "auto_install = yes\nauto_install = no\n", 2, "key set twice" },
+		{ "auto_install yes\n", 1, "expected key = value" },
+		{ " = yes\n", 1, "missing key before '='" },
+		{ "auto_install = yes\r\n", 1, "carriage return (CRLF line ending?)" },
+		{ "inbox = /a\x01\n", 1, "control character" },
+		{ "install_window = 2:00-5:00\n", 1, "expected HH:MM-HH:MM (24-hour local time) or nothing" },
+		{ "install_window = 24:00-05:00\n", 1, "expected HH:MM-HH:MM (24-hour local time) or nothing" },
+		{ "install_window = 02:60-05:00\n", 1, "expected HH:MM-HH:MM (24-hour local time) or nothing" },
+		{ "install_window = 02:00-02:00\n", 1, "window is empty (start equals end)" },
+		{ "protect = usr/lib\n", 1, "not an absolute path" },
+		{ "protect = /usr/lib/\n", 1, "path ends with '/'" },
+		{ "protect = /usr//lib\n", 1, "path has an empty component" },
+		{ "protect = /usr/../lib\n", 1, "path has a '.' or '..' component" },
+		{ "protect = /usr/./lib\n", 1, "path has a '.' or '..' component" },
+		{ "protect = /a /a\n", 1, "path listed twice" },
+		{ "protect = /1 /2 /3 /4 /5 /6 /7 /8 /9 /10 /11 /12 /13 /14 /15 /16 /17\n", 1,
+		  "too many paths (at most 16)" },
+		{ "inbox = /a /b\n", 1, "one path expected (no blanks in paths)" },
+		{ "store =\n", 1, "empty path" },
+		{ "health_window = 10d\n", 1, "expected a duration: a number with s, m or h (seconds if none)" },
+		{ "health_window = -1\n", 1, "expected a duration: a number with s, m or h (seconds if none)" },
+		{ "health_window = 169h\n", 1, "duration longer than 7 days" },
+		{ "health_window = 99999999\n", 1, "expected a duration: a number with s, m or h (seconds if none)" },
+		{ "crash_threshold = 0\n", 1, "expected a number of crashes from 1 to 1000000" },
+		{ "crash_threshold = 1000001\n", 1, "expected a number of crashes from 1 to 1000000" },
+		{ "crash_threshold = three\n", 1, "expected a number of crashes from 1 to 1000000" },
+		{ "restart_services =\n", 1, "expected no, all or a list of systemd units" },
+		{ "restart_services = ssh\n", 1, "not a systemd unit name (e.g. foo.service)" },
+		{ "restart_services = a/b.service\n", 1, "not a systemd unit name" },
+		{ "restart_services = a.service a.service\n", 1, "unit listed twice" },
+		{ "inbox = /x\nstore = /x\n", 0, "inbox and store are the same directory" },
+	};
+	struct pl_config c;
+	struct pl_config_error err;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		print_message("case %zu: %s", i, cases[i].text);
+		assert_int_equal(parse(&c, cases[i].text, &err), -EINVAL);
+		assert_int_equal(err.line, cases[i].line);
+		assert_string_equal(err.reason, cases[i].reason);
+	}
+}
+
+static void test_nul_and_size(void **state)
+{
+	static const char text[] = "auto_install = yes\nin\0box = /x\n";
+	static char big[PL_CONFIG_MAX_SIZE + 2];
+	struct pl_config c;
+	struct pl_config_error err;
+
+	(void)state;
+	pl_config_defaults(&c);
+	assert_int_equal(pl_config_parse(&c, text, sizeof(text) - 1, &err), -EINVAL);
+	assert_int_equal(err.line, 2);
+	assert_string_equal(err.reason, "NUL byte");
+
+	memset(big, '#', sizeof(big));
+	assert_int_equal(pl_config_parse(&c, big, sizeof(big), &err), -EFBIG);
+	memset(big, 'x', PL_CONFIG_LINE_MAX);
+	big[PL_CONFIG_LINE_MAX] = '\n';
+	assert_int_equal(pl_config_parse(&c, big, PL_CONFIG_LINE_MAX + 1, &err), -EINVAL);
+	assert_string_equal(err.reason, "line longer than 4095 bytes");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_every_key),
+		cmocka_unit_test(test_values),
+		cmocka_unit_test(test_refused),
+		cmocka_unit_test(test_nul_and_size),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

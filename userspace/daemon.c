@@ -1,0 +1,1221 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * patchlayer daemon, and the administration verbs on the same store:
+ * install, activate, drop, remove, status, log (docs/configuration.md).
+ *
+ * The store records intent (lib/policy.h, enum pl_want) in one small file
+ * per layer, written with rename and fsync before the kernel is touched;
+ * every change of the inbox, the kernel (netlink events) or the crash ring
+ * buffer runs the same reconciliation of store against kernel, step by step
+ * until lib/policy.c has nothing more to do. So a SIGKILL between any two
+ * steps is repaired by the next start: nothing is ever half done twice.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/file.h>
+#include <sys/inotify.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/timerfd.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <bpf/libbpf.h>
+#include <netlink/genl/ctrl.h>
+#include <netlink/genl/genl.h>
+#include <netlink/netlink.h>
+#include <sys/capability.h>
+
+#include "../include/uapi/patchlayer.h"
+#include "../lib/config.h"
+#include "../lib/policy.h"
+#include "layer.h"
+#include "patchlayer.h"
+#include "plbpf.h"
+
+#define PL_CONF_DEFAULT "/etc/patchlayer/patchlayer.conf"
+#define PL_WHY_MAX 512
+
+/* One layer's record in the store: <store>/<name>.state */
+struct pl_record {
+	enum pl_want want;
+	int64_t since;		/* when it entered that state */
+	int64_t activated_at;	/* when the daemon last activated it */
+	unsigned int crashes;	/* of patched processes since activated_at */
+	char version[PL_VERSION_MAX + 1];
+	char why[PL_WHY_MAX];
+};
+
+static struct pl_config cfg;
+static const char *conf_path = PL_CONF_DEFAULT;
+static bool in_daemon;
+static long die_at = -1;	/* PATCHLAYER_DIE_AT: SIGKILL itself at that step */
+static long steps;
+static struct pl_bpf *bpf;
+
+static void dlog(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void dlog(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s: ", in_daemon ? "patchlayer-daemon" : pl_prog);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+/*
+ * A step that changes the store or the kernel. The kill tests set
+ * PATCHLAYER_DIE_AT=N to have the daemon SIGKILL itself just before its
+ * Nth step, as a power cut or an OOM kill would, then check the next start.
+ */
+static void step(const char *what, const char *name)
+{
+	steps++;
+	if (in_daemon)
+		dlog("step %ld: %s %s", steps, what, name);
+	if (steps == die_at) {
+		dlog("PATCHLAYER_DIE_AT=%ld: killing myself before %s %s", die_at, what, name);
+		raise(SIGKILL);
+	}
+}
+
+static int64_t now_s(void)
+{
+	return (int64_t)time(NULL);
+}
+
+static unsigned int minute_of_day(void)
+{
+	time_t t = time(NULL);
+	struct tm tm;
+
+	localtime_r(&t, &tm);
+	return (unsigned int)(tm.tm_hour * 60 + tm.tm_min);
+}
+
+static int fsync_dir(const char *dir)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int err = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (fsync(fd) < 0)
+		err = -errno;
+	close(fd);
+	return err;
+}
+
+/* Writes TEXT to DIR/NAME through a temporary file, rename and fsync. */
+static int write_atomic(const char *dir, const char *name, const char *text)
+{
+	char tmp[PATH_MAX], path[PATH_MAX];
+	size_t len = strlen(text);
+	int fd, err = 0;
+
+	snprintf(tmp, sizeof(tmp), "%s/.%s.tmp", dir, name);
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+	if (fd < 0)
+		return -errno;
+	if (write(fd, text, len) != (ssize_t)len || fsync(fd) < 0)
+		err = errno ? -errno : -EIO;
+	if (close(fd) < 0 && !err)
+		err = -errno;
+	if (!err && rename(tmp, path) < 0)
+		err = -errno;
+	if (err) {
+		unlink(tmp);
+		return err;
+	}
+	return fsync_dir(dir);
+}
+
+/* Appends one line to <store>/.log: the history "patchlayer log" prints. */
+static void history(const char *name, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void history(const char *name, const char *fmt, ...)
+{
+	char path[PATH_MAX], msg[1024], stamp[32];
+	time_t t = time(NULL);
+	struct tm tm;
+	va_list ap;
+	FILE *f;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	gmtime_r(&t, &tm);
+	strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	dlog("%s: %s", name, msg);
+	snprintf(path, sizeof(path), "%s/.log", cfg.store);
+	f = fopen(path, "ae");
+	if (!f)
+		return;
+	fprintf(f, "%s %s %s\n", stamp, name, msg);
+	fflush(f);
+	fsync(fileno(f));
+	fclose(f);
+}
+
+static bool valid_name(const char *name)
+{
+	size_t i, len = strlen(name);
+
+	if (len == 0 || len > PL_NAME_MAX || name[0] == '.' || name[0] == '-')
+		return false;
+	for (i = 0; i < len; i++) {
+		char c = name[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		      (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-' || c == '+'))
+			return false;
+	}
+	return true;
+}
+
+/* --- the store --- */
+
+static int record_read(const char *name, struct pl_record *r)
+{
+	char path[PATH_MAX], line[PL_WHY_MAX + 32];
+	FILE *f;
+	int w;
+
+	memset(r, 0, sizeof(*r));
+	r->want = PL_WANT_NEW;
+	snprintf(path, sizeof(path), "%s/%s.state", cfg.store, name);
+	f = fopen(path, "re");
+	if (!f)
+		return errno == ENOENT ? 0 : -errno;
+	while (fgets(line, sizeof(line), f)) {
+		char *v = strchr(line, '=');
+
+		line[strcspn(line, "\n")] = '\0';
+		if (!v)
+			continue;
+		*v++ = '\0';
+		if (strcmp(line, "state") == 0 && (w = pl_want_parse(v)) >= 0)
+			r->want = (enum pl_want)w;
+		else if (strcmp(line, "since") == 0)
+			r->since = strtoll(v, NULL, 10);
+		else if (strcmp(line, "activated_at") == 0)
+			r->activated_at = strtoll(v, NULL, 10);
+		else if (strcmp(line, "crashes") == 0)
+			r->crashes = (unsigned int)strtoul(v, NULL, 10);
+		else if (strcmp(line, "version") == 0)
+			snprintf(r->version, sizeof(r->version), "%s", v);
+		else if (strcmp(line, "why") == 0)
+			snprintf(r->why, sizeof(r->why), "%s", v);
+	}
+	fclose(f);
+	return 1;
+}
+
+static int record_write(const char *name, const struct pl_record *r)
+{
+	char text[PL_WHY_MAX + 512], file[PL_NAME_MAX + 8];
+	int err;
+
+	snprintf(text, sizeof(text),
+		 "state=%s\nsince=%lld\nactivated_at=%lld\ncrashes=%u\nversion=%s\nwhy=%s\n",
+		 pl_want_name(r->want), (long long)r->since, (long long)r->activated_at,
+		 r->crashes, r->version, r->why);
+	snprintf(file, sizeof(file), "%s.state", name);
+	err = write_atomic(cfg.store, file, text);
+	if (err)
+		dlog("%s/%s: %s", cfg.store, file, strerror(-err));
+	return err;
+}
+
+static void record_set(const char *name, struct pl_record *r, enum pl_want want,
+		       const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+static void record_set(const char *name, struct pl_record *r, enum pl_want want,
+		       const char *fmt, ...)
+{
+	va_list ap;
+
+	step(pl_want_name(want), name);
+	r->want = want;
+	r->since = now_s();
+	va_start(ap, fmt);
+	vsnprintf(r->why, sizeof(r->why), fmt, ap);
+	va_end(ap);
+	for (char *p = r->why; *p; p++)
+		if (*p == '\n')
+			*p = ' ';
+	record_write(name, r);
+	history(name, "%s: %s", pl_want_name(want), r->why);
+}
+
+static bool in_store(const char *name)
+{
+	char path[PATH_MAX];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "%s/%s", cfg.store, name);
+	return lstat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+/* --- the kernel --- */
+
+static int sysfs_write(const char *rel, const char *text)
+{
+	char path[PATH_MAX];
+	ssize_t n;
+	int fd, err = 0;
+
+	snprintf(path, sizeof(path), "%s/%s", pl_sysfs_dir(), rel);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = write(fd, text, strlen(text));
+	if (n < 0)
+		err = -errno;
+	close(fd);
+	return err;
+}
+
+static enum pl_kstate kstate_of(const char *name)
+{
+	char rel[PATH_MAX], buf[64];
+
+	snprintf(rel, sizeof(rel), "layers/%s/state", name);
+	if (pl_sysfs_read(rel, buf, sizeof(buf)) < 0)
+		return PL_K_ABSENT;
+	return pl_kstate_parse(buf);
+}
+
+static int kernel_load(const char *dir)
+{
+	return sysfs_write("load", dir);
+}
+
+/* --- reconciliation --- */
+
+static void bpf_sync(void)
+{
+	if (bpf)
+		pl_bpf_sync(bpf);
+}
+
+/*
+ * Runs lib/policy.c's decisions for NAME until there is nothing left to
+ * do. Bounded: a kernel that keeps refusing leaves the layer as it is,
+ * with the reason recorded, rather than looping.
+ */
+static void reconcile(const char *name)
+{
+	struct pl_record r;
+	char dir[PATH_MAX];
+	int i, err;
+
+	snprintf(dir, sizeof(dir), "%s/%s", cfg.store, name);
+	for (i = 0; i < 12; i++) {
+		struct pl_facts f;
+		enum pl_action a;
+
+		if (record_read(name, &r) < 0)
+			return;
+		f.want = r.want;
+		f.kstate = kstate_of(name);
+		f.in_store = in_store(name);
+		f.now = now_s();
+		f.minute_of_day = minute_of_day();
+		f.activated_at = r.activated_at;
+		f.crashes = r.crashes;
+		a = pl_decide(&cfg, &f);
+		if (a == PL_ACT_NONE)
+			return;
+		err = 0;
+		switch (a) {
+		case PL_ACT_LOAD:
+			step("load", name);
+			err = kernel_load(dir);
+			if (err == -EEXIST)
+				err = 0;	/* loaded from the inbox before its rename */
+			if (!err)
+				bpf_sync();
+			break;
+		case PL_ACT_SET_PENDING:
+			record_set(name, &r, PL_WANT_PENDING, "%s",
+				   !cfg.auto_install ? "auto_install is off: waiting for 'patchlayer install'"
+						     : "outside install_window");
+			break;
+		case PL_ACT_SET_ACTIVE:
+			r.activated_at = now_s();
+			r.crashes = 0;
+			record_set(name, &r, PL_WANT_ACTIVE, "%s",
+				   f.kstate == PL_K_ACTIVE ? "found active in the kernel"
+							   : "installed automatically");
+			break;
+		case PL_ACT_ACTIVATE:
+			step("activate", name);
+			snprintf(dir, sizeof(dir), "layers/%s/state", name);
+			err = sysfs_write(dir, "activate");
+			snprintf(dir, sizeof(dir), "%s/%s", cfg.store, name);
+			break;
+		case PL_ACT_DROP:
+			step("drop", name);
+			snprintf(dir, sizeof(dir), "layers/%s/state", name);
+			err = sysfs_write(dir, "drop");
+			snprintf(dir, sizeof(dir), "%s/%s", cfg.store, name);
+			break;
+		case PL_ACT_UNLOAD:
+			step("unload", name);
+			err = sysfs_write("unload", name);
+			if (err == -ENOENT)
+				err = 0;
+			break;
+		case PL_ACT_WITHDRAW:
+			record_set(name, &r, PL_WANT_WITHDRAWN,
+				   "%u crashes of patched processes within %us of activation (crash_threshold %u)",
+				   r.crashes, cfg.health_window, cfg.crash_threshold);
+			break;
+		case PL_ACT_SET_SUPERSEDED:
+			record_set(name, &r, PL_WANT_SUPERSEDED, "a package update replaced its base");
+			break;
+		case PL_ACT_SET_STALE:
+			record_set(name, &r, PL_WANT_STALE, "its base no longer matches the one it was built for");
+			break;
+		case PL_ACT_DELETE: {
+			char cmd[PATH_MAX], st[PATH_MAX];
+
+			step("delete", name);
+			/* rename first: a half-deleted layer is never taken for one */
+			snprintf(cmd, sizeof(cmd), "%s/.removed-%s", cfg.store, name);
+			if (rename(dir, cmd) < 0 && errno != ENOENT)
+				err = -errno;
+			if (!err) {
+				pid_t pid = fork();
+
+				if (pid == 0) {
+					execlp("rm", "rm", "-rf", "--", cmd, (char *)NULL);
+					_exit(127);
+				}
+				if (pid > 0)
+					waitpid(pid, NULL, 0);
+				snprintf(st, sizeof(st), "%s/%s.state", cfg.store, name);
+				unlink(st);
+				fsync_dir(cfg.store);
+				history(name, "removed from the store");
+			}
+			if (!err)
+				return;
+			break;
+		}
+		default:
+			return;
+		}
+		if (err) {
+			history(name, "%s failed: %s (%s)", pl_action_name(a),
+				pl_errno_name(-err), strerror(-err));
+			r.want = r.want == PL_WANT_NEW ? PL_WANT_PENDING : r.want;
+			snprintf(r.why, sizeof(r.why), "%s failed: %s", pl_action_name(a), strerror(-err));
+			record_write(name, &r);
+			return;
+		}
+	}
+}
+
+/* Every layer of the store: its directories and its state files. */
+static void reconcile_all(void)
+{
+	struct dirent *de;
+	DIR *d = opendir(cfg.store);
+
+	if (!d) {
+		dlog("%s: %s", cfg.store, strerror(errno));
+		return;
+	}
+	while ((de = readdir(d))) {
+		char name[PL_NAME_MAX + 8];
+		size_t len = strlen(de->d_name);
+
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(name, sizeof(name), "%.*s", (int)PL_NAME_MAX + 1, de->d_name);
+		if (len > 6 && strcmp(de->d_name + len - 6, ".state") == 0) {
+			name[len - 6] = '\0';
+			if (in_store(name))
+				continue;	/* handled with its directory */
+		}
+		if (valid_name(name))
+			reconcile(name);
+	}
+	closedir(d);
+}
+
+/* --- the inbox --- */
+
+static void reject(const char *entry, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void reject(const char *entry, const char *fmt, ...)
+{
+	char rdir[PATH_MAX], from[PATH_MAX], to[PATH_MAX], reason[1024], file[PATH_MAX];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(reason, sizeof(reason), fmt, ap);
+	va_end(ap);
+	step("reject", entry);
+	snprintf(rdir, sizeof(rdir), "%s/rejected", cfg.inbox);
+	mkdir(rdir, 0700);
+	/* the reason first: a kill after it only repeats the rename */
+	snprintf(file, sizeof(file), "%s.reason", entry);
+	strncat(reason, "\n", sizeof(reason) - strlen(reason) - 1);
+	write_atomic(rdir, file, reason);
+	snprintf(from, sizeof(from), "%s/%s", cfg.inbox, entry);
+	if ((size_t)snprintf(to, sizeof(to), "%s/%s", rdir, entry) >= sizeof(to))
+		return;
+	if (rename(from, to) < 0)
+		dlog("%s: cannot move to %s: %s", from, rdir, strerror(errno));
+	fsync_dir(cfg.inbox);
+	history(entry, "rejected: %s", reason);
+}
+
+static void take(const char *entry)
+{
+	char path[PATH_MAX], dst[PATH_MAX], rel[PATH_MAX], kpath[PATH_MAX];
+	struct pl_layer_manifest lm;
+	char name[PL_NAME_MAX + 1];
+	struct pl_record r;
+	struct stat st;
+	int err;
+
+	snprintf(path, sizeof(path), "%s/%s", cfg.inbox, entry);
+	if (lstat(path, &st) < 0)
+		return;
+	if (!S_ISDIR(st.st_mode)) {
+		reject(entry, "%s is %s, not a layer directory", entry, pl_file_type(st.st_mode));
+		return;
+	}
+	if (st.st_uid != 0 || (st.st_mode & S_IWOTH)) {
+		reject(entry, "not owned by root or writable by others (mode %04o, uid %u)",
+		       st.st_mode & 07777, st.st_uid);
+		return;
+	}
+	err = pl_layer_manifest_load(path, &lm);
+	if (err || !lm.parsed) {
+		reject(entry, "manifest: %s", err ? strerror(-err) :
+		       lm.perr.reason ? lm.perr.reason : "unreadable");
+		pl_layer_manifest_free(&lm);
+		return;
+	}
+	snprintf(name, sizeof(name), "%.*s", (int)lm.m.name.len, lm.m.name.s);
+	record_read(name, &r);
+	snprintf(r.version, sizeof(r.version), "%.*s", (int)lm.m.version.len, lm.m.version.s);
+	pl_layer_manifest_free(&lm);
+	if (!valid_name(name)) {
+		reject(entry, "layer name '%s' cannot name a store entry", name);
+		return;
+	}
+	if (in_store(name) || r.want != PL_WANT_NEW) {
+		reject(entry, "a layer named %s is already in the store (%s)", name,
+		       pl_want_name(r.want));
+		return;
+	}
+
+	/* the kernel verifies it where it lies; loaded from the inbox before a kill is fine */
+	snprintf(rel, sizeof(rel), "layers/%s/path", name);
+	if (pl_sysfs_read(rel, kpath, sizeof(kpath)) < 0 || strcmp(kpath, path) != 0) {
+		step("load", name);
+		err = kernel_load(path);
+		if (err) {
+			reject(entry, "the kernel refused it: %s (%s)", pl_errno_name(-err), strerror(-err));
+			return;
+		}
+	}
+	snprintf(dst, sizeof(dst), "%s/%s", cfg.store, name);
+	step("store", name);
+	if (rename(path, dst) < 0) {
+		err = -errno;
+		history(name, "cannot move %s into %s: %s", path, cfg.store, strerror(-err));
+		sysfs_write("unload", name);
+		reject(entry, "cannot move into the store: %s", strerror(-err));
+		return;
+	}
+	fsync_dir(cfg.store);
+	fsync_dir(cfg.inbox);
+	r.want = PL_WANT_NEW;
+	r.since = now_s();
+	snprintf(r.why, sizeof(r.why), "verified by the kernel and stored");
+	record_write(name, &r);
+	history(name, "version \"%s\" verified and stored", r.version);
+	bpf_sync();
+	reconcile(name);
+}
+
+static void scan_inbox(void)
+{
+	struct dirent *de;
+	DIR *d = opendir(cfg.inbox);
+
+	if (!d) {
+		dlog("%s: %s", cfg.inbox, strerror(errno));
+		return;
+	}
+	while ((de = readdir(d))) {
+		/* dot names are deliveries under way: copy, then rename into place */
+		if (de->d_name[0] == '.' || strcmp(de->d_name, "rejected") == 0)
+			continue;
+		take(de->d_name);
+	}
+	closedir(d);
+}
+
+/* --- locking: the daemon and the verbs never reconcile at once --- */
+
+static int lock_store(void)
+{
+	char path[PATH_MAX];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/.lock", cfg.store);
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		dlog("%s: %s", path, strerror(errno));
+		return -1;
+	}
+	flock(fd, LOCK_EX);
+	return fd;
+}
+
+static void unlock_store(int fd)
+{
+	if (fd >= 0)
+		close(fd);
+}
+
+static int load_config(void)
+{
+	struct pl_config_error e;
+	char *buf = NULL;
+	size_t len = 0;
+	int err;
+
+	pl_config_defaults(&cfg);
+	err = pl_read_file(conf_path, PL_CONFIG_MAX_SIZE, &buf, &len);
+	if (err == -ENOENT)
+		return 0;	/* every key at its default */
+	if (err) {
+		pl_err("%s: %s", conf_path, strerror(-err));
+		return -1;
+	}
+	err = pl_config_parse(&cfg, buf, len, &e);
+	free(buf);
+	if (err) {
+		if (e.line)
+			pl_err("%s:%u: %s", conf_path, e.line, e.reason);
+		else
+			pl_err("%s: %s", conf_path, e.reason);
+		return -1;
+	}
+	return 0;
+}
+
+static const char *getconf(void)
+{
+	const char *env = getenv("PATCHLAYER_CONF");
+
+	return env && *env ? env : PL_CONF_DEFAULT;
+}
+
+/* --- start-up --- */
+
+static int check_dir(const char *dir, bool create)
+{
+	struct stat st;
+
+	if (create && mkdir(dir, 0700) < 0 && errno != EEXIST) {
+		pl_err("%s: %s", dir, strerror(errno));
+		return -1;
+	}
+	if (lstat(dir, &st) < 0) {
+		pl_err("%s: %s", dir, strerror(errno));
+		return -1;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		pl_err("%s: %s", dir, strerror(ENOTDIR));
+		return -1;
+	}
+	if ((st.st_mode & (S_IWOTH | S_IWGRP)) || st.st_uid != 0) {
+		pl_err("%s: refused: writable by others than root (mode %04o, uid %u)",
+		       dir, st.st_mode & 07777, st.st_uid);
+		return -1;
+	}
+	return 0;
+}
+
+static void protect_and_trust(void)
+{
+	char mounts[8192];
+	unsigned int i;
+
+	for (i = 0; i < cfg.n_trust; i++) {
+		char *der = NULL;
+		size_t len = 0;
+		int err = pl_read_file(cfg.trust[i], 4096, &der, &len);
+
+		if (!err) {
+			int fd;
+			char path[PATH_MAX];
+
+			/* one write of the DER bytes, as the ABI asks */
+			snprintf(path, sizeof(path), "%s/trust", pl_sysfs_dir());
+			fd = open(path, O_WRONLY | O_CLOEXEC);
+			if (fd < 0 || write(fd, der, len) != (ssize_t)len)
+				err = -errno;
+			if (fd >= 0)
+				close(fd);
+		}
+		free(der);
+		if (err)
+			dlog("trust %s: %s", cfg.trust[i], strerror(-err));
+	}
+	if (pl_sysfs_read("mounts", mounts, sizeof(mounts)) < 0)
+		mounts[0] = '\0';
+	for (i = 0; i < cfg.n_protect; i++) {
+		char line[PL_CONFIG_PATH_MAX + 2];
+		pid_t pid;
+		int status = 0;
+
+		snprintf(line, sizeof(line), "%s", cfg.protect[i]);
+		/* already protected: the module lists it */
+		{
+			char *p = mounts, *nl;
+			bool found = false;
+
+			while (*p) {
+				nl = strchr(p, '\n');
+				if ((nl ? (size_t)(nl - p) : strlen(p)) == strlen(line) &&
+				    strncmp(p, line, strlen(line)) == 0)
+					found = true;
+				if (!nl)
+					break;
+				p = nl + 1;
+			}
+			if (found)
+				continue;
+		}
+		pid = fork();
+		if (pid == 0) {
+			char self[PATH_MAX];
+			ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+
+			if (n < 0)
+				_exit(127);
+			self[n] = '\0';
+			execl(self, "patchlayer", "protect", line, (char *)NULL);
+			_exit(127);
+		}
+		if (pid < 0 || waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) ||
+		    WEXITSTATUS(status) != 0)
+			dlog("protect %s failed", line);
+		else
+			dlog("protected %s", line);
+	}
+}
+
+static void drop_privileges(void)
+{
+	static const cap_value_t keep[] = {
+		CAP_SYS_ADMIN,		/* sysfs load/unload/activate/drop, mounts */
+		CAP_DAC_READ_SEARCH,	/* read layers and /proc of any process */
+		CAP_BPF, CAP_PERFMON,	/* pl_bpf_sync, pl_bpf_usage */
+	};
+	cap_t caps = cap_init();
+
+	if (caps && cap_set_flag(caps, CAP_PERMITTED, sizeof(keep) / sizeof(keep[0]), keep, CAP_SET) == 0 &&
+	    cap_set_flag(caps, CAP_EFFECTIVE, sizeof(keep) / sizeof(keep[0]), keep, CAP_SET) == 0 &&
+	    cap_set_proc(caps) == 0)
+		dlog("capabilities reduced to cap_sys_admin,cap_dac_read_search,cap_bpf,cap_perfmon");
+	else
+		dlog("cannot reduce capabilities: %s", strerror(errno));
+	if (caps)
+		cap_free(caps);
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		dlog("PR_SET_NO_NEW_PRIVS: %s", strerror(errno));
+}
+
+/* sd_notify(READY=1) by hand: one datagram to $NOTIFY_SOCKET */
+static void notify_ready(void)
+{
+	const char *sock = getenv("NOTIFY_SOCKET");
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	static const char msg[] = "READY=1";
+	size_t len;
+	int fd;
+
+	if (!sock || (sock[0] != '/' && sock[0] != '@') || strlen(sock) >= sizeof(sa.sun_path))
+		return;
+	len = strlen(sock);
+	memcpy(sa.sun_path, sock, len);
+	if (sa.sun_path[0] == '@')
+		sa.sun_path[0] = '\0';
+	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return;
+	sendto(fd, msg, sizeof(msg) - 1, 0, (struct sockaddr *)&sa,
+	       (socklen_t)(offsetof(struct sockaddr_un, sun_path) + len));
+	close(fd);
+}
+
+/* --- the health watch --- */
+
+static int on_bpf_event(const struct pl_bpf_event *ev, void *ctx)
+{
+	char name[PL_BPF_NAME_MAX + 8];
+	struct pl_record r;
+	int fd;
+
+	(void)ctx;
+	if (ev->kind != PL_BPF_CRASH)
+		return 0;
+	snprintf(name, sizeof(name), "%s", ev->layer);
+	if (!valid_name(name))
+		return 0;
+	fd = lock_store();
+	if (record_read(name, &r) > 0 && r.want == PL_WANT_ACTIVE &&
+	    pl_in_health_window(&cfg, r.activated_at, now_s())) {
+		r.crashes++;
+		step("crash", name);
+		record_write(name, &r);
+		history(name, "crash %u of %u: pid %u (%.16s) killed by signal %d (%s)",
+			r.crashes, cfg.crash_threshold, ev->pid, ev->comm, ev->signal,
+			sigabbrev_np(ev->signal) ? sigabbrev_np(ev->signal) : "?");
+		reconcile(name);
+	}
+	unlock_store(fd);
+	return 0;
+}
+
+static int nl_event_cb(struct nl_msg *msg, void *arg)
+{
+	(void)msg;
+	*(bool *)arg = true;
+	return NL_OK;
+}
+
+/* Arms TFD for the next opening of install_window, if a layer waits for it. */
+static void arm_window_timer(int tfd)
+{
+	struct itimerspec its = { 0 };
+	unsigned int wait = pl_window_wait(&cfg, minute_of_day());
+
+	if (wait > 0) {
+		time_t t = time(NULL);
+
+		/* at the start of that minute, plus a second of margin */
+		its.it_value.tv_sec = (time_t)wait * 60 - t % 60 + 1;
+	}
+	timerfd_settime(tfd, 0, &its, NULL);
+}
+
+static int cmd_daemon_run(void)
+{
+	struct epoll_event ev, evs[8];
+	struct ring_buffer *rb = NULL;
+	struct nl_sock *sk = NULL;
+	sigset_t mask;
+	int ep, ino, sfd, tfd, grp, err, lock;
+	bool kernel_changed = false;
+	const char *die = getenv("PATCHLAYER_DIE_AT");
+
+	in_daemon = true;
+	if (die && *die)
+		die_at = strtol(die, NULL, 10);
+	if (!pl_module_loaded())
+		return pl_module_missing();
+	if (check_dir(cfg.store, true) || check_dir(cfg.inbox, true))
+		return PL_EXIT_FAIL;
+
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGHUP);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	sfd = signalfd(-1, &mask, SFD_CLOEXEC);
+	ep = epoll_create1(EPOLL_CLOEXEC);
+	tfd = timerfd_create(CLOCK_REALTIME, TFD_CLOEXEC);
+	ino = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
+	if (sfd < 0 || ep < 0 || tfd < 0 || ino < 0 ||
+	    inotify_add_watch(ino, cfg.inbox, IN_MOVED_TO | IN_CREATE | IN_CLOSE_WRITE | IN_ONLYDIR) < 0) {
+		pl_err("daemon: %s", strerror(errno));
+		return PL_EXIT_FAIL;
+	}
+
+	sk = nl_socket_alloc();
+	if (!sk)
+		return PL_EXIT_FAIL;
+	nl_socket_disable_seq_check(sk);
+	err = genl_connect(sk);
+	if (err >= 0)
+		err = grp = genl_ctrl_resolve_grp(sk, PATCHLAYER_GENL_NAME, PATCHLAYER_GENL_MCGRP_EVENTS);
+	if (err >= 0)
+		err = nl_socket_add_membership(sk, grp);
+	if (err >= 0)
+		err = nl_socket_modify_cb(sk, NL_CB_VALID, NL_CB_CUSTOM, nl_event_cb, &kernel_changed);
+	if (err >= 0)
+		err = nl_socket_set_nonblocking(sk);
+	if (err < 0) {
+		pl_err("netlink family %s: %s", PATCHLAYER_GENL_NAME, nl_geterror(err));
+		return PL_EXIT_FAIL;
+	}
+
+	/* the crash watch; without it the daemon still installs, and says so */
+	err = pl_bpf_open(&bpf, PL_BPF_LOAD);
+	if (!err)
+		err = pl_bpf_events(bpf, on_bpf_event, NULL, &rb);
+	if (err) {
+		dlog("health watch unavailable: BPF side: %s", strerror(-err));
+		if (bpf)
+			pl_bpf_close(bpf);
+		bpf = NULL;
+		rb = NULL;
+	}
+
+	ev.events = EPOLLIN;
+	ev.data.fd = sfd;
+	epoll_ctl(ep, EPOLL_CTL_ADD, sfd, &ev);
+	ev.data.fd = ino;
+	epoll_ctl(ep, EPOLL_CTL_ADD, ino, &ev);
+	ev.data.fd = tfd;
+	epoll_ctl(ep, EPOLL_CTL_ADD, tfd, &ev);
+	ev.data.fd = nl_socket_get_fd(sk);
+	epoll_ctl(ep, EPOLL_CTL_ADD, nl_socket_get_fd(sk), &ev);
+	if (rb) {
+		ev.data.fd = ring_buffer__epoll_fd(rb);
+		epoll_ctl(ep, EPOLL_CTL_ADD, ev.data.fd, &ev);
+	}
+
+	/* re-protect, trust, then bring the kernel to what the store says */
+	protect_and_trust();
+	lock = lock_store();
+	bpf_sync();
+	reconcile_all();
+	scan_inbox();
+	unlock_store(lock);
+	drop_privileges();
+	arm_window_timer(tfd);
+	dlog("ready: inbox %s, store %s, auto_install %s", cfg.inbox, cfg.store,
+	     cfg.auto_install ? "yes" : "no");
+	notify_ready();
+
+	for (;;) {
+		bool inbox_changed = false;
+		int n = epoll_wait(ep, evs, 8, -1);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			break;
+		for (int i = 0; i < n; i++) {
+			int fd = evs[i].data.fd;
+
+			if (fd == sfd) {
+				struct signalfd_siginfo si;
+
+				if (read(sfd, &si, sizeof(si)) == sizeof(si) && si.ssi_signo != SIGHUP) {
+					dlog("signal %d: exiting", (int)si.ssi_signo);
+					goto out;
+				}
+				inbox_changed = kernel_changed = true;
+			} else if (fd == ino) {
+				char buf[4096] __attribute__((aligned(8)));
+
+				while (read(ino, buf, sizeof(buf)) > 0)
+					;
+				inbox_changed = true;
+			} else if (fd == tfd) {
+				uint64_t x;
+
+				if (read(tfd, &x, sizeof(x)) < 0)
+					x = 0;
+				kernel_changed = true;
+			} else if (rb && fd == ring_buffer__epoll_fd(rb)) {
+				ring_buffer__consume(rb);
+			} else {
+				nl_recvmsgs_default(sk);
+			}
+		}
+		if (inbox_changed || kernel_changed) {
+			lock = lock_store();
+			if (kernel_changed)
+				bpf_sync();
+			reconcile_all();
+			if (inbox_changed)
+				scan_inbox();
+			unlock_store(lock);
+			kernel_changed = false;
+			arm_window_timer(tfd);
+		}
+	}
+out:
+	if (rb)
+		ring_buffer__free(rb);
+	if (bpf)
+		pl_bpf_close(bpf);
+	nl_socket_free(sk);
+	return PL_EXIT_OK;
+}
+
+static bool need_root(const char *verb)
+{
+	if (geteuid() == 0)
+		return false;
+	pl_err("%s: needs root (the store %s belongs to root): %s", verb, cfg.store, strerror(EPERM));
+	return true;
+}
+
+/* Parses "[--config FILE]" and loads it; returns the index of the first operand. */
+static int common_opts(int argc, char **argv, int *rc)
+{
+	static const struct option longopts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+
+	conf_path = getconf();
+	optind = 0;
+	while ((c = getopt_long(argc + 1, argv - 1, "+c:", longopts, NULL)) != -1) {
+		if (c == 'c') {
+			conf_path = optarg;
+		} else {
+			*rc = PL_EXIT_USAGE;
+			return -1;
+		}
+	}
+	if (load_config()) {
+		*rc = PL_EXIT_FAIL;
+		return -1;
+	}
+	return optind - 1;
+}
+
+int cmd_daemon(int argc, char **argv, const struct pl_opts *o)
+{
+	int rc = 0, first = common_opts(argc, argv, &rc);
+
+	(void)o;
+	if (first < 0)
+		return rc;
+	if (first != argc) {
+		pl_err("daemon: unexpected argument '%s'", argv[first]);
+		return PL_EXIT_USAGE;
+	}
+	if (need_root("daemon"))
+		return PL_EXIT_FAIL;
+	return cmd_daemon_run();
+}
+
+/* install, activate, drop, remove: a new intent, then the same reconciliation. */
+static int verb(int argc, char **argv, const char *what)
+{
+	int rc = 0, first = common_opts(argc, argv, &rc), lock;
+	struct pl_record r;
+	const char *name;
+	enum pl_want want;
+
+	if (first < 0)
+		return rc;
+	if (argc - first != 1) {
+		pl_err("usage: %s %s NAME", pl_prog, what);
+		return PL_EXIT_USAGE;
+	}
+	name = argv[first];
+	if (need_root(what))
+		return PL_EXIT_FAIL;
+	if (!pl_module_loaded())
+		return pl_module_missing();
+	if (!valid_name(name) || !in_store(name)) {
+		pl_err("%s: no layer %s in the store %s", what, name, cfg.store);
+		return PL_EXIT_FAIL;
+	}
+	lock = lock_store();
+	record_read(name, &r);
+	if (strcmp(what, "drop") == 0) {
+		want = PL_WANT_DROPPED;
+	} else if (strcmp(what, "remove") == 0) {
+		want = PL_WANT_REMOVING;
+	} else {
+		if (strcmp(what, "activate") == 0 &&
+		    (r.want == PL_WANT_SUPERSEDED || r.want == PL_WANT_STALE)) {
+			pl_err("activate: %s is %s (%s)", name, pl_want_name(r.want), r.why);
+			unlock_store(lock);
+			return PL_EXIT_FAIL;
+		}
+		want = PL_WANT_ACTIVE;
+		r.activated_at = now_s();
+		r.crashes = 0;
+	}
+	record_set(name, &r, want, "%s by the administrator", what);
+	reconcile(name);
+	record_read(name, &r);
+	unlock_store(lock);
+	if (want == PL_WANT_REMOVING)
+		return in_store(name) ? PL_EXIT_FAIL : PL_EXIT_OK;
+	if (r.want != want || (want == PL_WANT_ACTIVE && kstate_of(name) != PL_K_ACTIVE)) {
+		pl_err("%s %s: %s", what, name, r.why);
+		return PL_EXIT_FAIL;
+	}
+	return PL_EXIT_OK;
+}
+
+int cmd_install(int argc, char **argv, const struct pl_opts *o)
+{
+	(void)o;
+	return verb(argc, argv, "install");
+}
+
+int cmd_activate(int argc, char **argv, const struct pl_opts *o)
+{
+	(void)o;
+	return verb(argc, argv, "activate");
+}
+
+int cmd_drop(int argc, char **argv, const struct pl_opts *o)
+{
+	(void)o;
+	return verb(argc, argv, "drop");
+}
+
+int cmd_remove(int argc, char **argv, const struct pl_opts *o)
+{
+	(void)o;
+	return verb(argc, argv, "remove");
+}
+
+static void usage_counts(const char *name, long *patched, long *stale)
+{
+	struct pl_bpf_proc *procs = NULL;
+	size_t n = 0, i;
+
+	*patched = *stale = -1;
+	if (!bpf || pl_bpf_usage(bpf, name, &procs, &n) < 0)
+		return;
+	*patched = *stale = 0;
+	for (i = 0; i < n; i++) {
+		if (procs[i].kind == PL_BPF_PATCHED)
+			(*patched)++;
+		else if (procs[i].kind == PL_BPF_STALE)
+			(*stale)++;
+	}
+	free(procs);
+}
+
+int cmd_layers(int argc, char **argv, const struct pl_opts *o)
+{
+	int rc = 0, first = common_opts(argc, argv, &rc);
+	struct dirent **names = NULL;
+	struct json j;
+	int n, i;
+
+	if (first < 0)
+		return rc;
+	n = scandir(cfg.store, &names, NULL, alphasort);
+	if (n < 0) {
+		pl_err("%s: %s", cfg.store, strerror(errno));
+		return PL_EXIT_FAIL;
+	}
+	if (pl_bpf_loaded() && pl_bpf_open(&bpf, 0) < 0)
+		bpf = NULL;
+	if (bpf)
+		pl_bpf_sync(bpf);
+	if (o->json) {
+		pl_json_begin(&j, o);
+		json_array_start(&j, NULL);
+	}
+	for (i = 0; i < n; i++) {
+		const char *e = names[i]->d_name;
+		size_t len = strlen(e);
+		char name[PL_NAME_MAX + 1], rel[PATH_MAX], hits[32], since[32];
+		struct pl_record r;
+		long patched, stale;
+		time_t t;
+		struct tm tm;
+
+		if (e[0] == '.' || len <= 6 || len - 6 > PL_NAME_MAX || strcmp(e + len - 6, ".state"))
+			continue;
+		snprintf(name, sizeof(name), "%.*s", (int)(len - 6), e);
+		if (record_read(name, &r) <= 0)
+			continue;
+		snprintf(rel, sizeof(rel), "layers/%s/hits", name);
+		if (pl_sysfs_read(rel, hits, sizeof(hits)) < 0)
+			strcpy(hits, "0");
+		usage_counts(name, &patched, &stale);
+		t = (time_t)r.since;
+		gmtime_r(&t, &tm);
+		strftime(since, sizeof(since), "%Y-%m-%dT%H:%M:%SZ", &tm);
+		if (o->json) {
+			json_object_start(&j, NULL);
+			json_string(&j, "name", name);
+			json_string(&j, "version", r.version);
+			json_string(&j, "state", pl_want_name(r.want));
+			json_string(&j, "kernel", pl_kstate_name(kstate_of(name)));
+			json_string(&j, "since", since);
+			json_uint(&j, "hits", strtoull(hits, NULL, 10));
+			patched < 0 ? json_null(&j, "patched") : json_int(&j, "patched", patched);
+			stale < 0 ? json_null(&j, "stale") : json_int(&j, "stale", stale);
+			json_uint(&j, "crashes", r.crashes);
+			json_string(&j, "why", r.why);
+			json_object_end(&j);
+		} else {
+			printf("%s version \"%s\" %s since %s hits %s", name, r.version,
+			       pl_want_name(r.want), since, hits);
+			if (patched >= 0)
+				printf(" patched %ld stale %ld", patched, stale);
+			if (r.crashes)
+				printf(" crashes %u", r.crashes);
+			printf("\n    %s\n", r.why);
+		}
+	}
+	if (o->json) {
+		json_array_end(&j);
+		json_finish(&j);
+	}
+	for (i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+	if (bpf)
+		pl_bpf_close(bpf);
+	return PL_EXIT_OK;
+}
+
+int cmd_log(int argc, char **argv, const struct pl_opts *o)
+{
+	int rc = 0, first = common_opts(argc, argv, &rc);
+	char path[PATH_MAX], buf[4096];
+	size_t n;
+	FILE *f;
+
+	(void)o;
+	if (first < 0)
+		return rc;
+	snprintf(path, sizeof(path), "%s/.log", cfg.store);
+	f = fopen(path, "re");
+	if (!f) {
+		if (errno == ENOENT)
+			return PL_EXIT_OK;
+		pl_err("%s: %s", path, strerror(errno));
+		return PL_EXIT_FAIL;
+	}
+	while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
+		fwrite(buf, 1, n, stdout);
+	fclose(f);
+	return PL_EXIT_OK;
+}
