@@ -95,8 +95,9 @@ OPS = {
     "load": (op_load, {"OK", "EEXIST"}),
     "unload": (op_unload, {"OK", "ENOENT", "EBUSY"}),
     # ENOENT: the layer is not loaded (no directory, or unloaded meanwhile)
-    "activate": (op_activate, {"OK", "ENOENT", "EBUSY", "EXDEV"}),
-    "drop": (op_drop, {"OK", "ENOENT"}),
+    # ENODEV: the state file of a layer being unloaded
+    "activate": (op_activate, {"OK", "ENOENT", "ENODEV", "EBUSY", "EXDEV"}),
+    "drop": (op_drop, {"OK", "ENOENT", "ENODEV"}),
     # ELOOP: already protected (the lower directory is then a patchlayer mount)
     "protect": (op_protect, {"OK", "ELOOP"}),
     "unprotect": (op_unprotect, {"OK", "EINVAL", "EBUSY"}),
