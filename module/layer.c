@@ -25,6 +25,13 @@
 
 LIST_HEAD(pl_layers);
 DEFINE_MUTEX(pl_layers_lock);
+/*
+ * Held from a layer's removal from pl_layers until its sysfs directory is
+ * gone, and around a new layer's publication: a load of the same name
+ * cannot race the old directory. Taken before pl_layers_lock; never by a
+ * sysfs write that kobject_del() would wait for.
+ */
+static DEFINE_MUTEX(pl_names_lock);
 
 static const char *const pl_state_names[] = {
 	[PL_LAYER_LOADED] = "loaded",
@@ -328,10 +335,12 @@ int pl_layer_load(const char *dir)
 	if (err)
 		goto out;
 
+	mutex_lock(&pl_names_lock);
 	mutex_lock(&pl_layers_lock);
 	if (pl_layer_find(layer->name)) {
 		err = pl_reject(&v, -EEXIST, "a layer named %s is already loaded", layer->name);
 		mutex_unlock(&pl_layers_lock);
+		mutex_unlock(&pl_names_lock);
 		goto out;
 	}
 	layer->state = PL_LAYER_LOADED;
@@ -340,6 +349,7 @@ int pl_layer_load(const char *dir)
 		/* the failed kobject_add released the layer */
 		layer = NULL;
 		mutex_unlock(&pl_layers_lock);
+		mutex_unlock(&pl_names_lock);
 		pl_reject(&v, err, "cannot create the sysfs directory");
 		goto out;
 	}
@@ -349,6 +359,7 @@ int pl_layer_load(const char *dir)
 	pl_nl_notify(PATCHLAYER_EVENT_LOADED, layer->name, layer->version, dir, 0, v.reason);
 	pr_info("layer %s (%s) loaded from %s\n", layer->name, layer->version, dir);
 	mutex_unlock(&pl_layers_lock);
+	mutex_unlock(&pl_names_lock);
 	vfree(manifest);
 	return 0;
 
@@ -386,6 +397,7 @@ int pl_layer_unload(const char *name)
 	struct pl_layer *layer;
 	int err = 0;
 
+	mutex_lock(&pl_names_lock);
 	mutex_lock(&pl_layers_lock);
 	layer = pl_layer_find(name);
 	if (!layer)
@@ -400,6 +412,7 @@ int pl_layer_unload(const char *name)
 	mutex_unlock(&pl_layers_lock);
 	if (!err)
 		pl_layer_release(layer);
+	mutex_unlock(&pl_names_lock);
 	return err;
 }
 

@@ -97,6 +97,7 @@ bool pl_redirect_get(const struct inode *base, struct pl_dentry *pd)
 	const struct pl_redirect_table *t;
 	u64 s = pl_view_time(), lo = 0, hi = U64_MAX;
 	struct pl_window cw = { 0, 0 };
+	struct path old = { };
 
 	rcu_read_lock();
 	t = rcu_dereference(pl_table);
@@ -121,7 +122,7 @@ bool pl_redirect_get(const struct inode *base, struct pl_dentry *pd)
 		struct pl_layer *layer = chosen->win->layer;
 
 		/* the table holds the layer, the layer holds its files */
-		path_put(&pd->real);
+		old = pd->real;		/* dput may sleep: put after the RCU section */
 		pd->real = layer->files[chosen->file].file->f_path;
 		path_get(&pd->real);
 		pd->layer = pl_layer_get(layer);
@@ -131,6 +132,7 @@ bool pl_redirect_get(const struct inode *base, struct pl_dentry *pd)
 	}
 out:
 	rcu_read_unlock();
+	path_put(&old);
 	pd->view_from = lo;
 	pd->view_to = hi;
 	return chosen;

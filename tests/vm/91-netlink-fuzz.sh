@@ -5,7 +5,7 @@
 . "$(dirname "$0")/lib.sh"
 
 modprobe patchlayer
-N=${PL_NETLINK_FUZZ:-2000}
+N=${PL_NETLINK_FUZZ:-500}
 python3 "$(dirname "$0")/netlink-fuzz.py" "$N"
 setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all \
 	python3 "$(dirname "$0")/netlink-fuzz.py" "$N"

@@ -13,7 +13,7 @@ corpus=$PLVM_ROOT/tests/fuzz/corpus/fuzz_manifest
 modprobe patchlayer
 expect_write OK $SYSFS/trust --bytes-from "$T/vendor.der"
 
-python3 - "$T" "$corpus" "${PL_CORPUS_MUTATIONS:-300}" <<'PY'
+python3 - "$T" "$corpus" "${PL_CORPUS_MUTATIONS:-80}" <<'PY'
 import collections, errno, os, random, re, subprocess, sys
 
 tmp, corpus, mutations = sys.argv[1], sys.argv[2], int(sys.argv[3])
