@@ -836,11 +836,8 @@ static int cmd_daemon_run(void)
 	sigset_t mask;
 	int ep, ino, sfd, tfd, grp, err, lock;
 	bool kernel_changed = false;
-	const char *die = getenv("PATCHLAYER_DIE_AT");
 
 	in_daemon = true;
-	if (die && *die)
-		die_at = strtol(die, NULL, 10);
 	if (!pl_module_loaded())
 		return pl_module_missing();
 	if (check_dir(cfg.store, true) || check_dir(cfg.inbox, true))
@@ -991,8 +988,11 @@ static int common_opts(int argc, char **argv, int *rc)
 		{ "config", required_argument, NULL, 'c' },
 		{ NULL, 0, NULL, 0 },
 	};
+	const char *die = getenv("PATCHLAYER_DIE_AT");
 	int c;
 
+	if (die && *die)
+		die_at = strtol(die, NULL, 10);
 	conf_path = getconf();
 	optind = 0;
 	while ((c = getopt_long(argc + 1, argv - 1, "+c:", longopts, NULL)) != -1) {

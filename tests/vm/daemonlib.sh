@@ -16,6 +16,7 @@ daemon_setup() {
 	CONF=$T/patchlayer.conf
 	INBOX=/var/lib/patchlayer/inbox
 	STORE=/var/lib/patchlayer/layers
+	mkdir -m 0755 $INBOX
 	daemon_pid=
 }
 
