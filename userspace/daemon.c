@@ -489,7 +489,7 @@ static void reject(const char *entry, const char *fmt, ...)
 
 static void take(const char *entry)
 {
-	char path[PATH_MAX], dst[PATH_MAX], rel[PATH_MAX], kpath[PATH_MAX];
+	char path[PATH_MAX], dst[PATH_MAX], rel[PATH_MAX], kpath[PATH_MAX], mpath[PATH_MAX + 16];
 	struct pl_layer_manifest lm;
 	char name[PL_NAME_MAX + 1];
 	struct pl_record r;
@@ -508,10 +508,13 @@ static void take(const char *entry)
 		       st.st_mode & 07777, st.st_uid);
 		return;
 	}
-	err = pl_layer_manifest_load(path, &lm);
+	snprintf(mpath, sizeof(mpath), "%s/manifest", path);
+	err = pl_layer_manifest_load(mpath, &lm);
 	if (err || !lm.parsed) {
-		reject(entry, "manifest: %s", err ? strerror(-err) :
-		       lm.perr.reason ? lm.perr.reason : "unreadable");
+		if (lm.perr.reason)
+			reject(entry, "manifest line %u: %s", lm.perr.line, lm.perr.reason);
+		else
+			reject(entry, "manifest: %s", strerror(err ? -err : EINVAL));
 		pl_layer_manifest_free(&lm);
 		return;
 	}
@@ -833,11 +836,8 @@ static int cmd_daemon_run(void)
 	sigset_t mask;
 	int ep, ino, sfd, tfd, grp, err, lock;
 	bool kernel_changed = false;
-	const char *die = getenv("PATCHLAYER_DIE_AT");
 
 	in_daemon = true;
-	if (die && *die)
-		die_at = strtol(die, NULL, 10);
 	if (!pl_module_loaded())
 		return pl_module_missing();
 	if (check_dir(cfg.store, true) || check_dir(cfg.inbox, true))
@@ -988,8 +988,11 @@ static int common_opts(int argc, char **argv, int *rc)
 		{ "config", required_argument, NULL, 'c' },
 		{ NULL, 0, NULL, 0 },
 	};
+	const char *die = getenv("PATCHLAYER_DIE_AT");
 	int c;
 
+	if (die && *die)
+		die_at = strtol(die, NULL, 10);
 	conf_path = getconf();
 	optind = 0;
 	while ((c = getopt_long(argc + 1, argv - 1, "+c:", longopts, NULL)) != -1) {
