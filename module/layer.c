@@ -242,7 +242,7 @@ static struct pl_layer *pl_layer_from_manifest(const char *dir, const char *mani
 			pl_reject(v, err, "manifest: %s", perr.reason);
 		return ERR_PTR(err);
 	}
-	mf = kvcalloc(m.n_files ?: 1, sizeof(*mf), GFP_KERNEL);
+	mf = kvcalloc(m.n_files ?: 1, sizeof(*mf), GFP_KERNEL | __GFP_NOWARN);
 	layer = kzalloc(struct_size(layer, files, m.n_files), GFP_KERNEL);
 	if (!mf || !layer)
 		goto err_nomem;

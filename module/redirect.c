@@ -182,11 +182,12 @@ static struct pl_redirect_table *pl_table_build(struct pl_layer *exclude)
 			n_layers++;
 		}
 	}
-	t = kvzalloc(struct_size(t, r, n), GFP_KERNEL);
+	/* a failure is the writer's ENOMEM, not a kernel splat (NOWARN) */
+	t = kvzalloc(struct_size(t, r, n), GFP_KERNEL | __GFP_NOWARN);
 	if (!t)
 		return ERR_PTR(-ENOMEM);
 	INIT_RCU_WORK(&t->free_work, pl_table_free_work);
-	t->layers = kvcalloc(n_layers ?: 1, sizeof(*t->layers), GFP_KERNEL);
+	t->layers = kvcalloc(n_layers ?: 1, sizeof(*t->layers), GFP_KERNEL | __GFP_NOWARN);
 	if (!t->layers)
 		goto err_nomem;
 	t->n_layers = n_layers;
@@ -195,7 +196,7 @@ static struct pl_redirect_table *pl_table_build(struct pl_layer *exclude)
 
 		if (!pl_layer_in_table(layer, exclude))
 			continue;
-		win = kvmalloc(struct_size(win, w, layer->n_windows), GFP_KERNEL);
+		win = kvmalloc(struct_size(win, w, layer->n_windows), GFP_KERNEL | __GFP_NOWARN);
 		if (!win)
 			goto err_nomem;
 		win->layer = pl_layer_get(layer);
@@ -259,7 +260,8 @@ static int pl_window_open(struct pl_layer *layer, u64 now)
 		layer->n_windows--;
 	}
 	if (!layer->windows) {
-		layer->windows = kvcalloc(PL_MAX_WINDOWS, sizeof(layer->windows[0]), GFP_KERNEL);
+		layer->windows = kvcalloc(PL_MAX_WINDOWS, sizeof(layer->windows[0]),
+					  GFP_KERNEL | __GFP_NOWARN);
 		if (!layer->windows)
 			return -ENOMEM;
 	}
