@@ -54,4 +54,9 @@ for l in pa-fix pb-fix both-fix pa-alt; do
 	for f in $(find $T/$l/files -type f); do writable "$f"; done
 done
 modprobe -r patchlayer || fail "the module does not unload: a reference leaked"
-umount $T
+# the last files of the store are released by deferred fputs
+for _ in $(seq 100); do
+	umount $T 2> /dev/null && break
+	sleep 0.1
+done
+! mountpoint -q $T || fail "the store $T stays busy: $(grep -l "$T" /proc/[0-9]*/maps 2>/dev/null | head -3)"

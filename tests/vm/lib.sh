@@ -2,6 +2,8 @@
 # Helpers for the VM tests (sourced; they run as root in the test VM).
 # shellcheck shell=bash
 set -eu -o pipefail
+# a command that stops a test under set -e says which one it was
+trap 'echo "FAIL: ${BASH_SOURCE[0]##*/}:$LINENO: $BASH_COMMAND (exit $?)" >&2' ERR
 
 PL=${PL:-$PLVM_ROOT/build/userspace/patchlayer}
 BPF_OBJ_DIR=${BPF_OBJ_DIR:-$PLVM_ROOT/build/bpf}
