@@ -12,9 +12,9 @@
 #include <linux/kernel_read_file.h>
 #include <linux/mutex.h>
 #include <linux/namei.h>
+#include <linux/security.h>
 #include <linux/slab.h>
 #include <linux/string.h>
-#include <linux/vmalloc.h>
 
 #include "../include/uapi/patchlayer.h"
 #include "fs.h"
@@ -101,27 +101,61 @@ static void pl_strlcpy_str(char *dst, size_t size, struct pl_str s)
 }
 
 /*
- * Reads DIR/NAME whole, up to MAX bytes, into a vmalloc'ed buffer. Only a
- * regular file: -EINVAL for anything else, which is never opened.
+ * Reads DIR/NAME whole, up to MAX bytes, into a kvmalloc'ed buffer: what
+ * kernel_read_file() does (writers denied meanwhile, the LSM hooks asked),
+ * but the buffer is sized by user space, so failing it is a quiet ENOMEM
+ * rather than vmalloc's warning. Only a regular file: -EINVAL for anything
+ * else, which is never opened; -ENODATA for an empty one.
  */
 static ssize_t pl_read_layer_file(const char *dir, const char *name,
 				  size_t max, void **buf)
 {
 	struct file *file;
-	char *path;
-	ssize_t n;
+	loff_t size, pos = 0;
+	char *path, *data;
+	ssize_t ret;
 
+	*buf = NULL;
 	path = kasprintf(GFP_KERNEL, "%s/%s", dir, name);
 	if (!path)
 		return -ENOMEM;
-	*buf = NULL;
 	file = pl_open_regular(path, true);
 	kfree(path);
 	if (IS_ERR(file))
 		return PTR_ERR(file);
-	n = kernel_read_file(file, 0, buf, max, NULL, READING_UNKNOWN);
+	ret = deny_write_access(file);
+	if (ret)
+		goto out_put;
+	size = i_size_read(file_inode(file));
+	ret = size <= 0 ? -ENODATA : size > max ? -EFBIG : 0;
+	if (!ret)
+		ret = security_kernel_read_file(file, READING_UNKNOWN, true);
+	if (ret)
+		goto out_allow;
+	data = kvmalloc(size, GFP_KERNEL | __GFP_NOWARN);
+	if (!data) {
+		ret = -ENOMEM;
+		goto out_allow;
+	}
+	while (pos < size) {
+		ret = kernel_read(file, data + pos, size - pos, &pos);
+		if (ret <= 0)
+			break;
+	}
+	if (ret >= 0)
+		ret = pos == size ? security_kernel_post_read_file(file, data, size,
+								   READING_UNKNOWN) : -EIO;
+	if (ret) {
+		kvfree(data);
+		goto out_allow;
+	}
+	*buf = data;
+	ret = size;
+out_allow:
+	allow_write_access(file);
+out_put:
 	fput(file);
-	return n;
+	return ret;
 }
 
 static int pl_verify_manifest(const char *dir, const void *manifest, size_t len,
@@ -141,11 +175,13 @@ static int pl_verify_manifest(const char *dir, const void *manifest, size_t len,
 		return pl_reject(v, -EFBIG, "manifest.p7s: larger than 64 KiB");
 	if (sig_len == -EINVAL)
 		return pl_reject(v, -EINVAL, "manifest.p7s: not a regular file");
+	if (sig_len == -ENODATA)
+		return pl_reject(v, -EINVAL, "manifest.p7s: empty");
 	if (sig_len < 0)
 		return pl_reject(v, sig_len, "manifest.p7s: cannot be read");
 
 	err = pl_verify_signature(manifest, len, sig, sig_len);
-	vfree(sig);
+	kvfree(sig);
 	if (err)
 		return pl_reject(v, err, "manifest.p7s: signature rejected (bad, or signer not trusted)");
 	return 0;
@@ -306,8 +342,9 @@ int pl_layer_load(const char *dir)
 		goto out;
 	len = pl_read_layer_file(dir, "manifest", PL_MANIFEST_MAX_SIZE, &manifest);
 	if (len < 0) {
-		err = pl_reject(&v, len, "manifest: %s",
+		err = pl_reject(&v, len == -ENODATA ? -EINVAL : len, "manifest: %s",
 				len == -EFBIG ? "larger than 64 KiB" :
+				len == -ENODATA ? "empty" :
 				len == -EINVAL ? "not a regular file" : "cannot be read");
 		manifest = NULL;
 		goto out;
@@ -360,7 +397,7 @@ int pl_layer_load(const char *dir)
 	pr_info("layer %s (%s) loaded from %s\n", layer->name, layer->version, dir);
 	mutex_unlock(&pl_layers_lock);
 	mutex_unlock(&pl_names_lock);
-	vfree(manifest);
+	kvfree(manifest);
 	return 0;
 
 out:
@@ -368,7 +405,7 @@ out:
 	pl_nl_notify(PATCHLAYER_EVENT_REJECTED, layer ? layer->name : NULL, NULL, dir, err, v.reason);
 	if (layer)
 		pl_layer_free(layer);
-	vfree(manifest);
+	kvfree(manifest);
 	return err;
 }
 
