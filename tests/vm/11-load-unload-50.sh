@@ -2,17 +2,15 @@
 # the kernel log clean (run-all checks dmesg) and memory flat.
 . "$(dirname "$0")/lib.sh"
 
-slab() { awk '/^Slab:/ { print $2 }' /proc/meminfo; }
 modprobe patchlayer && modprobe -r patchlayer	# warm caches first
-before=$(slab)
+before=$(slab_kb)
 for i in $(seq 50); do
 	modprobe patchlayer || fail "load $i"
 	[ -r $SYSFS/version ] || fail "no sysfs after load $i"
 	modprobe -r patchlayer || fail "unload $i"
 	[ ! -e $SYSFS ] || fail "sysfs left after unload $i"
 done
-after=$(slab)
-echo "slab: ${before} kB before, ${after} kB after 50 cycles"
+after=$(slab_kb)
 # a leak of even one small object per cycle across sysfs, genl and trace
 # would show; allow slack for unrelated kernel activity
-[ $((after - before)) -lt 2048 ] || fail "slab grew by $((after - before)) kB over 50 load/unload cycles"
+slab_check "$before" "$after" 2048 "50 load/unload cycles"

@@ -26,6 +26,5 @@ for i in $(seq 200); do
 done
 settle
 after=$(slab_kb)
-echo "slab: ${before} kB before, ${after} kB after 200 cycles"
-[ $((after - before)) -lt 1024 ] || fail "slab grew by $((after - before)) kB over 200 cycles"
+slab_check "$before" "$after" 1024 "200 cycles"
 for a in "${args[@]}"; do writable "${a%%=*}"; done
