@@ -140,7 +140,8 @@ static struct dentry *pl_lookup(struct inode *dir, struct dentry *dentry,
 	dput(real.dentry);
 	if (!pd)
 		return ERR_PTR(-ENOMEM);
-	/* the generation first: a table published after it makes us look again */
+	/* then the generation: a table published after it makes us look again */
+	pl_view_settle();
 	dentry->d_time = pl_redirect_generation();
 	if (d_is_reg(pd->base))
 		pl_redirect_get(d_inode(pd->base), pd);
@@ -263,9 +264,12 @@ static int pl_d_revalidate(struct dentry *dentry, unsigned int flags)
 		return 1;
 	base = pd->base;
 	if (d_is_reg(base)) {
+		view = pl_view_time();
+		/* a change this process belongs to, not published yet: wait in lookup */
+		if (pl_view_pending(view))
+			return flags & LOOKUP_RCU ? -ECHILD : 0;
 		if (READ_ONCE(dentry->d_time) != pl_redirect_generation())
 			return 0;
-		view = pl_view_time();
 		if (view < pd->view_from || view >= pd->view_to)
 			return 0;
 	}

@@ -13,6 +13,7 @@
 #include <linux/slab.h>
 #include <linux/sort.h>
 #include <linux/timekeeping.h>
+#include <linux/wait_bit.h>
 #include <linux/workqueue.h>
 
 #include "fs.h"
@@ -50,6 +51,15 @@ static struct pl_redirect_table __rcu *pl_table;
 static struct workqueue_struct *pl_wq;
 static atomic64_t pl_generation = ATOMIC64_INIT(1);
 
+/*
+ * A lower bound of the timestamp of the activation or drop being made,
+ * until its table is published; U64_MAX when none is. A process started
+ * after that timestamp belongs to the new view, which the table does not
+ * show yet: answering it from the old one would let it load one library
+ * as before the change and the next as after (pl_view_settle).
+ */
+static u64 pl_change_since = U64_MAX;
+
 u64 pl_redirect_generation(void)
 {
 	return atomic64_read_acquire(&pl_generation);
@@ -59,6 +69,44 @@ u64 pl_redirect_generation(void)
 u64 pl_view_time(void)
 {
 	return current->group_leader->start_boottime;
+}
+
+/*
+ * Whether a change of the layers that the caller's view includes is under
+ * way. Read before the generation and the table: once it reads as done,
+ * they are the change's.
+ */
+bool pl_view_pending(u64 view)
+{
+	return smp_load_acquire(&pl_change_since) <= view;
+}
+
+/* Waits (microseconds) for the table of a change the caller's view includes. */
+void pl_view_settle(void)
+{
+	u64 view = pl_view_time();
+
+	wait_var_event(&pl_change_since, !pl_view_pending(view));
+}
+
+/*
+ * Returns the timestamp of a change of windows. A process that read
+ * pl_change_since before it was set had started before it was set, so
+ * before the timestamp: the old view is its own.
+ */
+static u64 pl_change_begin(void)
+{
+	lockdep_assert_held(&pl_layers_lock);
+	WRITE_ONCE(pl_change_since, ktime_get_boottime_ns());
+	smp_mb();
+	return ktime_get_boottime_ns();
+}
+
+/* After the change's table is published, or after it failed. */
+static void pl_change_end(void)
+{
+	smp_store_release(&pl_change_since, U64_MAX);
+	wake_up_var(&pl_change_since);
 }
 
 static int pl_redirect_cmp(const void *a, const void *b)
@@ -334,9 +382,10 @@ int pl_redirect_activate(struct pl_layer *layer, const char **why)
 			pred = NULL;
 	}
 	/* the predecessor's window closes where the successor's opens */
-	now = ktime_get_boottime_ns();
+	now = pl_change_begin();
 	err = pl_window_open(layer, now);
 	if (err) {
+		pl_change_end();
 		*why = "out of memory";
 		return err;
 	}
@@ -350,9 +399,11 @@ int pl_redirect_activate(struct pl_layer *layer, const char **why)
 		layer->n_windows--;
 		if (pred)
 			pred->windows[pred->n_windows - 1].to = U64_MAX;
+		pl_change_end();
 		return err;
 	}
 	pl_table_publish(t);	/* predecessor out, layer in: one publication */
+	pl_change_end();
 	layer->activated_at = ktime_get_real_seconds();
 	layer->activate_ns = ktime_get_ns() - start;
 	if (pred)
@@ -376,13 +427,15 @@ int pl_redirect_drop(struct pl_layer *layer, enum pl_layer_state state, const ch
 	if (layer->state != PL_LAYER_ACTIVE)
 		return 0;
 	w = &layer->windows[layer->n_windows - 1];
-	w->to = ktime_get_boottime_ns();
+	w->to = pl_change_begin();
 	t = pl_table_build(NULL);
 	if (IS_ERR(t)) {
 		w->to = U64_MAX;
+		pl_change_end();
 		return PTR_ERR(t);
 	}
 	pl_table_publish(t);
+	pl_change_end();
 	pl_set_state(layer, state, why);
 	return 0;
 }
