@@ -484,7 +484,8 @@ static void reject(const char *entry, const char *fmt, ...)
 	if (rename(from, to) < 0)
 		dlog("%s: cannot move to %s: %s", from, rdir, strerror(errno));
 	fsync_dir(cfg.inbox);
-	history(entry, "rejected: %s", reason);
+	/* one line in the log: without the file's newline */
+	history(entry, "rejected: %.*s", (int)strcspn(reason, "\n"), reason);
 }
 
 static void take(const char *entry)
