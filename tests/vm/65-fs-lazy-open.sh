@@ -115,7 +115,11 @@ for i in range(3000):
     os.close(fd)
 PY
 after=$(filp)
-[ $((after - before)) -lt 300 ] || fail "filp objects grew from $before to $after over 3000 opens"
+if debug_kernel; then
+	echo "filp objects: $before before, $after after 3000 opens (debug kernel: kmemleak judges)"
+else
+	[ $((after - before)) -lt 300 ] || fail "filp objects grew from $before to $after over 3000 opens"
+fi
 
 # write access is still taken by open(2): a running program's file
 cp /usr/bin/sleep $S/plsleep

@@ -96,13 +96,18 @@ slab_kb() {
 	awk '/^Slab:/ { print $2 }' /proc/meminfo
 }
 
+# The debug kernel of scripts/debug-kernel: KASAN's quarantine holds freed
+# objects back there, so slab counts mean nothing; its kmemleak scan after
+# the suite (tests/vm/debug-run) judges leaks instead.
+debug_kernel() {
+	[ -e /sys/kernel/debug/kmemleak ]
+}
+
 # slab_check BEFORE AFTER LIMIT_KB WHAT: fails when slab grew by LIMIT_KB or
-# more over WHAT. On the debug kernel KASAN's quarantine holds freed objects
-# back, so the count means nothing there: its kmemleak scan after the suite
-# judges leaks instead.
+# more over WHAT (but on the debug kernel)
 slab_check() {
 	echo "slab: $1 kB before, $2 kB after $4"
-	if [ -e /sys/kernel/debug/kmemleak ]; then
+	if debug_kernel; then
 		echo "(debug kernel: kmemleak judges leaks, not the slab count)"
 		return 0
 	fi
