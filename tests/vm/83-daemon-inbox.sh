@@ -93,6 +93,8 @@ daemon_stop
 rm -rf $INBOX/rejected
 M=/usr/lib/pl-many
 mkdir -p $M /var/lib/patchlayer/build
+# build_layer takes the key beside its output; built on the inbox's filesystem so mv is a rename
+cp $T/vendor.key $T/vendor.pem /var/lib/patchlayer/build/
 for i in $(seq -w 1 100); do
 	echo "base $i" > $M/lib$i.so
 	echo "fixed $i" > $T/fix$i
