@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
-# reboot: the active layer is active before an ordinary service starts, a withdrawn one stays withdrawn
+# reboot: the active layer is active before an ordinary service starts, withdrawn and superseded ones stay retired
 #
 # Reboot persistence on the Debian 12 system image (scripts/sysimage): the
 # daemon installed as a machine has it ("make install", the module in
@@ -9,12 +9,15 @@
 # second layer withdrawn by the health watch; boot 2, on the same disk,
 # checks from an ordinary service's own start that the active layer was
 # active before it started (a fresh python3 sees the fixed zlibVersion()),
-# and that the withdrawn layer stayed withdrawn and unloaded.
+# and that the withdrawn layer, and a third one superseded by dpkg -i of a
+# newer package in boot 1, stayed retired and unloaded.
 #
 # Run on the host (tests/run sys): prepares the install tree, key, layers
 # and crash program in build/sys, then boots the image twice with itself as
 # the job (scripts/vm --sysimage --boots 2).
 set -eu -o pipefail
+TESTLIB_DIR=/usr/lib/pl-testlib
+TESTLIB=$TESTLIB_DIR/libdemo.so.1.0
 
 if [ -z "${PLVM_BOOT:-}" ]; then
 	cd "$(dirname "$0")/../.."
@@ -32,6 +35,20 @@ if [ -z "${PLVM_BOOT:-}" ]; then
 	# nothing but the crash program minds it while it is active
 	cp "$LIBDIR/libcap.so.2.66" "$W/libcap.so"
 	build_layer "$W/capfix" vendor cap-fix 1 "$W/libcap.so=$LIBDIR/libcap.so.2.66"
+	# the layer a package update supersedes: pl-testlib 1.0 is its base, 2.0 the update
+	for v in 1.0 2.0; do
+		mkdir -p "$W/pkg-$v/DEBIAN" "$W/pkg-$v$TESTLIB_DIR"
+		cp "$ZLIB" "$W/pkg-$v$TESTLIB"
+		[ $v = 1.0 ] || printf 'v2' >> "$W/pkg-$v$TESTLIB"
+		cat > "$W/pkg-$v/DEBIAN/control" <<-CTL
+			Package: pl-testlib
+			Version: $v
+			Architecture: all
+			Maintainer: patchlayer tests <tests@example.invalid>
+			Description: a library for the patchlayer reboot test
+		CTL
+		dpkg-deb --root-owner-group -b "$W/pkg-$v" "$W/pl-testlib_$v.deb" > /dev/null
+	done
 	exec scripts/vm --timeout "${PL_VM_TIMEOUT:-900}" --sysimage --boots 2 "$0"
 fi
 
@@ -68,13 +85,15 @@ if [ "$PLVM_BOOT" = 1 ]; then
 	expect_eq "$(modinfo -n patchlayer)" "/lib/modules/$kver/extra/patchlayer.ko" "the module modprobe finds"
 	install -m 0644 "$W/vendor.der" /etc/patchlayer/vendor.der
 	sed -i 's/^crash_threshold = .*/crash_threshold = 1/' /etc/patchlayer/patchlayer.conf
+	sed -i "s|^protect = .*|protect = $LIBDIR $TESTLIB_DIR|" /etc/patchlayer/patchlayer.conf
 	echo "trust = /etc/patchlayer/vendor.der" >> /etc/patchlayer/patchlayer.conf
+	dpkg -i "$W/pl-testlib_1.0.deb" > /dev/null
 	# the ordinary service of boot 2: what its own start sees
 	install -d -m 0755 $PROBE
 	cat > /usr/local/sbin/pl-probe <<-'PROBE'
 		#!/bin/sh
 		out=/var/lib/pl-probe
-		for l in zlib-fix cap-fix; do
+		for l in zlib-fix cap-fix demo-fix; do
 			cat /sys/kernel/patchlayer/layers/$l/state > $out/$l.kstate 2>/dev/null || echo absent > $out/$l.kstate
 		done
 		python3 -c 'import zlib; print(zlib.ZLIB_RUNTIME_VERSION)' > $out/zlib-version 2>&1
@@ -112,6 +131,18 @@ if [ "$PLVM_BOOT" = 1 ]; then
 	for _ in $(seq 50); do [ -e $SYSFS/layers/cap-fix ] || break; sleep 0.1; done
 	[ ! -e $SYSFS/layers/cap-fix ] || fail "withdrawn but still loaded"
 	expect_eq "$(store_state zlib-fix)" active "zlib-fix after the other's withdrawal"
+
+	# built here: a layer records its base, which only this machine has
+	K=/root/vendor && mkdir -p $K
+	cp "$W/vendor.key" "$W/vendor.pem" "$W/libz.so" $K/
+	build_layer $K/demo vendor demo-fix "1.0 (a)" "$K/libz.so=$TESTLIB"
+	deliver $K/demo demo
+	wait_store demo-fix active
+	cmp -s $TESTLIB "$W/libz.so" || fail "demo-fix is not served"
+	dpkg -i "$W/pl-testlib_2.0.deb" > /dev/null
+	wait_store demo-fix superseded
+	for _ in $(seq 50); do [ -e $SYSFS/layers/demo-fix ] || break; sleep 0.1; done
+	[ ! -e $SYSFS/layers/demo-fix ] || fail "superseded but still loaded"
 	sync
 	exit 0
 fi
@@ -121,6 +152,7 @@ fi
 expect_eq "$(cat $PROBE/zlib-fix.kstate)" active "zlib-fix in the kernel when pl-probe started"
 expect_eq "$(cat $PROBE/zlib-version)" "$ZLIB_FIXED_VERSION" "a fresh python3 at pl-probe's start"
 expect_eq "$(cat $PROBE/cap-fix.kstate)" absent "cap-fix in the kernel when pl-probe started"
+expect_eq "$(cat $PROBE/demo-fix.kstate)" absent "demo-fix in the kernel when pl-probe started"
 # and systemd's own record of the order
 daemon_up=$(systemctl show -P ActiveEnterTimestampMonotonic patchlayer.service)
 probe_start=$(systemctl show -P ExecMainStartTimestampMonotonic pl-probe.service)
@@ -133,8 +165,12 @@ expect_eq "$(store_state zlib-fix)" active "zlib-fix in the store"
 expect_eq "$(store_state cap-fix)" withdrawn "cap-fix in the store"
 [ ! -e $SYSFS/layers/cap-fix ] || fail "cap-fix loaded again after the reboot: $(layer_state cap-fix)"
 [ -d $STORE/cap-fix ] || fail "cap-fix gone from the store"
+expect_eq "$(store_state demo-fix)" superseded "demo-fix in the store"
+[ ! -e $SYSFS/layers/demo-fix ] || fail "demo-fix loaded again after the reboot: $(layer_state demo-fix)"
+cmp -s $TESTLIB "$W/pkg-2.0$TESTLIB" || fail "the updated base is not served after the reboot"
 expect_rc 0 "$PL" -j layers
 expect_match "$out" '"name":"zlib-fix"[^}]*"state":"active","kernel":"active"' "layers -j: zlib-fix"
 expect_match "$out" '"name":"cap-fix"[^}]*"state":"withdrawn","kernel":"absent"[^}]*"why":"1 crashes of patched processes' "layers -j: cap-fix"
+expect_match "$out" '"name":"demo-fix"[^}]*"state":"superseded","kernel":"absent"[^}]*"why":"a package update replaced its base"' "layers -j: demo-fix"
 findmnt -n -t patchlayer "$LIBDIR" > /dev/null || fail "$LIBDIR is not protected in boot 2"
-echo "boot 2: zlib-fix active at pl-probe's start (daemon ready ${daemon_up}us, probe ${probe_start}us), cap-fix withdrawn"
+echo "boot 2: zlib-fix active at pl-probe's start (daemon ready ${daemon_up}us, probe ${probe_start}us), cap-fix withdrawn, demo-fix superseded"
