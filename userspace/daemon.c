@@ -1183,6 +1183,8 @@ int cmd_layers(int argc, char **argv, const struct pl_opts *o)
 			       pl_want_name(r.want), since, hits);
 			if (patched >= 0)
 				printf(" patched %ld stale %ld", patched, stale);
+			else
+				printf(" processes unknown (the BPF side is not loaded)");
 			if (r.crashes)
 				printf(" crashes %u", r.crashes);
 			printf("\n    %s\n", r.why);

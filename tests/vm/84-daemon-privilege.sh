@@ -42,3 +42,12 @@ done
 # and restored, it starts again with the layer still active
 daemon_start
 expect_eq "$(store_state zlib-fix)" active "store after the refusals"
+
+# the process counts come from the BPF side the daemon loads; without it,
+# layers says they are unknown rather than 0
+expect_rc 0 env PATCHLAYER_CONF="$CONF" "$PL" layers
+expect_match "$out" "zlib-fix .* active .* patched [0-9]+ stale [0-9]+" "layers with the BPF side"
+daemon_stop
+expect_rc 0 "$PL" bpf unload
+expect_rc 0 env PATCHLAYER_CONF="$CONF" "$PL" layers
+expect_match "$out" "zlib-fix .* processes unknown \(the BPF side is not loaded\)" "layers without it"
