@@ -141,7 +141,10 @@ static struct dentry *pl_lookup(struct inode *dir, struct dentry *dentry,
 	if (!pd)
 		return ERR_PTR(-ENOMEM);
 	/* then the generation: a table published after it makes us look again */
-	pl_view_settle();
+	if (pl_view_settle()) {
+		pl_dentry_free(pd);
+		return ERR_PTR(-EINTR);
+	}
 	dentry->d_time = pl_redirect_generation();
 	if (d_is_reg(pd->base))
 		pl_redirect_get(d_inode(pd->base), pd);

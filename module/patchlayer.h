@@ -127,7 +127,7 @@ u64 pl_redirect_generation(void);
 bool pl_redirect_get(const struct inode *base, struct pl_dentry *pd);
 u64 pl_view_time(void);
 bool pl_view_pending(u64 view);
-void pl_view_settle(void);
+int pl_view_settle(void);
 int pl_redirect_republish(struct pl_layer *exclude);
 int pl_redirect_activate(struct pl_layer *layer, const char **why);
 int pl_redirect_drop(struct pl_layer *layer, enum pl_layer_state state, const char *why);

@@ -81,12 +81,16 @@ bool pl_view_pending(u64 view)
 	return smp_load_acquire(&pl_change_since) <= view;
 }
 
-/* Waits (microseconds) for the table of a change the caller's view includes. */
-void pl_view_settle(void)
+/*
+ * Waits (microseconds) for the table of a change the caller's view
+ * includes. Killable, so that no bug of ours can leave a process that
+ * nothing can end; -EINTR then.
+ */
+int pl_view_settle(void)
 {
 	u64 view = pl_view_time();
 
-	wait_var_event(&pl_change_since, !pl_view_pending(view));
+	return wait_var_event_killable(&pl_change_since, !pl_view_pending(view));
 }
 
 /*
@@ -106,6 +110,12 @@ static u64 pl_change_begin(void)
 static void pl_change_end(void)
 {
 	smp_store_release(&pl_change_since, U64_MAX);
+	/*
+	 * wake_up_var() reads the wait queue without its lock: without a full
+	 * barrier that read may pass the store above, miss a waiter that just
+	 * queued itself and saw the old value, and leave it asleep for good.
+	 */
+	smp_mb();
 	wake_up_var(&pl_change_since);
 }
 
