@@ -35,19 +35,61 @@ static bool pl_same_public_key(const struct key *a, const struct key *b)
 	       !strcmp(x->pkey_algo, y->pkey_algo);
 }
 
+/* 1 when FOUND holds CERT's public key, else -EEXIST; drops FOUND. */
+static int pl_trusted_same(struct key *found, const struct key *cert)
+{
+	int ret = pl_same_public_key(found, cert) ? 1 : -EEXIST;
+
+	key_put(found);
+	return ret;
+}
+
+/*
+ * Whether a trusted key already answers to one of CERT's names: its
+ * description, or an identifier a signature names its signer by (issuer
+ * and serial, subject key identifier). 1 when that is CERT's public key
+ * anyway, -EEXIST when another key does (CERT would shadow it in the
+ * lookups of verification), 0 when none does.
+ */
+static int pl_trusted_as(const struct key *cert)
+{
+	const struct asymmetric_key_ids *ids = asymmetric_key_ids(cert);
+	key_ref_t ref;
+	struct key *found;
+	int ret = 0;
+
+	ref = keyring_search(make_key_ref(pl_keyring, 1), &key_type_asymmetric,
+			     cert->description, false);
+	if (!IS_ERR(ref))
+		ret = pl_trusted_same(key_ref_to_ptr(ref), cert);
+	else if (PTR_ERR(ref) != -EAGAIN)
+		return PTR_ERR(ref);
+	for (int i = 0; i < 2 && ids && ret >= 0; i++) {
+		if (!ids->id[i])
+			continue;
+		found = find_asymmetric_key(pl_keyring, ids->id[i], NULL, NULL, false);
+		if (!IS_ERR(found))
+			ret = pl_trusted_same(found, cert);
+		else if (PTR_ERR(found) != -ENOKEY)
+			return PTR_ERR(found);
+	}
+	return ret;
+}
+
 /*
  * Adds the certificate DER to .patchlayer. Trust only grows: an asymmetric
  * key has no update method, so key_create_or_update() on .patchlayer itself
  * would let a different certificate with the same description (subject and
- * key identifier) silently displace a trusted one. The certificate is
- * parsed into a scratch keyring first, and linked only if no key of its
- * description is trusted yet; the same key again succeeds, another is
- * refused with EEXIST.
+ * key identifier) silently displace a trusted one, and one with other
+ * names but a trusted key's identifiers would shadow it. The certificate
+ * is parsed into a scratch keyring first, and linked only if no trusted
+ * key answers to any of its names; the same key again succeeds, another
+ * is refused with EEXIST.
  */
 int pl_trust_add(const void *der, size_t len)
 {
 	struct key *scratch, *cert;
-	key_ref_t key, found;
+	key_ref_t key;
 	int err = 0;
 
 	mutex_lock(&pl_trust_lock);
@@ -75,19 +117,13 @@ int pl_trust_add(const void *der, size_t len)
 		goto out_scratch;
 	}
 	cert = key_ref_to_ptr(key);
-	found = keyring_search(make_key_ref(pl_keyring, 1), &key_type_asymmetric,
-			       cert->description, false);
-	if (!IS_ERR(found)) {
-		/* the same certificate again changes nothing */
-		if (!pl_same_public_key(key_ref_to_ptr(found), cert))
-			err = -EEXIST;
-		key_ref_put(found);
-	} else if (PTR_ERR(found) != -EAGAIN) {
-		err = PTR_ERR(found);
-	} else {
+	err = pl_trusted_as(cert);
+	if (!err) {
 		err = key_link(pl_keyring, cert);
 		if (!err)
 			pr_info("trusted key %08x\n", key_serial(cert));
+	} else if (err == 1) {
+		err = 0;	/* the same key again changes nothing */
 	}
 	key_ref_put(key);
 out_scratch:

@@ -48,3 +48,30 @@ cp "$T/zfix/manifest" "$T/sig"
 head -c 500 /dev/urandom > "$T/zfix/manifest.p7s"
 expect_write EKEYREJECTED $SYSFS/load "$T/zfix"
 dmesg | grep -q 'patchlayer: version .* loaded, signatures NOT required' || fail "no warning that signatures are off"
+modprobe -r patchlayer
+
+# Trust only grows: a trusted key is never displaced or shadowed. The same
+# certificate again is fine; another key under the same description
+# (subject and key identifier), or under the key identifier a signature
+# names its signer by, is refused, and the layer still verifies.
+build_layer "$T/zfix2" vendor zlib-fix "1" "$T/libz.so=$ZLIB"
+skid=$(openssl x509 -in "$T/vendor.pem" -noout -ext subjectKeyIdentifier | sed -n '2s/ //gp')
+[ -n "$skid" ] || fail "no subject key identifier in $T/vendor.pem"
+impostor() {	# NAME SUBJECT: a new key that claims the vendor's key identifier
+	openssl req -x509 -newkey rsa:2048 -nodes -keyout "$T/$1.key" -out "$T/$1.pem" \
+		-subj "$2" -days 30 -addext "subjectKeyIdentifier=$skid" 2>/dev/null
+	openssl x509 -in "$T/$1.pem" -outform DER -out "$T/$1.der"
+}
+impostor same-name "/CN=patchlayer test vendor"
+impostor other-name "/CN=impostor"
+make_key "$T" other
+modprobe patchlayer
+expect_write OK $SYSFS/trust --bytes-from "$T/vendor.der"
+expect_write OK $SYSFS/trust --bytes-from "$T/vendor.der"
+expect_write EEXIST $SYSFS/trust --bytes-from "$T/same-name.der"
+expect_write EEXIST $SYSFS/trust --bytes-from "$T/other-name.der"
+expect_write OK $SYSFS/trust --bytes-from "$T/other.der"	# a key of its own
+# the keyring's own line counts its keys (scratch copies linger until GC)
+expect_match "$(grep ' keyring *\.patchlayer: ' /proc/keys)" '\.patchlayer: 2$' "the .patchlayer keyring"
+expect_write OK $SYSFS/load "$T/zfix2"
+expect_write OK $SYSFS/unload zlib-fix
