@@ -516,9 +516,18 @@ static int stale_units(const char *name, struct stale_unit *units, size_t *n_uni
 	for (i = 0; i < n; i++) {
 		char unit[PL_CONFIG_UNIT_MAX];
 
+		if (procs[i].kind != PL_BPF_STALE)
+			continue;
+		/*
+		 * A patchlayer command, as the "install" that just activated
+		 * the layer, is about to exit: no reason to restart the unit
+		 * it runs in. The daemon itself is judged as its own unit.
+		 */
+		if ((pid_t)procs[i].pid != getpid() &&
+		    strncmp(procs[i].comm, "patchlayer", sizeof(procs[i].comm)) == 0)
+			continue;
 		/* gone since the scan, a kernel thread: nothing to restart */
-		if (procs[i].kind != PL_BPF_STALE ||
-		    pl_services_unit_of((pid_t)procs[i].pid, unit, sizeof(unit)) < 0)
+		if (pl_services_unit_of((pid_t)procs[i].pid, unit, sizeof(unit)) < 0)
 			continue;
 		for (j = 0; j < *n_units; j++)
 			if (strcmp(units[j].name, unit) == 0)
