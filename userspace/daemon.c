@@ -499,6 +499,10 @@ static void summary_add(char *sum, const char *fmt, ...)
 	va_end(ap);
 	if (n < 0 || used + (size_t)n >= PL_RESTARTS_MAX)
 		strcpy(sum + PL_RESTARTS_MAX - 4, "...");
+	/* one line of the state file: systemd's messages are not ours */
+	for (char *p = sum + used; *p; p++)
+		if (*p == '\n' || *p == '\r')
+			*p = ' ';
 }
 
 /* The units of the processes the BPF side sees running NAME's replaced files. */
@@ -570,6 +574,14 @@ static void restart_stale(const char *name, struct pl_record *r, struct pl_servi
 		enum pl_unit_verdict v = pl_unit_verdict(&cfg, units[i].name, own_unit);
 		char why[256];
 
+		if (v == PL_UNIT_INVALID) {
+			/* not even printed: a cgroup name is not a unit name */
+			history(name, "restart_services: kept the unit of pid %u: %s",
+				units[i].pid, pl_unit_verdict_why(v));
+			summary_add(r->restarts, "kept the unit of pid %u: %s", units[i].pid,
+				    pl_unit_verdict_why(v));
+			continue;
+		}
 		if (v != PL_UNIT_RESTART) {
 			history(name, "restart_services: kept %s (pid %u runs its old files): %s",
 				units[i].name, units[i].pid, pl_unit_verdict_why(v));
@@ -578,6 +590,9 @@ static void restart_stale(const char *name, struct pl_record *r, struct pl_servi
 		}
 		err = pl_services_try_restart(sv, units[i].name, why, sizeof(why));
 		if (err) {
+			for (char *p = why; *p; p++)
+				if (*p == '\n' || *p == '\r')
+					*p = ' ';
 			history(name, "restart_services: restart of %s failed: %s", units[i].name, why);
 			summary_add(r->restarts, "restart of %s failed: %s", units[i].name, why);
 		} else {
