@@ -108,6 +108,83 @@ enum pl_action pl_decide(const struct pl_config *c, const struct pl_facts *f)
 	}
 }
 
+enum pl_restart_when pl_restarts_due(const struct pl_config *c, const struct pl_facts *f,
+				     int64_t restarted_for)
+{
+	if (c->restart == PL_RESTART_NO || f->want != PL_WANT_ACTIVE ||
+	    f->kstate != PL_K_ACTIVE || f->activated_at <= 0 ||
+	    restarted_for == f->activated_at)
+		return PL_RESTARTS_NONE;
+	if (!pl_window_open(c, f->minute_of_day))
+		return PL_RESTARTS_WAIT;
+	return PL_RESTARTS_NOW;
+}
+
+static bool ends_with(const char *s, size_t len, const char *suffix)
+{
+	size_t n = strlen(suffix);
+
+	return len > n && memcmp(s + len - n, suffix, n) == 0;
+}
+
+static bool unit_name_valid(const char *unit, size_t len)
+{
+	size_t i;
+
+	if (len == 0 || len >= PL_CONFIG_UNIT_MAX || unit[0] == '.' || unit[0] == '-')
+		return false;
+	for (i = 0; i < len; i++) {
+		char ch = unit[i];
+
+		if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+		      (ch >= '0' && ch <= '9') || ch == ':' || ch == '_' || ch == '.' ||
+		      ch == '@' || ch == '-' || ch == '\\'))
+			return false;
+	}
+	return memchr(unit, '.', len) != NULL;
+}
+
+enum pl_unit_verdict pl_unit_verdict(const struct pl_config *c, const char *unit,
+				     const char *own_unit)
+{
+	size_t len;
+	unsigned int i;
+
+	if (c->restart == PL_RESTART_NO)
+		return PL_UNIT_OFF;
+	len = unit ? strnlen(unit, PL_CONFIG_UNIT_MAX) : 0;
+	if (!unit_name_valid(unit, len))
+		return PL_UNIT_INVALID;
+	/* scopes hold processes systemd did not start: nothing to restart */
+	if (!ends_with(unit, len, ".service"))
+		return PL_UNIT_NOT_SERVICE;
+	if ((own_unit && strcmp(unit, own_unit) == 0) || strcmp(unit, PL_OWN_UNIT_DEFAULT) == 0)
+		return PL_UNIT_OWN;
+	if (strncmp(unit, "user@", 5) == 0)
+		return PL_UNIT_USER_MANAGER;
+	if (c->restart == PL_RESTART_ALL)
+		return PL_UNIT_RESTART;
+	for (i = 0; i < c->n_units && i < PL_CONFIG_MAX_UNITS; i++)
+		if (strcmp(unit, c->restart_units[i]) == 0)
+			return PL_UNIT_RESTART;
+	return PL_UNIT_NOT_LISTED;
+}
+
+const char *pl_unit_verdict_why(enum pl_unit_verdict v)
+{
+	static const char *const why[PL_UNIT_VERDICT_COUNT] = {
+		[PL_UNIT_RESTART] = "",
+		[PL_UNIT_OFF] = "restart_services is no",
+		[PL_UNIT_INVALID] = "not a systemd unit name",
+		[PL_UNIT_NOT_SERVICE] = "not a service",
+		[PL_UNIT_OWN] = "patchlayer's own unit",
+		[PL_UNIT_USER_MANAGER] = "a user's service manager",
+		[PL_UNIT_NOT_LISTED] = "not in restart_services",
+	};
+
+	return (unsigned int)v < PL_UNIT_VERDICT_COUNT ? why[v] : "unknown";
+}
+
 static const char *const want_names[PL_WANT_COUNT] = {
 	[PL_WANT_NEW] = "new",
 	[PL_WANT_PENDING] = "pending",

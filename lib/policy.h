@@ -68,6 +68,42 @@ unsigned int pl_window_wait(const struct pl_config *c, unsigned int minute_of_da
 bool pl_in_health_window(const struct pl_config *c, int64_t activated_at, int64_t now);
 enum pl_action pl_decide(const struct pl_config *c, const struct pl_facts *f);
 
+/*
+ * restart_services: whether the services still running a layer's old code
+ * are to be restarted now, later (outside install_window: when it opens),
+ * or not (restart_services = no, the layer is not active, or it was done
+ * for this activation: RESTARTED_FOR is the activated_at it was done for).
+ */
+enum pl_restart_when {
+	PL_RESTARTS_NONE,
+	PL_RESTARTS_WAIT,
+	PL_RESTARTS_NOW,
+};
+
+enum pl_restart_when pl_restarts_due(const struct pl_config *c, const struct pl_facts *f,
+				     int64_t restarted_for);
+
+/* The daemon's own unit when it cannot tell its own: never restarted either. */
+#define PL_OWN_UNIT_DEFAULT "patchlayer.service"
+
+/* What to do with one systemd unit whose processes run a layer's old code. */
+enum pl_unit_verdict {
+	PL_UNIT_RESTART,
+	PL_UNIT_OFF,		/* restart_services = no */
+	PL_UNIT_INVALID,	/* not a unit name systemd would give */
+	PL_UNIT_NOT_SERVICE,	/* a scope (session-N.scope, init.scope), a slice */
+	PL_UNIT_OWN,		/* patchlayer's own unit */
+	PL_UNIT_USER_MANAGER,	/* user@UID.service: it would end a user's session */
+	PL_UNIT_NOT_LISTED,	/* not in the restart_services list */
+	PL_UNIT_VERDICT_COUNT,
+};
+
+/* OWN_UNIT: the daemon's unit, or NULL or "" when it does not run in one. */
+enum pl_unit_verdict pl_unit_verdict(const struct pl_config *c, const char *unit,
+				     const char *own_unit);
+/* Why a unit is not restarted, for the log ("" for PL_UNIT_RESTART). */
+const char *pl_unit_verdict_why(enum pl_unit_verdict v);
+
 const char *pl_want_name(enum pl_want w);
 /* -1 for an unknown name. */
 int pl_want_parse(const char *s);

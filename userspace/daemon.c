@@ -45,9 +45,11 @@
 #include "layer.h"
 #include "patchlayer.h"
 #include "plbpf.h"
+#include "services.h"
 
 #define PL_CONF_DEFAULT "/etc/patchlayer/patchlayer.conf"
 #define PL_WHY_MAX 512
+#define PL_RESTARTS_MAX 512
 
 /* One layer's record in the store: <store>/<name>.state */
 struct pl_record {
@@ -55,8 +57,10 @@ struct pl_record {
 	int64_t since;		/* when it entered that state */
 	int64_t activated_at;	/* when the daemon last activated it */
 	unsigned int crashes;	/* of patched processes since activated_at */
+	int64_t restarted_for;	/* the activated_at restart_services was done for */
 	char version[PL_VERSION_MAX + 1];
 	char why[PL_WHY_MAX];
+	char restarts[PL_RESTARTS_MAX];	/* what restart_services did, for "layers" */
 };
 
 static struct pl_config cfg;
@@ -192,7 +196,7 @@ static bool valid_name(const char *name)
 
 static int record_read(const char *name, struct pl_record *r)
 {
-	char path[PATH_MAX], line[PL_WHY_MAX + 32];
+	char path[PATH_MAX], line[PL_WHY_MAX + PL_RESTARTS_MAX + 32];
 	FILE *f;
 	int w;
 
@@ -217,6 +221,10 @@ static int record_read(const char *name, struct pl_record *r)
 			r->activated_at = strtoll(v, NULL, 10);
 		else if (strcmp(line, "crashes") == 0)
 			r->crashes = (unsigned int)strtoul(v, NULL, 10);
+		else if (strcmp(line, "restarted_for") == 0)
+			r->restarted_for = strtoll(v, NULL, 10);
+		else if (strcmp(line, "restarts") == 0)
+			snprintf(r->restarts, sizeof(r->restarts), "%s", v);
 		else if (strcmp(line, "version") == 0)
 			snprintf(r->version, sizeof(r->version), "%s", v);
 		else if (strcmp(line, "why") == 0)
@@ -228,13 +236,14 @@ static int record_read(const char *name, struct pl_record *r)
 
 static int record_write(const char *name, const struct pl_record *r)
 {
-	char text[PL_WHY_MAX + 512], file[PL_NAME_MAX + 8];
+	char text[PL_WHY_MAX + PL_RESTARTS_MAX + 512], file[PL_NAME_MAX + 8];
 	int err;
 
 	snprintf(text, sizeof(text),
-		 "state=%s\nsince=%lld\nactivated_at=%lld\ncrashes=%u\nversion=%s\nwhy=%s\n",
+		 "state=%s\nsince=%lld\nactivated_at=%lld\ncrashes=%u\nversion=%s\nwhy=%s\n"
+		 "restarted_for=%lld\nrestarts=%s\n",
 		 pl_want_name(r->want), (long long)r->since, (long long)r->activated_at,
-		 r->crashes, r->version, r->why);
+		 r->crashes, r->version, r->why, (long long)r->restarted_for, r->restarts);
 	snprintf(file, sizeof(file), "%s.state", name);
 	err = write_atomic(cfg.store, file, text);
 	if (err)
@@ -359,6 +368,7 @@ static void reconcile(const char *name)
 		case PL_ACT_SET_ACTIVE:
 			r.activated_at = now_s();
 			r.crashes = 0;
+			r.restarts[0] = '\0';
 			record_set(name, &r, PL_WANT_ACTIVE, "%s",
 				   f.kstate == PL_K_ACTIVE ? "found active in the kernel"
 							   : "installed automatically");
@@ -458,6 +468,218 @@ static void reconcile_all(void)
 			reconcile(name);
 	}
 	closedir(d);
+}
+
+/* --- restart_services: the services still running a layer's old code --- */
+
+#define PL_RESTART_UNITS_MAX 256
+
+/* A unit with processes still running the replaced files, and one of them. */
+struct stale_unit {
+	char name[PL_CONFIG_UNIT_MAX];
+	__u32 pid;
+};
+
+static bool restarts_unavailable;	/* said once in the daemon's log */
+
+/* Appends to the layer's one-line summary, "..." when it is full. */
+static void summary_add(char *sum, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void summary_add(char *sum, const char *fmt, ...)
+{
+	size_t used = strlen(sum);
+	va_list ap;
+	int n;
+
+	if (used + 4 >= PL_RESTARTS_MAX)
+		return;
+	if (used)
+		used += (size_t)snprintf(sum + used, PL_RESTARTS_MAX - used, "; ");
+	va_start(ap, fmt);
+	n = vsnprintf(sum + used, PL_RESTARTS_MAX - used, fmt, ap);
+	va_end(ap);
+	if (n < 0 || used + (size_t)n >= PL_RESTARTS_MAX)
+		strcpy(sum + PL_RESTARTS_MAX - 4, "...");
+	/* one line of the state file: systemd's messages are not ours */
+	for (char *p = sum + used; *p; p++)
+		if (*p == '\n' || *p == '\r')
+			*p = ' ';
+}
+
+/* The units of the processes the BPF side sees running NAME's replaced files. */
+static int stale_units(const char *name, struct stale_unit *units, size_t *n_units)
+{
+	struct pl_bpf_proc *procs = NULL;
+	size_t n = 0, i, j;
+	int err;
+
+	*n_units = 0;
+	pl_bpf_sync(bpf);
+	err = pl_bpf_usage(bpf, name, &procs, &n);
+	if (err)
+		return err;
+	for (i = 0; i < n; i++) {
+		char unit[PL_CONFIG_UNIT_MAX];
+
+		if (procs[i].kind != PL_BPF_STALE)
+			continue;
+		/*
+		 * A patchlayer command, as the "install" that just activated
+		 * the layer, is about to exit: no reason to restart the unit
+		 * it runs in. The daemon itself is judged as its own unit.
+		 */
+		if ((pid_t)procs[i].pid != getpid() &&
+		    strncmp(procs[i].comm, "patchlayer", sizeof(procs[i].comm)) == 0)
+			continue;
+		/* gone since the scan, a kernel thread: nothing to restart */
+		if (pl_services_unit_of((pid_t)procs[i].pid, unit, sizeof(unit)) < 0)
+			continue;
+		for (j = 0; j < *n_units; j++)
+			if (strcmp(units[j].name, unit) == 0)
+				break;
+		if (j < *n_units || *n_units == PL_RESTART_UNITS_MAX)
+			continue;
+		snprintf(units[j].name, sizeof(units[j].name), "%s", unit);
+		units[j].pid = procs[i].pid;
+		(*n_units)++;
+	}
+	free(procs);
+	return 0;
+}
+
+/*
+ * Restarts, with try-restart, the services lib/policy.c picks among those
+ * still running NAME's replaced files, then records that it was done for
+ * this activation. Restart first, record after: a kill in between only
+ * repeats the scan, which then finds those services patched.
+ */
+static void restart_stale(const char *name, struct pl_record *r, struct pl_services *sv,
+			  const char *own_unit)
+{
+	static struct stale_unit units[PL_RESTART_UNITS_MAX];
+	size_t n = 0, i;
+	int err;
+
+	r->restarts[0] = '\0';
+	err = stale_units(name, units, &n);
+	if (err) {
+		history(name, "restart_services: cannot list the processes running its old files: %s",
+			strerror(-err));
+		summary_add(r->restarts, "cannot list the processes: %s", strerror(-err));
+	}
+	if (!err && n == 0) {
+		history(name, "restart_services: no service runs its old files");
+		summary_add(r->restarts, "no service ran its old files");
+	}
+	for (i = 0; i < n; i++) {
+		enum pl_unit_verdict v = pl_unit_verdict(&cfg, units[i].name, own_unit);
+		char why[256];
+
+		if (v == PL_UNIT_INVALID) {
+			/* not even printed: a cgroup name is not a unit name */
+			history(name, "restart_services: kept the unit of pid %u: %s",
+				units[i].pid, pl_unit_verdict_why(v));
+			summary_add(r->restarts, "kept the unit of pid %u: %s", units[i].pid,
+				    pl_unit_verdict_why(v));
+			continue;
+		}
+		if (v != PL_UNIT_RESTART) {
+			history(name, "restart_services: kept %s (pid %u runs its old files): %s",
+				units[i].name, units[i].pid, pl_unit_verdict_why(v));
+			summary_add(r->restarts, "kept %s: %s", units[i].name, pl_unit_verdict_why(v));
+			continue;
+		}
+		err = pl_services_try_restart(sv, units[i].name, why, sizeof(why));
+		if (err) {
+			for (char *p = why; *p; p++)
+				if (*p == '\n' || *p == '\r')
+					*p = ' ';
+			history(name, "restart_services: restart of %s failed: %s", units[i].name, why);
+			summary_add(r->restarts, "restart of %s failed: %s", units[i].name, why);
+		} else {
+			history(name, "restart_services: restarted %s (pid %u ran its old files)",
+				units[i].name, units[i].pid);
+			summary_add(r->restarts, "restarted %s", units[i].name);
+		}
+	}
+	r->restarted_for = r->activated_at;
+	record_write(name, r);
+}
+
+/*
+ * After each reconciliation: for every layer activated (by the daemon or a
+ * verb) since its services were last restarted, restart them now when
+ * install_window is open; otherwise the window timer brings us back.
+ */
+static void restart_services(void)
+{
+	char why[256], own[PL_CONFIG_UNIT_MAX] = "";
+	struct pl_services *sv = NULL;
+	struct dirent *de;
+	bool tried = false;
+	DIR *d;
+
+	if (cfg.restart == PL_RESTART_NO)
+		return;
+	d = opendir(cfg.store);
+	if (!d)
+		return;
+	while ((de = readdir(d))) {
+		char name[PL_NAME_MAX + 8];
+		size_t len = strlen(de->d_name);
+		struct pl_facts f = { 0 };
+		struct pl_record r;
+		enum pl_restart_when when;
+
+		if (de->d_name[0] == '.' || len <= 6 || len - 6 > PL_NAME_MAX ||
+		    strcmp(de->d_name + len - 6, ".state"))
+			continue;
+		snprintf(name, sizeof(name), "%.*s", (int)(len - 6), de->d_name);
+		if (!valid_name(name) || record_read(name, &r) <= 0)
+			continue;
+		f.want = r.want;
+		f.kstate = kstate_of(name);
+		f.in_store = in_store(name);
+		f.now = now_s();
+		f.minute_of_day = minute_of_day();
+		f.activated_at = r.activated_at;
+		when = pl_restarts_due(&cfg, &f, r.restarted_for);
+		if (when == PL_RESTARTS_NONE)
+			continue;
+		if (when == PL_RESTARTS_WAIT) {
+			static const char waiting[] = "waiting for install_window";
+
+			/* said once per activation, not at every event */
+			if (strcmp(r.restarts, waiting) != 0) {
+				snprintf(r.restarts, sizeof(r.restarts), "%s", waiting);
+				record_write(name, &r);
+				history(name, "restart_services: %s", waiting);
+			}
+			continue;
+		}
+		if (!tried) {
+			tried = true;
+			why[0] = '\0';
+			if (!bpf)
+				snprintf(why, sizeof(why), "the BPF side is not loaded");
+			else
+				pl_services_open(&sv, why, sizeof(why));
+			if (!sv && !restarts_unavailable)
+				dlog("service restarts unavailable: %s", why);
+			restarts_unavailable = !sv;
+			if (pl_services_unit_of(0, own, sizeof(own)) < 0)
+				own[0] = '\0';
+		}
+		if (!sv) {
+			/* recorded for "layers", not retried for this activation */
+			snprintf(r.restarts, sizeof(r.restarts), "unavailable: %s", why);
+			r.restarted_for = r.activated_at;
+			record_write(name, &r);
+			continue;
+		}
+		restart_stale(name, &r, sv, own);
+	}
+	closedir(d);
+	pl_services_close(sv);
 }
 
 /* --- the inbox --- */
@@ -915,6 +1137,10 @@ static int cmd_daemon_run(void)
 	dlog("ready: inbox %s, store %s, auto_install %s", cfg.inbox, cfg.store,
 	     cfg.auto_install ? "yes" : "no");
 	notify_ready();
+	/* after READY=1: systemd is not waiting for us when we ask it to restart */
+	lock = lock_store();
+	restart_services();
+	unlock_store(lock);
 
 	for (;;) {
 		bool inbox_changed = false;
@@ -960,6 +1186,7 @@ static int cmd_daemon_run(void)
 			reconcile_all();
 			if (inbox_changed)
 				scan_inbox();
+			restart_services();
 			unlock_store(lock);
 			kernel_changed = false;
 			arm_window_timer(tfd);
@@ -1066,6 +1293,7 @@ static int verb(int argc, char **argv, const char *what)
 		want = PL_WANT_ACTIVE;
 		r.activated_at = now_s();
 		r.crashes = 0;
+		r.restarts[0] = '\0';
 	}
 	record_set(name, &r, want, "%s by the administrator", what);
 	reconcile(name);
@@ -1177,6 +1405,7 @@ int cmd_layers(int argc, char **argv, const struct pl_opts *o)
 			stale < 0 ? json_null(&j, "stale") : json_int(&j, "stale", stale);
 			json_uint(&j, "crashes", r.crashes);
 			json_string(&j, "why", r.why);
+			json_string(&j, "restarts", r.restarts);
 			json_object_end(&j);
 		} else {
 			printf("%s version \"%s\" %s since %s hits %s", name, r.version,
@@ -1188,6 +1417,8 @@ int cmd_layers(int argc, char **argv, const struct pl_opts *o)
 			if (r.crashes)
 				printf(" crashes %u", r.crashes);
 			printf("\n    %s\n", r.why);
+			if (r.restarts[0])
+				printf("    restart_services: %s\n", r.restarts);
 		}
 	}
 	if (o->json) {

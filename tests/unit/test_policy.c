@@ -197,6 +197,97 @@ static void test_names(void **state)
 	assert_string_equal(pl_action_name(PL_ACT_WITHDRAW), "withdraw");
 }
 
+static struct pl_config restart_config(const char *text)
+{
+	struct pl_config_error err;
+	struct pl_config c;
+
+	pl_config_defaults(&c);
+	assert_int_equal(pl_config_parse(&c, text, strlen(text), &err), 0);
+	return c;
+}
+
+static void test_restarts_due(void **state)
+{
+	struct pl_config off = restart_config("restart_services = no\n");
+	struct pl_config all = restart_config("restart_services = all\n");
+	struct pl_config night = restart_config("restart_services = a.service\n"
+						"install_window = 02:00-05:00\n");
+	struct pl_facts f = facts(PL_WANT_ACTIVE, PL_K_ACTIVE);
+
+	(void)state;
+	assert_int_equal(pl_restarts_due(&off, &f, 0), PL_RESTARTS_NONE);
+	assert_int_equal(pl_restarts_due(&all, &f, 0), PL_RESTARTS_NOW);
+	/* once per activation: done for this one, due again after the next */
+	assert_int_equal(pl_restarts_due(&all, &f, f.activated_at), PL_RESTARTS_NONE);
+	f.activated_at += 100;
+	assert_int_equal(pl_restarts_due(&all, &f, f.activated_at - 100), PL_RESTARTS_NOW);
+	/* outside the window: later, when it opens, not never */
+	assert_int_equal(pl_restarts_due(&night, &f, 0), PL_RESTARTS_WAIT);
+	f.minute_of_day = 121;
+	assert_int_equal(pl_restarts_due(&night, &f, 0), PL_RESTARTS_NOW);
+	/* only for a layer that is active, in the store and in the kernel */
+	f.kstate = PL_K_LOADED;
+	assert_int_equal(pl_restarts_due(&all, &f, 0), PL_RESTARTS_NONE);
+	f = facts(PL_WANT_DROPPED, PL_K_ACTIVE);
+	assert_int_equal(pl_restarts_due(&all, &f, 0), PL_RESTARTS_NONE);
+	f = facts(PL_WANT_WITHDRAWN, PL_K_ABSENT);
+	assert_int_equal(pl_restarts_due(&all, &f, 0), PL_RESTARTS_NONE);
+	f = facts(PL_WANT_ACTIVE, PL_K_ACTIVE);
+	f.activated_at = 0;	/* never activated by the daemon or a verb */
+	assert_int_equal(pl_restarts_due(&all, &f, 0), PL_RESTARTS_NONE);
+}
+
+static void test_unit_verdict(void **state)
+{
+	struct pl_config off = restart_config("restart_services = no\n");
+	struct pl_config all = restart_config("restart_services = all\n");
+	struct pl_config list = restart_config("restart_services = nginx.service getty@tty1.service "
+					       "session-2.scope user@0.service\n");
+	char huge[PL_CONFIG_UNIT_MAX + 10];
+
+	(void)state;
+	assert_int_equal(pl_unit_verdict(&off, "nginx.service", NULL), PL_UNIT_OFF);
+	assert_int_equal(pl_unit_verdict(&all, "nginx.service", NULL), PL_UNIT_RESTART);
+	assert_int_equal(pl_unit_verdict(&all, "cron.service", "patchlayer.service"), PL_UNIT_RESTART);
+	assert_int_equal(pl_unit_verdict(&list, "nginx.service", NULL), PL_UNIT_RESTART);
+	assert_int_equal(pl_unit_verdict(&list, "getty@tty1.service", NULL), PL_UNIT_RESTART);
+	assert_int_equal(pl_unit_verdict(&list, "cron.service", NULL), PL_UNIT_NOT_LISTED);
+	assert_int_equal(pl_unit_verdict(&list, "nginx2.service", NULL), PL_UNIT_NOT_LISTED);
+	assert_int_equal(pl_unit_verdict(&list, "nginx.servic", NULL), PL_UNIT_NOT_SERVICE);
+
+	/* never patchlayer itself, under whatever name it runs */
+	assert_int_equal(pl_unit_verdict(&all, "patchlayer.service", NULL), PL_UNIT_OWN);
+	assert_int_equal(pl_unit_verdict(&all, "patchlayer.service", ""), PL_UNIT_OWN);
+	assert_int_equal(pl_unit_verdict(&all, "pl-daemon.service", "pl-daemon.service"), PL_UNIT_OWN);
+	assert_int_equal(pl_unit_verdict(&list, "nginx.service", "nginx.service"), PL_UNIT_OWN);
+
+	/* scopes and slices, even listed: systemd did not start those processes */
+	assert_int_equal(pl_unit_verdict(&all, "init.scope", NULL), PL_UNIT_NOT_SERVICE);
+	assert_int_equal(pl_unit_verdict(&list, "session-2.scope", NULL), PL_UNIT_NOT_SERVICE);
+	assert_int_equal(pl_unit_verdict(&all, "system.slice", NULL), PL_UNIT_NOT_SERVICE);
+	assert_int_equal(pl_unit_verdict(&all, ".service", NULL), PL_UNIT_INVALID);
+	assert_int_equal(pl_unit_verdict(&all, "service", NULL), PL_UNIT_INVALID);
+	/* a user's manager: restarting it ends the session */
+	assert_int_equal(pl_unit_verdict(&all, "user@1000.service", NULL), PL_UNIT_USER_MANAGER);
+	assert_int_equal(pl_unit_verdict(&list, "user@0.service", NULL), PL_UNIT_USER_MANAGER);
+
+	/* what systemd says is hostile too */
+	assert_int_equal(pl_unit_verdict(&all, NULL, NULL), PL_UNIT_INVALID);
+	assert_int_equal(pl_unit_verdict(&all, "", NULL), PL_UNIT_INVALID);
+	assert_int_equal(pl_unit_verdict(&all, "a/b.service", NULL), PL_UNIT_INVALID);
+	assert_int_equal(pl_unit_verdict(&all, "-x.service", NULL), PL_UNIT_INVALID);
+	assert_int_equal(pl_unit_verdict(&all, "a b.service", NULL), PL_UNIT_INVALID);
+	memset(huge, 'a', sizeof(huge) - 1);
+	huge[sizeof(huge) - 1] = '\0';
+	memcpy(huge + sizeof(huge) - 9, ".service", 8);
+	assert_int_equal(pl_unit_verdict(&all, huge, NULL), PL_UNIT_INVALID);
+
+	assert_string_equal(pl_unit_verdict_why(PL_UNIT_NOT_LISTED), "not in restart_services");
+	assert_string_equal(pl_unit_verdict_why(PL_UNIT_RESTART), "");
+	assert_string_equal(pl_unit_verdict_why(PL_UNIT_VERDICT_COUNT), "unknown");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -208,6 +299,8 @@ int main(void)
 		cmocka_unit_test(test_history),
 		cmocka_unit_test(test_dropped_and_removing),
 		cmocka_unit_test(test_names),
+		cmocka_unit_test(test_restarts_due),
+		cmocka_unit_test(test_unit_verdict),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -92,3 +92,21 @@ daemon_start
 wait_store zlib-fix active
 expect_eq "$(layer_state zlib-fix)" active "kernel inside the window"
 daemon_stop
+
+# restart_services without systemd (this VM's init is not systemd): the
+# daemon says so once, however many activations, and installs all the same
+expect_rc 0 env PATCHLAYER_CONF="$CONF" "$PL" remove zlib-fix
+daemon_config "restart_services = all"
+daemon_start
+deliver $T/zfix zfix
+wait_store zlib-fix active
+expect_rc 0 env PATCHLAYER_CONF="$CONF" "$PL" drop zlib-fix
+sleep 1
+expect_rc 0 env PATCHLAYER_CONF="$CONF" "$PL" activate zlib-fix
+sleep 1
+expect_eq "$(grep -c 'service restarts unavailable: the system was not booted with systemd' $T/daemon.log)" 1 \
+	"'restarts unavailable' in the daemon's log"
+expect_rc 0 "$PL" -j layers
+expect_match "$out" '"state":"active","kernel":"active"[^}]*"restarts":"unavailable: the system was not booted with systemd"' "layers -j"
+kill -0 "$daemon_pid" || fail "the daemon is gone: $(tail -n 20 $T/daemon.log)"
+daemon_stop
