@@ -829,14 +829,28 @@ static void unlock_store(int fd)
 static int load_config(void)
 {
 	struct pl_config_error e;
+	struct stat st;
 	char *buf = NULL;
 	size_t len = 0;
 	int err;
 
 	pl_config_defaults(&cfg);
+	if (stat(conf_path, &st) < 0) {
+		if (errno == ENOENT)
+			return 0;	/* every key at its default */
+		pl_err("%s: %s", conf_path, strerror(errno));
+		return -1;
+	}
+	/*
+	 * It names the keys to trust and the directories to cover: a file
+	 * someone else may write would hand them over (as sshd's StrictModes).
+	 */
+	if ((st.st_uid != 0 && st.st_uid != geteuid()) || (st.st_mode & (S_IWGRP | S_IWOTH))) {
+		pl_err("%s: refused: writable by others than root (mode %04o, uid %u)",
+		       conf_path, st.st_mode & 07777, st.st_uid);
+		return -1;
+	}
 	err = pl_read_file(conf_path, PL_CONFIG_MAX_SIZE, &buf, &len);
-	if (err == -ENOENT)
-		return 0;	/* every key at its default */
 	if (err) {
 		pl_err("%s: %s", conf_path, strerror(-err));
 		return -1;

@@ -39,6 +39,14 @@ for how in "chmod 0775" "chmod 0757" "chown 65534"; do
 	chmod 0700 $STORE
 	chown 0 $STORE
 done
+# so is a configuration others may write: it names the keys to trust
+for how in "chmod 0664" "chmod 0646" "chown 65534"; do
+	$how "$CONF"
+	expect_rc 1 timeout 30 env PATCHLAYER_CONF="$CONF" "$PL" daemon
+	expect_match "$out" "$CONF: refused: writable by others than root" "config after $how"
+	chmod 0644 "$CONF"
+	chown 0 "$CONF"
+done
 # and restored, it starts again with the layer still active
 daemon_start
 expect_eq "$(store_state zlib-fix)" active "store after the refusals"
