@@ -76,12 +76,12 @@ fi
 # stdout only: dkms 3.0.10 may say "echo: write error: Broken pipe" on stderr
 expect_eq "$(dkms status patchlayer 2>/dev/null)" "patchlayer/$version, $kver, x86_64: installed" "dkms status"
 dkmsko=/lib/modules/$kver/updates/dkms/patchlayer.ko
-[ -f $dkmsko ] || fail "no $dkmsko: $(find /lib/modules/$kver -name 'patchlayer*')"
-expect_eq "$(find /lib/modules/$kver -name 'patchlayer.ko*')" "$dkmsko" "the patchlayer modules in the tree"
+[ -f "$dkmsko" ] || fail "no $dkmsko: $(find "/lib/modules/$kver" -name 'patchlayer*')"
+expect_eq "$(find "/lib/modules/$kver" -name 'patchlayer.ko*')" "$dkmsko" "the patchlayer modules in the tree"
 expect_eq "$(modinfo -n patchlayer)" "$dkmsko" "the module modprobe finds"
 grep -q '^patchlayer ' /proc/modules || fail "patchlayer.ko is not loaded: $(journalctl -b -t systemd-modules-load --no-pager)"
 # the loaded module is DKMS's build, byte for byte what it installed
-expect_eq "$(cat /sys/module/patchlayer/srcversion)" "$(modinfo -F srcversion $dkmsko)" "srcversion of the loaded module"
+expect_eq "$(cat /sys/module/patchlayer/srcversion)" "$(modinfo -F srcversion "$dkmsko")" "srcversion of the loaded module"
 expect_eq "$(cat /sys/module/patchlayer/version)" "$version" "version of the loaded module"
 # by its syslog identifier: its messages come before journald, without a unit
 journalctl -b -t systemd-modules-load --no-pager | grep -q "Inserted module 'patchlayer'" ||
