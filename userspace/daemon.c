@@ -1079,6 +1079,8 @@ static int cmd_daemon_run(void)
 		return pl_module_missing();
 	if (check_dir(cfg.store, true) || check_dir(cfg.inbox, true))
 		return PL_EXIT_FAIL;
+	if (pl_daemon_claim())
+		return PL_EXIT_FAIL;
 
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGTERM);

@@ -50,6 +50,14 @@ struct pl_nl_info {
 int pl_nl_get_info(struct pl_nl_info *info);
 
 /* Commands. */
+/*
+ * The daemon's claim on /run/patchlayer/daemon.pid (running.c): 0, or -1
+ * when another daemon holds it or it cannot be made (said on stderr).
+ */
+int pl_daemon_claim(void);
+/* The running daemon's pid, -1 if it runs but its pid is unknown, 0 if none. */
+long pl_daemon_running(void);
+
 int cmd_status(int argc, char **argv, const struct pl_opts *o);
 int cmd_build(int argc, char **argv, const struct pl_opts *o);
 int cmd_verify(int argc, char **argv, const struct pl_opts *o);

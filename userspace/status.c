@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-/* patchlayer status: the module's state as sysfs and netlink report it. */
+/* patchlayer status: the module's state as sysfs and netlink report it, and the daemon's. */
 #include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
@@ -100,6 +100,7 @@ int cmd_status(int argc, char **argv, const struct pl_opts *o)
 	struct pl_nl_info nl;
 	struct json j;
 	int err, nl_err;
+	long daemon;
 
 	(void)argv;
 	if (argc > 0) {
@@ -128,6 +129,7 @@ int cmd_status(int argc, char **argv, const struct pl_opts *o)
 	pl_sysfs_read("trust_locked", locked, sizeof(locked));
 	pl_sysfs_read("generation", generation, sizeof(generation));
 	pl_sysfs_read("mounts", mounts, sizeof(mounts));
+	daemon = pl_daemon_running();
 	if (read_layers(&layers, &n_layers)) {
 		pl_err("%s/layers: %s", pl_sysfs_dir(), strerror(errno));
 		return PL_EXIT_FAIL;
@@ -142,6 +144,10 @@ int cmd_status(int argc, char **argv, const struct pl_opts *o)
 		json_string(&j, "sysfs", pl_sysfs_dir());
 		json_bool(&j, "trust_locked", locked[0] == '1');
 		json_uint(&j, "generation", strtoull(generation, NULL, 10));
+		json_object_end(&j);
+		json_object_start(&j, "daemon");
+		json_bool(&j, "running", daemon != 0);
+		daemon > 0 ? json_uint(&j, "pid", (uint64_t)daemon) : json_null(&j, "pid");
 		json_object_end(&j);
 		json_array_start(&j, "protected");
 		for (char *line = strtok(mounts, "\n"); line; line = strtok(NULL, "\n"))
@@ -180,6 +186,10 @@ int cmd_status(int argc, char **argv, const struct pl_opts *o)
 			printf("netlink: family patchlayer id %d, events group %d\n",
 			       nl.family_id, nl.events_group);
 		printf("trust:   %s\n", locked[0] == '1' ? "locked until reboot" : "open");
+		if (daemon > 0)
+			printf("daemon:  running (pid %ld)\n", daemon);
+		else
+			printf("daemon:  %s\n", daemon ? "running" : "not running");
 		if (!mounts[0])
 			printf("protected: none\n");
 		for (char *line = strtok(mounts, "\n"); line; line = strtok(NULL, "\n"))

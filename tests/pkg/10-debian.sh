@@ -1,4 +1,4 @@
-# dpkg-buildpackage builds patchlayer and patchlayer-dkms out of tree; lintian finds no error; DKMS builds the packaged module
+# dpkg-buildpackage builds patchlayer and patchlayer-dkms out of tree; lintian finds no error; the man pages render; DKMS builds the packaged module
 # SPDX-License-Identifier: GPL-2.0
 # shellcheck shell=bash
 set -eu -o pipefail
@@ -47,6 +47,15 @@ done
 dpkg-deb -e "$deb" "$work/ctl"
 grep -qx /etc/patchlayer/patchlayer.conf "$work/ctl/conffiles" || fail "the configuration is not a conffile"
 ! grep -q '^\./usr/src/' <<< "$contents" || fail "patchlayer carries module source"
+
+# the manual pages as the package installs them render, without a groff warning
+dpkg-deb -x "$deb" "$work/root"
+for page in man8/patchlayer.8 man5/patchlayer.conf.5; do
+	MANWIDTH=80 man --warnings -l "$work/root/usr/share/man/$page.gz" > "$work/man.txt" 2> "$work/man.err" ||
+		fail "man $page: $(cat "$work/man.err")"
+	[ ! -s "$work/man.err" ] || fail "man $page: $(cat "$work/man.err")"
+	head -n 1 "$work/man.txt" | grep -qE '^PATCHLAYER(\.CONF)?\([58]\) ' || fail "man $page: $(head -n 3 "$work/man.txt")"
+done
 
 dpkg-deb -x "$dkmsdeb" "$work/dkms-root"
 dpkg-deb -e "$dkmsdeb" "$work/dkms-ctl"

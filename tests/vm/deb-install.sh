@@ -2,7 +2,8 @@
 # builds the module for the running kernel, modprobe loads that build, the
 # installed command protects the library directory and serves a layer; purge
 # takes it all away again. (No reboot: the harness boots the host's userland,
-# not a disk image.) Compiling the module under TCG takes over ten minutes,
+# not a disk image; tests/sys/deb-reboot.sh installs and reboots on the
+# Debian 12 system image.) Compiling the module under TCG over 9p takes over ten minutes,
 # so this test is not in the default run: tests/vm/run-slow runs it, and
 # "tests/run pkg-vm" runs that in the VM.
 . "$(dirname "$0")/lib.sh"
