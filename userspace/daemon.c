@@ -316,6 +316,20 @@ static int kernel_load(const char *dir)
 
 /* --- reconciliation --- */
 
+/* What lib/policy.c decides on: the record, the kernel, the store, the clock. */
+static void facts_of(const char *name, const struct pl_record *r, struct pl_facts *f)
+{
+	*f = (struct pl_facts){
+		.want = r->want,
+		.kstate = kstate_of(name),
+		.in_store = in_store(name),
+		.now = now_s(),
+		.minute_of_day = minute_of_day(),
+		.activated_at = r->activated_at,
+		.crashes = r->crashes,
+	};
+}
+
 static void bpf_sync(void)
 {
 	if (bpf)
@@ -340,13 +354,7 @@ static void reconcile(const char *name)
 
 		if (record_read(name, &r) < 0)
 			return;
-		f.want = r.want;
-		f.kstate = kstate_of(name);
-		f.in_store = in_store(name);
-		f.now = now_s();
-		f.minute_of_day = minute_of_day();
-		f.activated_at = r.activated_at;
-		f.crashes = r.crashes;
+		facts_of(name, &r, &f);
 		a = pl_decide(&cfg, &f);
 		if (a == PL_ACT_NONE)
 			return;
@@ -626,7 +634,7 @@ static void restart_services(void)
 	while ((de = readdir(d))) {
 		char name[PL_NAME_MAX + 8];
 		size_t len = strlen(de->d_name);
-		struct pl_facts f = { 0 };
+		struct pl_facts f;
 		struct pl_record r;
 		enum pl_restart_when when;
 
@@ -636,12 +644,7 @@ static void restart_services(void)
 		snprintf(name, sizeof(name), "%.*s", (int)(len - 6), de->d_name);
 		if (!valid_name(name) || record_read(name, &r) <= 0)
 			continue;
-		f.want = r.want;
-		f.kstate = kstate_of(name);
-		f.in_store = in_store(name);
-		f.now = now_s();
-		f.minute_of_day = minute_of_day();
-		f.activated_at = r.activated_at;
+		facts_of(name, &r, &f);
 		when = pl_restarts_due(&cfg, &f, r.restarted_for);
 		if (when == PL_RESTARTS_NONE)
 			continue;
