@@ -1351,14 +1351,19 @@ int cmd_remove(int argc, char **argv, const struct pl_opts *o)
 	return verb(argc, argv, "remove");
 }
 
-static void usage_counts(const char *name, long *patched, long *stale)
+/* -ENOENT: NAME is not in the kernel (history), so the BPF side has no count. */
+static int usage_counts(const char *name, long *patched, long *stale)
 {
 	struct pl_bpf_proc *procs = NULL;
 	size_t n = 0, i;
+	int err;
 
 	*patched = *stale = -1;
-	if (!bpf || pl_bpf_usage(bpf, name, &procs, &n) < 0)
-		return;
+	if (!bpf)
+		return -ENODEV;
+	err = pl_bpf_usage(bpf, name, &procs, &n);
+	if (err)
+		return err;
 	*patched = *stale = 0;
 	for (i = 0; i < n; i++) {
 		if (procs[i].kind == PL_BPF_PATCHED)
@@ -1367,6 +1372,7 @@ static void usage_counts(const char *name, long *patched, long *stale)
 			(*stale)++;
 	}
 	free(procs);
+	return 0;
 }
 
 int cmd_layers(int argc, char **argv, const struct pl_opts *o)
@@ -1397,6 +1403,7 @@ int cmd_layers(int argc, char **argv, const struct pl_opts *o)
 		char name[PL_NAME_MAX + 1], rel[PATH_MAX], hits[32], since[32];
 		struct pl_record r;
 		long patched, stale;
+		int counted;
 		time_t t;
 		struct tm tm;
 
@@ -1408,7 +1415,7 @@ int cmd_layers(int argc, char **argv, const struct pl_opts *o)
 		snprintf(rel, sizeof(rel), "layers/%s/hits", name);
 		if (pl_sysfs_read(rel, hits, sizeof(hits)) < 0)
 			strcpy(hits, "0");
-		usage_counts(name, &patched, &stale);
+		counted = usage_counts(name, &patched, &stale);
 		t = (time_t)r.since;
 		gmtime_r(&t, &tm);
 		strftime(since, sizeof(since), "%Y-%m-%dT%H:%M:%SZ", &tm);
@@ -1429,10 +1436,12 @@ int cmd_layers(int argc, char **argv, const struct pl_opts *o)
 		} else {
 			printf("%s version \"%s\" %s since %s hits %s", name, r.version,
 			       pl_want_name(r.want), since, hits);
-			if (patched >= 0)
+			if (!counted)
 				printf(" patched %ld stale %ld", patched, stale);
-			else
+			else if (counted == -ENODEV)
 				printf(" processes unknown (the BPF side is not loaded)");
+			else if (counted != -ENOENT)	/* not in the kernel: nothing to count */
+				printf(" processes unknown (%s)", strerror(-counted));
 			if (r.crashes)
 				printf(" crashes %u", r.crashes);
 			printf("\n    %s\n", r.why);

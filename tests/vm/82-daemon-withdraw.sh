@@ -35,6 +35,10 @@ expect_eq "$(python3 -c 'import zlib; print(zlib.ZLIB_RUNTIME_VERSION)')" 1.2.13
 expect_rc 0 "$PL" -j layers
 expect_match "$out" '"state":"withdrawn"' "layers -j"
 expect_match "$out" '"crashes":2,"why":"2 crashes of patched processes within 600s of activation \(crash_threshold 2\)"' "why"
+# out of the kernel there is nothing to count: no claim about the BPF side,
+# which is loaded (it saw the crashes)
+expect_rc 0 env PATCHLAYER_CONF="$CONF" "$PL" layers
+expect_match "$out" '^zlib-fix version "26.3 \(b\)" withdrawn since [^ ]+ hits 0 crashes 2$' "layers"
 expect_rc 0 env PATCHLAYER_CONF="$CONF" "$PL" log
 expect_match "$out" "crash 1 of 2: pid [0-9]+ \(crash\) killed by signal 11 \(SEGV\)" "crash evidence in the log"
 expect_match "$out" "crash 2 of 2: pid [0-9]+ \(crash\) killed by signal 6 \(ABRT\)" "crash evidence in the log"
