@@ -36,18 +36,10 @@ if [ -z "${PLVM_BOOT:-}" ]; then
 	cp "$LIBDIR/libcap.so.2.66" "$W/libcap.so"
 	build_layer "$W/capfix" vendor cap-fix 1 "$W/libcap.so=$LIBDIR/libcap.so.2.66"
 	# the layer a package update supersedes: pl-testlib 1.0 is its base, 2.0 the update
+	cp "$ZLIB" "$W/testlib-1.0"
+	cp "$ZLIB" "$W/testlib-2.0" && printf 'v2' >> "$W/testlib-2.0"
 	for v in 1.0 2.0; do
-		mkdir -p "$W/pkg-$v/DEBIAN" "$W/pkg-$v$TESTLIB_DIR"
-		cp "$ZLIB" "$W/pkg-$v$TESTLIB"
-		[ $v = 1.0 ] || printf 'v2' >> "$W/pkg-$v$TESTLIB"
-		cat > "$W/pkg-$v/DEBIAN/control" <<-CTL
-			Package: pl-testlib
-			Version: $v
-			Architecture: all
-			Maintainer: patchlayer tests <tests@example.invalid>
-			Description: a library for the patchlayer reboot test
-		CTL
-		dpkg-deb --root-owner-group -b "$W/pkg-$v" "$W/pl-testlib_$v.deb" > /dev/null
+		testlib_deb "$W" $v "$W/testlib-$v" $TESTLIB > /dev/null
 	done
 	exec scripts/vm --timeout "${PL_VM_TIMEOUT:-900}" --sysimage --boots 2 "$0"
 fi

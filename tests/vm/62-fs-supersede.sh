@@ -8,26 +8,10 @@ mkdir -p $T && mount -t tmpfs tmpfs $T
 S=/usr/lib/pl-test
 LIB=$S/libdemo.so.1.0
 
-# deb VERSION CONTENT-FILE: a package "pl-testlib" shipping $LIB
-deb() {
-	local root=$T/pkg-$1
-	mkdir -p "$root/DEBIAN" "$root$S"
-	cp "$2" "$root$LIB"
-	cat > "$root/DEBIAN/control" <<CTL
-Package: pl-testlib
-Version: $1
-Architecture: all
-Maintainer: patchlayer tests <tests@example.invalid>
-Description: a library for the patchlayer supersede test
-CTL
-	dpkg-deb --root-owner-group -b "$root" "$T/pl-testlib_$1.deb" > /dev/null
-	echo "$T/pl-testlib_$1.deb"
-}
-
 cp $ZLIB "$T/v1"
 patched_zlib "$T/v1-fixed"
 cp "$T/v1-fixed" "$T/v2" && printf 'v2' >> "$T/v2"
-dpkg -i "$(deb 1.0 "$T/v1")" > /dev/null || fail "dpkg -i of version 1.0"
+dpkg -i "$(testlib_deb $T 1.0 "$T/v1" $LIB)" > /dev/null || fail "dpkg -i of version 1.0"
 cmp -s $LIB "$T/v1" || fail "version 1.0 not installed"
 
 make_key "$T" vendor
@@ -41,7 +25,7 @@ expect_write OK $SYSFS/layers/demo-fix/state activate
 cmp -s $LIB "$T/v1-fixed" || fail "the layer is not served"
 
 # the regular update arrives: dpkg writes libdemo.so.1.0.dpkg-new and renames it over
-v2=$(deb 2.0 "$T/v2")
+v2=$(testlib_deb $T 2.0 "$T/v2" $LIB)
 dpkg -i "$v2" > "$T/dpkg.log" 2>&1 || fail "dpkg -i on a protected directory: $(cat "$T/dpkg.log")"
 wait_state demo-fix superseded
 cmp -s $LIB "$T/v2" || fail "the new base is not served"

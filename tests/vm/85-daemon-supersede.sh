@@ -13,26 +13,10 @@ cleanup() {
 trap cleanup EXIT
 daemon_setup
 
-# deb VERSION CONTENT-FILE: a package "pl-testlib" shipping $LIB
-deb() {
-	local root=$T/pkg-$1
-	mkdir -p "$root/DEBIAN" "$root$S"
-	cp "$2" "$root$LIB"
-	cat > "$root/DEBIAN/control" <<CTL
-Package: pl-testlib
-Version: $1
-Architecture: all
-Maintainer: patchlayer tests <tests@example.invalid>
-Description: a library for the patchlayer daemon supersede test
-CTL
-	dpkg-deb --root-owner-group -b "$root" "$T/pl-testlib_$1.deb" > /dev/null
-	echo "$T/pl-testlib_$1.deb"
-}
-
 cp $ZLIB "$T/v1"
 patched_zlib "$T/v1-fixed"
 cp "$T/v1-fixed" "$T/v2" && printf 'v2' >> "$T/v2"
-dpkg -i "$(deb 1.0 "$T/v1")" > /dev/null || fail "dpkg -i of version 1.0"
+dpkg -i "$(testlib_deb $T 1.0 "$T/v1" $LIB)" > /dev/null || fail "dpkg -i of version 1.0"
 build_layer "$T/demo" vendor demo-fix "1.0 (a)" "$T/v1-fixed=$LIB"
 {
 	echo "trust = $T/vendor.der"
@@ -46,7 +30,7 @@ wait_state demo-fix active
 cmp -s $LIB "$T/v1-fixed" || fail "the layer is not served"
 
 # the regular update arrives, through the protected directory
-v2=$(deb 2.0 "$T/v2")
+v2=$(testlib_deb $T 2.0 "$T/v2" $LIB)
 dpkg -i "$v2" > "$T/dpkg.log" 2>&1 || fail "dpkg -i on a protected directory: $(cat "$T/dpkg.log")"
 wait_store demo-fix superseded 50
 for _ in $(seq 50); do [ -e $SYSFS/layers/demo-fix ] || break; sleep 0.1; done

@@ -72,6 +72,24 @@ patched_zlib() {
 	cp "$ZLIB_FIXED" "$1"
 }
 
+# testlib_deb OUTDIR VERSION CONTENT TARGET: builds OUTDIR/pl-testlib_VERSION.deb,
+# a package "pl-testlib" that installs the file CONTENT as TARGET (the
+# base a package update replaces, in the supersede tests); prints its path
+testlib_deb() {
+	local root=$1/pkg-$2
+	mkdir -p "$root/DEBIAN" "$root$(dirname "$4")"
+	cp "$3" "$root$4"
+	cat > "$root/DEBIAN/control" <<CTL
+Package: pl-testlib
+Version: $2
+Architecture: all
+Maintainer: patchlayer tests <tests@example.invalid>
+Description: a library for the patchlayer supersede tests
+CTL
+	dpkg-deb --root-owner-group -b "$root" "$1/pl-testlib_$2.deb" > /dev/null
+	echo "$1/pl-testlib_$2.deb"
+}
+
 # build_layer DIR KEYNAME NAME VERSION [FILE=TARGET...]: a signed layer
 build_layer() {
 	local out=$1 keydir key=$2 name=$3 version=$4
