@@ -34,15 +34,8 @@ if [ -z "${PLVM_BOOT:-}" ]; then
 	make_key "$W" vendor
 	patched_zlib "$W/libz.so"
 	build_layer "$W/zfix" vendor zlib-fix "26.3 (b)" "$W/libz.so=$ZLIB"
-	rc=0
-	scripts/vm --timeout "${PL_VM_TIMEOUT:-900}" --sysimage "$0" || rc=$?
-	cat "$PL_BUILD/vm/last/job.log" 2>/dev/null || true
-	exit $rc
+	exec scripts/vm --timeout "${PL_VM_TIMEOUT:-900}" --sysimage "$0"
 fi
-
-# the job's own log, printed by the host: the serial console is the
-# getty's too, whose hangups make writes to it fail
-exec > "$PLVM_OUT/job.log" 2>&1
 
 . "$PLVM_ROOT/tests/vm/lib.sh"
 . "$PLVM_ROOT/tests/vm/bpflib.sh"
