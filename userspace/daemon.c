@@ -507,10 +507,6 @@ static void summary_add(char *sum, const char *fmt, ...)
 	va_end(ap);
 	if (n < 0 || used + (size_t)n >= PL_RESTARTS_MAX)
 		strcpy(sum + PL_RESTARTS_MAX - 4, "...");
-	/* one line of the state file: systemd's messages are not ours */
-	for (char *p = sum + used; *p; p++)
-		if (*p == '\n' || *p == '\r')
-			*p = ' ';
 }
 
 /* The units of the processes the BPF side sees running NAME's replaced files. */
@@ -598,9 +594,6 @@ static void restart_stale(const char *name, struct pl_record *r, struct pl_servi
 		}
 		err = pl_services_try_restart(sv, units[i].name, why, sizeof(why));
 		if (err) {
-			for (char *p = why; *p; p++)
-				if (*p == '\n' || *p == '\r')
-					*p = ' ';
 			history(name, "restart_services: restart of %s failed: %s", units[i].name, why);
 			summary_add(r->restarts, "restart of %s failed: %s", units[i].name, why);
 		} else {

@@ -106,8 +106,13 @@ int pl_services_try_restart(struct pl_services *s, const char *unit, char *err, 
 	r = sd_bus_call_method(s->bus, "org.freedesktop.systemd1", "/org/freedesktop/systemd1",
 			       "org.freedesktop.systemd1.Manager", "TryRestartUnit",
 			       &error, &reply, "ss", unit, "replace");
-	if (r < 0)
+	if (r < 0) {
 		snprintf(err, len, "%s", error.message ? error.message : strerror(-r));
+		/* one line of the log and the state file: systemd's text is not ours */
+		for (char *p = err; *p; p++)
+			if (*p == '\n' || *p == '\r')
+				*p = ' ';
+	}
 	sd_bus_error_free(&error);
 	sd_bus_message_unref(reply);
 	return r < 0 ? r : 0;

@@ -22,7 +22,7 @@ void pl_services_close(struct pl_services *s);
 /* PID's systemd unit (a service, a scope...); 0 PID is this process. */
 int pl_services_unit_of(pid_t pid, char *unit, size_t len);
 
-/* TryRestartUnit(UNIT, "replace"): 0, or a negative errno with ERR from systemd. */
+/* TryRestartUnit(UNIT, "replace"): 0, or a negative errno with ERR from systemd, on one line. */
 int pl_services_try_restart(struct pl_services *s, const char *unit, char *err, size_t len);
 
 #endif
