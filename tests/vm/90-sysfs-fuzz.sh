@@ -28,8 +28,10 @@ python3 - "$T" $writable <<'PY'
 import collections, errno, os, random, sys
 
 tmp, files = sys.argv[1], sys.argv[2:]
-rng = random.Random(int.from_bytes(os.urandom(4), "little"))
-print("seed-free run; errno counts per file below")
+# a new seed each run, printed: PL_SEED=N in the test's environment replays it
+seed = int(os.environ.get("PL_SEED") or int.from_bytes(os.urandom(4), "little"))
+rng = random.Random(seed)
+print(f"seed {seed}; errno counts per file below")
 der = open(f"{tmp}/vendor.der", "rb").read()
 valid = {
     "load": f"{tmp}/zfix\n".encode(),

@@ -17,7 +17,10 @@ python3 - "$T" "$corpus" "${PL_CORPUS_MUTATIONS:-80}" <<'PY'
 import collections, errno, os, random, re, subprocess, sys
 
 tmp, corpus, mutations = sys.argv[1], sys.argv[2], int(sys.argv[3])
-rng = random.Random()
+# a new seed each run, printed: PL_SEED=N in the test's environment replays it
+seed = int(os.environ.get("PL_SEED") or int.from_bytes(os.urandom(4), "little"))
+rng = random.Random(seed)
+print(f"seed {seed}")
 seeds = [open(os.path.join(corpus, f), "rb").read() for f in sorted(os.listdir(corpus))]
 allowed = {"OK", "EINVAL", "EFBIG", "ENOENT", "EBADMSG", "ESTALE", "EEXIST"}
 

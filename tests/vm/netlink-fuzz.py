@@ -78,7 +78,10 @@ def get_info_works(s, fam):
 
 def main():
     count = int(sys.argv[1]) if len(sys.argv) > 1 else 2000
-    rng = random.Random()
+    # a new seed each run, printed: PL_SEED=N in the environment replays it
+    seed = int(os.environ.get("PL_SEED") or int.from_bytes(os.urandom(4), "little"))
+    rng = random.Random(seed)
+    print(f"seed {seed}")
     s = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, NETLINK_GENERIC)
     s.bind((0, 0))
     fam = family_id(s)
