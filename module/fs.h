@@ -20,17 +20,40 @@
 #include <linux/mount.h>
 #include <linux/path.h>
 
+#include "compat.h"
+
 #define PATCHLAYER_SUPER_MAGIC 0x504c4159	/* "PLAY" */
 
 struct pl_fs_info {
 	struct path lower;		/* a private clone of the lower mount */
 	char *lowerdir;			/* as given at mount time */
 	struct list_head node;		/* in the mount registry */
+	const struct cred *creator_cred;	/* the mounter's: see pl_override_creds */
 };
 
 static inline struct pl_fs_info *pl_sb_info(const struct super_block *sb)
 {
 	return sb->s_fs_info;
+}
+
+/*
+ * Real objects are read under the mounter's credentials, as overlayfs
+ * does (module/compat.h says why). The caller's own access is checked on
+ * our inode first (pl_permission); changes to the base keep the caller's.
+ */
+static inline const struct cred *pl_creds(const struct super_block *sb)
+{
+	return pl_sb_info(sb)->creator_cred;
+}
+
+static inline const struct cred *pl_override_creds(const struct super_block *sb)
+{
+	return override_creds(pl_creds(sb));
+}
+
+static inline struct pl_idmap *pl_real_idmap(const struct super_block *sb)
+{
+	return pl_mnt_idmap(pl_sb_info(sb)->lower.mnt);
 }
 
 struct pl_layer;
@@ -88,21 +111,31 @@ void pl_dentry_free(struct pl_dentry *pd);
 int pl_fs_lower_path(const char *target, struct path *lower);
 
 /* fs_dir.c: changes, passed through to the real directory */
-int pl_create(struct user_namespace *mnt_userns, struct inode *dir,
+int pl_create(struct pl_idmap *idmap, struct inode *dir,
 	      struct dentry *dentry, umode_t mode, bool excl);
-int pl_mkdir(struct user_namespace *mnt_userns, struct inode *dir,
+int pl_mkdir(struct pl_idmap *idmap, struct inode *dir,
 	     struct dentry *dentry, umode_t mode);
-int pl_mknod(struct user_namespace *mnt_userns, struct inode *dir,
+int pl_mknod(struct pl_idmap *idmap, struct inode *dir,
 	     struct dentry *dentry, umode_t mode, dev_t rdev);
-int pl_symlink(struct user_namespace *mnt_userns, struct inode *dir,
+int pl_symlink(struct pl_idmap *idmap, struct inode *dir,
 	       struct dentry *dentry, const char *symname);
 int pl_link(struct dentry *old, struct inode *dir, struct dentry *new);
 int pl_unlink(struct inode *dir, struct dentry *dentry);
 int pl_rmdir(struct inode *dir, struct dentry *dentry);
-int pl_rename(struct user_namespace *mnt_userns, struct inode *old_dir,
+int pl_rename(struct pl_idmap *idmap, struct inode *old_dir,
 	      struct dentry *old, struct inode *new_dir, struct dentry *new,
 	      unsigned int flags);
-int pl_setattr(struct user_namespace *mnt_userns, struct dentry *dentry,
+int pl_setattr(struct pl_idmap *idmap, struct dentry *dentry,
 	       struct iattr *attr);
+
+/* fs_acl.c: POSIX ACLs, where they have inode operations of their own */
+void pl_acl_no_cache(struct inode *inode);
+#ifdef PL_HAVE_ACL_IOPS
+struct posix_acl *pl_get_acl(struct pl_idmap *idmap, struct dentry *dentry, int type);
+int pl_set_acl(struct pl_idmap *idmap, struct dentry *dentry, struct posix_acl *acl, int type);
+#define PL_ACL_IOPS .get_acl = pl_get_acl, .set_acl = pl_set_acl,
+#else
+#define PL_ACL_IOPS
+#endif
 
 #endif /* _PATCHLAYER_FS_H */

@@ -11,11 +11,6 @@
 #include "fs.h"
 #include "patchlayer.h"
 
-static struct user_namespace *pl_real_userns(const struct super_block *sb)
-{
-	return mnt_user_ns(pl_sb_info(sb)->lower.mnt);
-}
-
 /*
  * Makes DENTRY stand for the real dentry REAL, just created below.
  * Consumes the reference on REAL. A new name is never redirected: its
@@ -29,7 +24,7 @@ static int pl_instantiate(struct dentry *dentry, struct dentry *real)
 
 	/* some filesystems leave the new dentry unhashed (see overlayfs) */
 	if (d_unhashed(real) || d_really_is_negative(real)) {
-		struct dentry *again = lookup_one(pl_real_userns(dentry->d_sb),
+		struct dentry *again = lookup_one(pl_real_idmap(dentry->d_sb),
 						  real->d_name.name, real->d_parent,
 						  real->d_name.len);
 
@@ -75,7 +70,7 @@ static int pl_create_object(struct inode *dir, struct dentry *dentry,
 			    const struct pl_create_args *a)
 {
 	struct pl_fs_info *info = pl_sb_info(dir->i_sb);
-	struct user_namespace *userns = mnt_user_ns(info->lower.mnt);
+	struct pl_idmap *idmap = pl_mnt_idmap(info->lower.mnt);
 	struct dentry *real_parent = pl_real_dentry(dentry->d_parent);
 	struct inode *rdir = d_inode(real_parent);
 	struct dentry *real;
@@ -85,7 +80,7 @@ static int pl_create_object(struct inode *dir, struct dentry *dentry,
 	if (err)
 		return err;
 	inode_lock_nested(rdir, I_MUTEX_PARENT);
-	real = lookup_one(userns, dentry->d_name.name, real_parent, dentry->d_name.len);
+	real = lookup_one(idmap, dentry->d_name.name, real_parent, dentry->d_name.len);
 	if (IS_ERR(real)) {
 		err = PTR_ERR(real);
 		goto out_unlock;
@@ -97,19 +92,19 @@ static int pl_create_object(struct inode *dir, struct dentry *dentry,
 	}
 	switch (a->kind) {
 	case PL_CREATE:
-		err = vfs_create(userns, rdir, real, a->mode, a->excl);
+		err = vfs_create(idmap, rdir, real, a->mode, a->excl);
 		break;
 	case PL_MKDIR:
-		err = vfs_mkdir(userns, rdir, real, a->mode);
+		err = vfs_mkdir(idmap, rdir, real, a->mode);
 		break;
 	case PL_MKNOD:
-		err = vfs_mknod(userns, rdir, real, a->mode, a->rdev);
+		err = vfs_mknod(idmap, rdir, real, a->mode, a->rdev);
 		break;
 	case PL_SYMLINK:
-		err = vfs_symlink(userns, rdir, real, a->symname);
+		err = vfs_symlink(idmap, rdir, real, a->symname);
 		break;
 	case PL_LINK:
-		err = vfs_link(pl_lower_dentry(a->old), userns, rdir, real, NULL);
+		err = vfs_link(pl_lower_dentry(a->old), idmap, rdir, real, NULL);
 		if (!err)
 			pl_copy_attr(d_inode(a->old));	/* i_nlink */
 		break;
@@ -125,7 +120,7 @@ out_unlock:
 	return err;
 }
 
-int pl_create(struct user_namespace *mnt_userns, struct inode *dir,
+int pl_create(struct pl_idmap *idmap, struct inode *dir,
 		     struct dentry *dentry, umode_t mode, bool excl)
 {
 	struct pl_create_args a = { .kind = PL_CREATE, .mode = mode, .excl = excl };
@@ -133,7 +128,7 @@ int pl_create(struct user_namespace *mnt_userns, struct inode *dir,
 	return pl_create_object(dir, dentry, &a);
 }
 
-int pl_mkdir(struct user_namespace *mnt_userns, struct inode *dir,
+int pl_mkdir(struct pl_idmap *idmap, struct inode *dir,
 		    struct dentry *dentry, umode_t mode)
 {
 	struct pl_create_args a = { .kind = PL_MKDIR, .mode = mode };
@@ -141,7 +136,7 @@ int pl_mkdir(struct user_namespace *mnt_userns, struct inode *dir,
 	return pl_create_object(dir, dentry, &a);
 }
 
-int pl_mknod(struct user_namespace *mnt_userns, struct inode *dir,
+int pl_mknod(struct pl_idmap *idmap, struct inode *dir,
 		    struct dentry *dentry, umode_t mode, dev_t rdev)
 {
 	struct pl_create_args a = { .kind = PL_MKNOD, .mode = mode, .rdev = rdev };
@@ -149,7 +144,7 @@ int pl_mknod(struct user_namespace *mnt_userns, struct inode *dir,
 	return pl_create_object(dir, dentry, &a);
 }
 
-int pl_symlink(struct user_namespace *mnt_userns, struct inode *dir,
+int pl_symlink(struct pl_idmap *idmap, struct inode *dir,
 		      struct dentry *dentry, const char *symname)
 {
 	struct pl_create_args a = { .kind = PL_SYMLINK, .symname = symname };
@@ -171,7 +166,7 @@ int pl_link(struct dentry *old, struct inode *dir, struct dentry *new)
 static int pl_remove(struct inode *dir, struct dentry *dentry, bool is_dir)
 {
 	struct pl_fs_info *info = pl_sb_info(dir->i_sb);
-	struct user_namespace *userns = mnt_user_ns(info->lower.mnt);
+	struct pl_idmap *idmap = pl_mnt_idmap(info->lower.mnt);
 	struct dentry *real_parent = pl_real_dentry(dentry->d_parent);
 	struct inode *rdir = d_inode(real_parent);
 	struct inode *victim = NULL;
@@ -182,7 +177,7 @@ static int pl_remove(struct inode *dir, struct dentry *dentry, bool is_dir)
 	if (err)
 		return err;
 	inode_lock_nested(rdir, I_MUTEX_PARENT);
-	real = lookup_one(userns, dentry->d_name.name, real_parent, dentry->d_name.len);
+	real = lookup_one(idmap, dentry->d_name.name, real_parent, dentry->d_name.len);
 	if (IS_ERR(real)) {
 		err = PTR_ERR(real);
 		goto out_unlock;
@@ -192,9 +187,9 @@ static int pl_remove(struct inode *dir, struct dentry *dentry, bool is_dir)
 	} else {
 		victim = d_inode(real);
 		if (is_dir)
-			err = vfs_rmdir(userns, rdir, real);
+			err = vfs_rmdir(idmap, rdir, real);
 		else
-			err = vfs_unlink(userns, rdir, real, NULL);
+			err = vfs_unlink(idmap, rdir, real, NULL);
 	}
 	if (!err && victim && !is_dir)
 		pl_redirect_base_gone(victim);
@@ -218,12 +213,12 @@ int pl_rmdir(struct inode *dir, struct dentry *dentry)
 	return pl_remove(dir, dentry, true);
 }
 
-int pl_rename(struct user_namespace *mnt_userns, struct inode *old_dir,
+int pl_rename(struct pl_idmap *idmap, struct inode *old_dir,
 	      struct dentry *old, struct inode *new_dir, struct dentry *new,
 	      unsigned int flags)
 {
 	struct pl_fs_info *info = pl_sb_info(old_dir->i_sb);
-	struct user_namespace *userns = mnt_user_ns(info->lower.mnt);
+	struct pl_idmap *real_idmap = pl_mnt_idmap(info->lower.mnt);
 	struct dentry *real_old_parent = pl_real_dentry(old->d_parent);
 	struct dentry *real_new_parent = pl_real_dentry(new->d_parent);
 	struct dentry *real_old, *real_new, *trap;
@@ -234,8 +229,13 @@ int pl_rename(struct user_namespace *mnt_userns, struct inode *old_dir,
 	err = mnt_want_write(info->lower.mnt);
 	if (err)
 		return err;
+	/* since 6.7, an error when the parents have no common ancestor */
 	trap = lock_rename(real_new_parent, real_old_parent);
-	real_old = lookup_one(userns, old->d_name.name, real_old_parent, old->d_name.len);
+	if (IS_ERR(trap)) {
+		err = PTR_ERR(trap);
+		goto out_drop;
+	}
+	real_old = lookup_one(real_idmap, old->d_name.name, real_old_parent, old->d_name.len);
 	if (IS_ERR(real_old)) {
 		err = PTR_ERR(real_old);
 		goto out_unlock;
@@ -243,7 +243,7 @@ int pl_rename(struct user_namespace *mnt_userns, struct inode *old_dir,
 	err = -ENOENT;
 	if (d_really_is_negative(real_old))
 		goto out_put_old;
-	real_new = lookup_one(userns, new->d_name.name, real_new_parent, new->d_name.len);
+	real_new = lookup_one(real_idmap, new->d_name.name, real_new_parent, new->d_name.len);
 	if (IS_ERR(real_new)) {
 		err = PTR_ERR(real_new);
 		goto out_put_old;
@@ -258,10 +258,9 @@ int pl_rename(struct user_namespace *mnt_userns, struct inode *old_dir,
 	moved = d_inode(real_old);
 	if (d_really_is_positive(real_new))
 		replaced = d_inode(real_new);
-	rd.old_mnt_userns = userns;
+	pl_renamedata_set_idmap(&rd, real_idmap);
 	rd.old_dir = d_inode(real_old_parent);
 	rd.old_dentry = real_old;
-	rd.new_mnt_userns = userns;
 	rd.new_dir = d_inode(real_new_parent);
 	rd.new_dentry = real_new;
 	rd.flags = flags;
@@ -285,11 +284,12 @@ out_put_old:
 	dput(real_old);
 out_unlock:
 	unlock_rename(real_new_parent, real_old_parent);
+out_drop:
 	mnt_drop_write(info->lower.mnt);
 	return err;
 }
 
-int pl_setattr(struct user_namespace *mnt_userns, struct dentry *dentry,
+int pl_setattr(struct pl_idmap *idmap, struct dentry *dentry,
 		      struct iattr *attr)
 {
 	struct pl_fs_info *info = pl_sb_info(dentry->d_sb);
@@ -297,7 +297,7 @@ int pl_setattr(struct user_namespace *mnt_userns, struct dentry *dentry,
 	struct inode *rinode = d_inode(real);
 	int err;
 
-	err = setattr_prepare(&init_user_ns, dentry, attr);
+	err = setattr_prepare(idmap, dentry, attr);
 	if (err)
 		return err;
 	err = mnt_want_write(info->lower.mnt);
@@ -315,7 +315,7 @@ int pl_setattr(struct user_namespace *mnt_userns, struct dentry *dentry,
 	attr->ia_valid &= ~(ATTR_FILE | ATTR_OPEN);
 
 	inode_lock(rinode);
-	err = notify_change(mnt_user_ns(info->lower.mnt), real, attr, NULL);
+	err = notify_change(pl_mnt_idmap(info->lower.mnt), real, attr, NULL);
 	inode_unlock(rinode);
 	pl_copy_attr(d_inode(dentry));
 	if (attr->ia_valid & ATTR_SIZE)

@@ -14,6 +14,7 @@
 #include <linux/file.h>
 #include <linux/fs_stack.h>
 #include <linux/mm.h>
+#include <linux/splice.h>
 #include <linux/uio.h>
 
 #include "fs.h"
@@ -23,18 +24,25 @@
 /* Flags only the open itself uses: not for the real file. */
 #define PL_OPEN_ONLY_FLAGS (O_CREAT | O_EXCL | O_NOCTTY | O_TRUNC)
 
+/*
+ * The real file shows our path (in /proc/PID/maps, for one): the private
+ * lower mount is in no namespace, so its own path would not print as the
+ * path the process opened. It is opened, now or later by another thread,
+ * under the mounter's credentials (pl_override_creds).
+ */
 static struct file *pl_open_real_file(struct file *file)
 {
-	struct inode *real = pl_real_inode(file_inode(file));
+	struct super_block *sb = file_inode(file)->i_sb;
+	const struct cred *old;
+	struct file *realfile;
+	struct path real;
 
-	/*
-	 * The real file shows our path (in /proc/PID/maps, for one): the
-	 * private lower mount is in no namespace, so its own path would not
-	 * print as the path the process opened. See pl_d_real(). The opener's
-	 * credentials, also when it is opened later, by another thread.
-	 */
-	return open_with_fake_path(&file->f_path, file->f_flags & ~PL_OPEN_ONLY_FLAGS,
-				   real, file->f_cred);
+	pl_real_path(file->f_path.dentry, &real);
+	old = pl_override_creds(sb);
+	realfile = pl_backing_file_open(file, file->f_flags & ~PL_OPEN_ONLY_FLAGS, &real,
+					pl_creds(sb));
+	revert_creds(old);
+	return realfile;
 }
 
 /*
@@ -84,22 +92,11 @@ static int pl_release(struct inode *inode, struct file *file)
 	return 0;
 }
 
-static rwf_t pl_iocb_to_rwf(int flags)
+static const struct cred *pl_file_creds(const struct file *file)
 {
-	rwf_t rwf = 0;
-
-	if (flags & IOCB_NOWAIT)
-		rwf |= RWF_NOWAIT;
-	if (flags & IOCB_HIPRI)
-		rwf |= RWF_HIPRI;
-	if (flags & IOCB_DSYNC)
-		rwf |= RWF_DSYNC;
-	if (flags & IOCB_SYNC)
-		rwf |= RWF_SYNC;
-	return rwf;
+	return pl_creds(file_inode(file)->i_sb);
 }
 
-/* Asynchronous requests complete synchronously here; that is allowed. */
 static ssize_t pl_read_iter(struct kiocb *iocb, struct iov_iter *iter)
 {
 	struct file *realfile;
@@ -109,9 +106,7 @@ static ssize_t pl_read_iter(struct kiocb *iocb, struct iov_iter *iter)
 	realfile = pl_real_file(iocb->ki_filp);
 	if (IS_ERR(realfile))
 		return PTR_ERR(realfile);
-	if ((iocb->ki_flags & IOCB_DIRECT) && !(realfile->f_mode & FMODE_CAN_ODIRECT))
-		return -EINVAL;
-	return vfs_iter_read(realfile, iter, &iocb->ki_pos, pl_iocb_to_rwf(iocb->ki_flags));
+	return pl_backing_read_iter(realfile, iter, iocb, pl_file_creds(iocb->ki_filp));
 }
 
 static ssize_t pl_write_iter(struct kiocb *iocb, struct iov_iter *iter)
@@ -122,17 +117,21 @@ static ssize_t pl_write_iter(struct kiocb *iocb, struct iov_iter *iter)
 	struct inode *inode = file_inode(file);
 	ssize_t ret;
 
-	if (!iov_iter_count(iter))
-		return 0;
-	if ((iocb->ki_flags & IOCB_DIRECT) && !(realfile->f_mode & FMODE_CAN_ODIRECT))
-		return -EINVAL;
 	inode_lock(inode);
-	file_start_write(realfile);
-	ret = vfs_iter_write(realfile, iter, &iocb->ki_pos, pl_iocb_to_rwf(iocb->ki_flags));
-	file_end_write(realfile);
+	ret = pl_backing_write_iter(realfile, iter, iocb, pl_file_creds(file));
 	pl_copy_attr(inode);
 	inode_unlock(inode);
 	return ret;
+}
+
+static ssize_t pl_splice_read(struct file *in, loff_t *ppos, struct pipe_inode_info *pipe,
+			      size_t len, unsigned int flags)
+{
+	struct file *realfile = pl_real_file(in);
+
+	if (IS_ERR(realfile))
+		return PTR_ERR(realfile);
+	return pl_backing_splice_read(realfile, in, ppos, pipe, len, flags, pl_file_creds(in));
 }
 
 /*
@@ -145,12 +144,9 @@ static int pl_mmap(struct file *file, struct vm_area_struct *vma)
 
 	if (IS_ERR(realfile))
 		return PTR_ERR(realfile);
-	if (!realfile->f_op->mmap)
-		return -ENODEV;
 	if (WARN_ON(file != vma->vm_file))
 		return -EIO;
-	vma_set_file(vma, realfile);
-	return call_mmap(vma->vm_file, vma);
+	return pl_backing_mmap(realfile, vma, pl_file_creds(file));
 }
 
 static loff_t pl_llseek(struct file *file, loff_t offset, int whence)
@@ -173,19 +169,27 @@ static loff_t pl_llseek(struct file *file, loff_t offset, int whence)
 static int pl_fsync(struct file *file, loff_t start, loff_t end, int datasync)
 {
 	struct file *realfile = pl_real_file(file);
+	const struct cred *old;
+	int ret;
 
 	if (IS_ERR(realfile))
 		return PTR_ERR(realfile);
-	return vfs_fsync_range(realfile, start, end, datasync);
+	old = override_creds(pl_file_creds(file));
+	ret = vfs_fsync_range(realfile, start, end, datasync);
+	revert_creds(old);
+	return ret;
 }
 
 static long pl_fallocate(struct file *file, int mode, loff_t offset, loff_t len)
 {
 	struct inode *inode = file_inode(file);
+	const struct cred *old;
 	long ret;
 
 	/* vfs_fallocate() wants FMODE_WRITE: the real file was opened by open(2) */
+	old = override_creds(pl_file_creds(file));
 	ret = vfs_fallocate(file->private_data, mode, offset, len);
+	revert_creds(old);
 	pl_copy_attr(inode);
 	return ret;
 }
@@ -193,10 +197,15 @@ static long pl_fallocate(struct file *file, int mode, loff_t offset, loff_t len)
 static int pl_fadvise(struct file *file, loff_t offset, loff_t len, int advice)
 {
 	struct file *realfile = pl_real_file(file);
+	const struct cred *old;
+	int ret;
 
 	if (IS_ERR(realfile))
 		return PTR_ERR(realfile);
-	return vfs_fadvise(realfile, offset, len, advice);
+	old = override_creds(pl_file_creds(file));
+	ret = vfs_fadvise(realfile, offset, len, advice);
+	revert_creds(old);
+	return ret;
 }
 
 const struct file_operations pl_file_ops = {
@@ -209,7 +218,7 @@ const struct file_operations pl_file_ops = {
 	.fsync = pl_fsync,
 	.fallocate = pl_fallocate,
 	.fadvise = pl_fadvise,
-	.splice_read = generic_file_splice_read,
+	.splice_read = pl_splice_read,
 	.splice_write = iter_file_splice_write,
 };
 
@@ -217,6 +226,7 @@ const struct file_operations pl_file_ops = {
 
 static int pl_dir_open(struct inode *inode, struct file *file)
 {
+	const struct cred *old;
 	struct file *realfile;
 	struct path real;
 
@@ -225,7 +235,9 @@ static int pl_dir_open(struct inode *inode, struct file *file)
 	 * of f_path itself, and nothing maps a directory to show its path.
 	 */
 	pl_real_path(file->f_path.dentry, &real);
-	realfile = dentry_open(&real, file->f_flags, current_cred());
+	old = override_creds(pl_file_creds(file));
+	realfile = dentry_open(&real, file->f_flags, pl_file_creds(file));
+	revert_creds(old);
 
 	if (IS_ERR(realfile))
 		return PTR_ERR(realfile);

@@ -101,6 +101,7 @@ struct inode *pl_get_inode(struct super_block *sb, struct inode *real)
 	inode->i_ino = real->i_ino;
 	inode->i_generation = real->i_generation;
 	inode->i_mode = real->i_mode;
+	pl_acl_no_cache(inode);
 	switch (real->i_mode & S_IFMT) {
 	case S_IFDIR:
 		inode->i_op = &pl_dir_iops;
@@ -132,7 +133,7 @@ static struct dentry *pl_lookup(struct inode *dir, struct dentry *dentry,
 	struct inode *inode = NULL;
 	struct pl_dentry *pd;
 
-	real.dentry = lookup_one_unlocked(mnt_user_ns(info->lower.mnt), dentry->d_name.name,
+	real.dentry = lookup_one_unlocked(pl_mnt_idmap(info->lower.mnt), dentry->d_name.name,
 					  real_parent, dentry->d_name.len);
 	if (IS_ERR(real.dentry))
 		return ERR_CAST(real.dentry);
@@ -179,22 +180,24 @@ int pl_fs_lower_path(const char *target, struct path *lower)
 	return 0;
 }
 
-static int pl_permission(struct user_namespace *mnt_userns, struct inode *inode, int mask)
+/* The caller's own access, checked on the real inode with the caller's credentials. */
+static int pl_permission(struct pl_idmap *idmap, struct inode *inode, int mask)
 {
-	struct pl_fs_info *info = pl_sb_info(inode->i_sb);
-
-	return inode_permission(mnt_user_ns(info->lower.mnt), pl_real_inode(inode), mask);
+	return inode_permission(pl_real_idmap(inode->i_sb), pl_real_inode(inode), mask);
 }
 
-static int pl_getattr(struct user_namespace *mnt_userns, const struct path *path,
+static int pl_getattr(struct pl_idmap *idmap, const struct path *path,
 		      struct kstat *stat, u32 request_mask, unsigned int flags)
 {
+	const struct cred *old;
 	struct path real;
 	int err;
 
 	pl_real_path(path->dentry, &real);
 	/* the base's own answer: its device and inode numbers included */
-	err = vfs_getattr(&real, stat, request_mask, flags);
+	old = pl_override_creds(path->dentry->d_sb);
+	err = pl_vfs_getattr(&real, stat, request_mask, flags);
+	revert_creds(old);
 	if (!err)
 		pl_copy_attr(d_inode(path->dentry));
 	return err;
@@ -203,15 +206,26 @@ static int pl_getattr(struct user_namespace *mnt_userns, const struct path *path
 static const char *pl_get_link(struct dentry *dentry, struct inode *inode,
 			       struct delayed_call *done)
 {
+	const struct cred *old;
+	const char *link;
+
 	if (!dentry)
 		return ERR_PTR(-ECHILD);
-	return vfs_get_link(pl_real_dentry(dentry), done);
+	old = pl_override_creds(dentry->d_sb);
+	link = vfs_get_link(pl_real_dentry(dentry), done);
+	revert_creds(old);
+	return link;
 }
 
 /* The xattrs of what the name serves, as getxattr reads them. */
 static ssize_t pl_listxattr(struct dentry *dentry, char *list, size_t size)
 {
-	return vfs_listxattr(pl_real_dentry(dentry), list, size);
+	const struct cred *old = pl_override_creds(dentry->d_sb);
+	ssize_t ret;
+
+	ret = vfs_listxattr(pl_real_dentry(dentry), list, size);
+	revert_creds(old);
+	return ret;
 }
 
 static const struct inode_operations pl_dir_iops = {
@@ -228,6 +242,7 @@ static const struct inode_operations pl_dir_iops = {
 	.getattr = pl_getattr,
 	.setattr = pl_setattr,
 	.listxattr = pl_listxattr,
+	PL_ACL_IOPS
 };
 
 static const struct inode_operations pl_file_iops = {
@@ -235,6 +250,7 @@ static const struct inode_operations pl_file_iops = {
 	.getattr = pl_getattr,
 	.setattr = pl_setattr,
 	.listxattr = pl_listxattr,
+	PL_ACL_IOPS
 };
 
 static const struct inode_operations pl_symlink_iops = {
@@ -249,6 +265,7 @@ static const struct inode_operations pl_special_iops = {
 	.getattr = pl_getattr,
 	.setattr = pl_setattr,
 	.listxattr = pl_listxattr,
+	PL_ACL_IOPS
 };
 
 /*
@@ -292,12 +309,14 @@ static int pl_d_revalidate(struct dentry *dentry, unsigned int flags)
 }
 
 /*
- * A regular file is opened on the real inode under our path; a stacked
- * lower filesystem (overlayfs, ecryptfs) finds its own dentry for that
- * inode through file_dentry(), which asks us here.
+ * The real dentry of a regular file: what d_real_inode() reports (uprobes,
+ * fanotify), and before 6.8, what a stacked lower filesystem (overlayfs,
+ * ecryptfs) finds through file_dentry() for the real file we opened under
+ * our path, when asked for the dentry of INODE.
  */
-static struct dentry *pl_d_real(struct dentry *dentry, const struct inode *inode)
+static struct dentry *pl_d_real(struct dentry *dentry, pl_d_real_arg arg)
 {
+	const struct inode *inode = pl_d_real_inode(arg);
 	struct dentry *real;
 
 	if (inode && d_inode(dentry) == inode)
@@ -307,7 +326,7 @@ static struct dentry *pl_d_real(struct dentry *dentry, const struct inode *inode
 			return dentry;
 		goto bug;
 	}
-	real = d_real(pl_real_dentry(dentry), inode);
+	real = d_real(pl_real_dentry(dentry), arg);
 	if (!inode || inode == d_inode(real))
 		return real;
 bug:

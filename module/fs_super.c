@@ -8,6 +8,7 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/cred.h>
 #include <linux/fs_context.h>
 #include <linux/fs_parser.h>
 #include <linux/module.h>
@@ -41,11 +42,16 @@ ssize_t pl_mounts_show(char *buf)
 
 static int pl_statfs(struct dentry *dentry, struct kstatfs *buf)
 {
+	const struct cred *old;
 	struct path real;
+	int err;
 
 	pl_real_path(dentry, &real);
 	/* the base's figures and type, as the base itself reports them */
-	return vfs_statfs(&real, buf);
+	old = pl_override_creds(dentry->d_sb);
+	err = vfs_statfs(&real, buf);
+	revert_creds(old);
+	return err;
 }
 
 static int pl_show_options(struct seq_file *m, struct dentry *root)
@@ -72,25 +78,29 @@ const struct super_operations pl_super_ops = {
 static int pl_xattr_get(const struct xattr_handler *handler, struct dentry *dentry,
 			struct inode *inode, const char *name, void *buffer, size_t size)
 {
-	return vfs_getxattr(mnt_user_ns(pl_sb_info(inode->i_sb)->lower.mnt),
-			    pl_real_dentry(dentry), name, buffer, size);
+	const struct cred *old = pl_override_creds(inode->i_sb);
+	int ret;
+
+	ret = vfs_getxattr(pl_real_idmap(inode->i_sb), pl_real_dentry(dentry), name,
+			   buffer, size);
+	revert_creds(old);
+	return ret;
 }
 
 static int pl_xattr_set(const struct xattr_handler *handler,
-			struct user_namespace *mnt_userns, struct dentry *dentry,
+			struct pl_idmap *idmap, struct dentry *dentry,
 			struct inode *inode, const char *name, const void *value,
 			size_t size, int flags)
 {
-	struct user_namespace *real_userns = mnt_user_ns(pl_sb_info(inode->i_sb)->lower.mnt);
-	struct dentry *real = pl_real_dentry(dentry);
+	struct pl_idmap *real_idmap = pl_real_idmap(inode->i_sb);
+	/* changes act on the base, as every change to a protected name */
+	struct dentry *real = pl_lower_dentry(dentry);
 	int err;
 
-	/* changes act on the base, as every change to a protected name */
-	real = pl_lower_dentry(dentry);
 	if (value)
-		err = vfs_setxattr(real_userns, real, name, value, size, flags);
+		err = vfs_setxattr(real_idmap, real, name, value, size, flags);
 	else
-		err = vfs_removexattr(real_userns, real, name);
+		err = vfs_removexattr(real_idmap, real, name);
 	pl_copy_attr(inode);
 	return err;
 }
@@ -170,6 +180,9 @@ static int pl_fill_super(struct super_block *sb, struct fs_context *fc)
 	info->lowerdir = kstrdup(ctx->lowerdir, GFP_KERNEL);
 	if (!info->lowerdir)
 		goto out_free;
+	info->creator_cred = prepare_creds();
+	if (!info->creator_cred)
+		goto out_free;
 	/* private: unaffected by mount propagation, reachable once covered */
 	mnt = clone_private_mount(&lower);
 	if (IS_ERR(mnt)) {
@@ -212,6 +225,8 @@ static int pl_fill_super(struct super_block *sb, struct fs_context *fc)
 	return 0;
 
 out_free:
+	if (info->creator_cred)
+		put_cred(info->creator_cred);
 	kfree(info->lowerdir);
 	kfree(info);
 out_put:
@@ -262,6 +277,7 @@ static void pl_kill_sb(struct super_block *sb)
 	mutex_unlock(&pl_mounts_lock);
 	dput(info->lower.dentry);
 	kern_unmount(info->lower.mnt);
+	put_cred(info->creator_cred);
 	kfree(info->lowerdir);
 	kfree(info);
 }

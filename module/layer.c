@@ -9,10 +9,8 @@
 
 #include <linux/file.h>
 #include <linux/fs.h>
-#include <linux/kernel_read_file.h>
 #include <linux/mutex.h>
 #include <linux/namei.h>
-#include <linux/security.h>
 #include <linux/slab.h>
 #include <linux/string.h>
 
@@ -102,10 +100,13 @@ static void pl_strlcpy_str(char *dst, size_t size, struct pl_str s)
 
 /*
  * Reads DIR/NAME whole, up to MAX bytes, into a kvmalloc'ed buffer: what
- * kernel_read_file() does (writers denied meanwhile, the LSM hooks asked),
- * but the buffer is sized by user space, so failing it is a quiet ENOMEM
- * rather than vmalloc's warning. Only a regular file: -EINVAL for anything
- * else, which is never opened; -ENODATA for an empty one.
+ * kernel_read_file() does, writers denied meanwhile, but the buffer is
+ * sized by user space, so failing it is a quiet ENOMEM rather than
+ * vmalloc's warning. Only a regular file: -EINVAL for anything else, which
+ * is never opened; -ENODATA for an empty one. The kernel_read_file LSM
+ * hooks are not asked: they know reads by purpose (module, firmware,
+ * policy...), a layer is none of them, and 6.12's IPE warns on
+ * READING_UNKNOWN. The signature is what vets these bytes.
  */
 static ssize_t pl_read_layer_file(const char *dir, const char *name,
 				  size_t max, void **buf)
@@ -128,8 +129,6 @@ static ssize_t pl_read_layer_file(const char *dir, const char *name,
 		goto out_put;
 	size = i_size_read(file_inode(file));
 	ret = size <= 0 ? -ENODATA : size > max ? -EFBIG : 0;
-	if (!ret)
-		ret = security_kernel_read_file(file, READING_UNKNOWN, true);
 	if (ret)
 		goto out_allow;
 	data = kvmalloc(size, GFP_KERNEL | __GFP_NOWARN);
@@ -143,8 +142,7 @@ static ssize_t pl_read_layer_file(const char *dir, const char *name,
 			break;
 	}
 	if (ret >= 0)
-		ret = pos == size ? security_kernel_post_read_file(file, data, size,
-								   READING_UNKNOWN) : -EIO;
+		ret = pos == size ? 0 : -EIO;
 	if (ret) {
 		kvfree(data);
 		goto out_allow;
@@ -245,8 +243,8 @@ static int pl_verify_file(struct pl_layer *layer, struct pl_layer_file *f,
 	/* what activation will recognise: this inode, unchanged */
 	f->base = igrab(file_inode(base));
 	f->base_size = i_size_read(f->base);
-	f->base_mtime = f->base->i_mtime;
-	f->base_ctime = f->base->i_ctime;
+	f->base_mtime = pl_inode_mtime(f->base);
+	f->base_ctime = pl_inode_ctime(f->base);
 	real = d_real_inode(base->f_path.dentry);
 	f->base_dev = real->i_sb->s_dev;
 	f->base_ino = real->i_ino;

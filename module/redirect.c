@@ -335,6 +335,7 @@ static bool pl_window_is_open(const struct pl_layer *layer)
 /* Whether TARGET still resolves to the lower inode verified at load, unchanged. */
 static int pl_check_base(const struct pl_layer_file *f)
 {
+	struct timespec64 mtime, ctime;
 	struct path lower;
 	struct inode *inode;
 	int err;
@@ -343,9 +344,11 @@ static int pl_check_base(const struct pl_layer_file *f)
 	if (err)
 		return err;
 	inode = d_inode(lower.dentry);
-	if (inode != f->base || i_size_read(inode) != f->base_size ||
-	    !timespec64_equal(&inode->i_mtime, &f->base_mtime) ||
-	    !timespec64_equal(&inode->i_ctime, &f->base_ctime))
+	if (inode != f->base || i_size_read(inode) != f->base_size)
+		err = -ESTALE;
+	mtime = pl_inode_mtime(inode);
+	ctime = pl_inode_ctime(inode);
+	if (!timespec64_equal(&mtime, &f->base_mtime) || !timespec64_equal(&ctime, &f->base_ctime))
 		err = -ESTALE;
 	path_put(&lower);	/* the layer holds the base inode */
 	return err;

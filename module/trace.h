@@ -14,6 +14,8 @@
 #include <linux/tracepoint.h>
 #include <linux/uidgid.h>
 
+#include "compat.h"
+
 /*
  * Every control request (netlink command or sysfs write) with its caller
  * and result: an audit trail of who changed what.
@@ -32,8 +34,8 @@ TRACE_EVENT(patchlayer_request,
 	),
 
 	TP_fast_assign(
-		__assign_str(op, op);
-		__assign_str(arg, arg);
+		pl_assign_str(op, op);
+		pl_assign_str(arg, arg);
 		__entry->err = err;
 		__entry->pid = task_tgid_nr(current);
 		__entry->uid = from_kuid(&init_user_ns, current_uid());
@@ -58,10 +60,10 @@ TRACE_EVENT(patchlayer_verify,
 	),
 
 	TP_fast_assign(
-		__assign_str(path, path);
-		__assign_str(layer, layer);
+		pl_assign_str(path, path);
+		pl_assign_str(layer, layer);
 		__entry->err = err;
-		__assign_str(reason, reason);
+		pl_assign_str(reason, reason);
 	),
 
 	TP_printk("path=%s layer=%s err=%d reason=%s", __get_str(path),
@@ -81,10 +83,10 @@ TRACE_EVENT(patchlayer_state,
 	),
 
 	TP_fast_assign(
-		__assign_str(layer, layer);
-		__assign_str(from, from);
-		__assign_str(to, to);
-		__assign_str(why, why);
+		pl_assign_str(layer, layer);
+		pl_assign_str(from, from);
+		pl_assign_str(to, to);
+		pl_assign_str(why, why);
 	),
 
 	TP_printk("layer=%s from=%s to=%s why=%s", __get_str(layer),
@@ -104,8 +106,8 @@ TRACE_EVENT(patchlayer_redirect,
 	),
 
 	TP_fast_assign(
-		__assign_str(layer, layer);
-		__assign_str(target, target);
+		pl_assign_str(layer, layer);
+		pl_assign_str(target, target);
 		__entry->pid = task_tgid_nr(current);
 		memcpy(__entry->comm, current->comm, TASK_COMM_LEN);
 	),

@@ -3,7 +3,7 @@
 . "$(dirname "$0")/lib.sh"
 
 ko=$(modinfo -n patchlayer)
-expect_match "$ko" "/lib/modules/$(uname -r)/extra/patchlayer.ko" "modinfo -n"
+expect_eq "$ko" "/lib/modules/$(uname -r)/extra/patchlayer.ko" "modinfo -n"
 expect_eq "$(modinfo -F license patchlayer)" GPL "license"
 expect_match "$(modinfo -F description patchlayer)" "patch layer" "description"
 version=$(modinfo -F version patchlayer)

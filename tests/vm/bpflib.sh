@@ -3,7 +3,7 @@
 # shellcheck shell=bash
 
 # bpf_zlib_setup: the module with the zlib layer zlib-fix loaded (not
-# active) from a tmpfs store $T, whose inodes /proc/PID/maps names as is
+# active) from a tmpfs store $T, whose inodes the mappings name as is
 bpf_zlib_setup() {
 	T=/var/lib/pl-store
 	mkdir -p $T && mount -t tmpfs tmpfs $T
@@ -40,19 +40,16 @@ layer_inodes() {
 	base_id=$(maps_dev "$(awk '{ print $NF }' <<< "$line")")
 }
 
-# proc_scan FILE_ID BASE_ID: "pid patched|stale" for every process whose
-# /proc/PID/maps maps either executable, the way needrestart looks
+# proc_scan FILE_ID BASE_ID: "pid patched|stale" for every process that
+# maps either executable, the way needrestart looks, but by the mapped file
+# itself (exec-maps.py). The replacement, on the tmpfs store, by device and
+# inode; the base by inode: stat names the VM root's overlayfs device, the
+# kernel the 9p one beneath.
 proc_scan() {
-	local m pid
-	for m in /proc/[0-9]*/maps; do
-		pid=${m#/proc/}
-		pid=${pid%/maps}
-		awk -v pid="$pid" -v f="$1" -v b="$2" '$2 ~ /x/ {
-			id = $4 " " $5
-			if (id == f) print pid, "patched"
-			else if (id == b) print pid, "stale"
-		}' "$m" 2>/dev/null || true
-	done | sort -u
+	python3 "$PLVM_ROOT/tests/vm/exec-maps.py" | awk -v f="$1" -v b="${2#* }" '{
+		if ($2 " " $3 == f) print $1, "patched"
+		else if ($3 == b) print $1, "stale"
+	}' | sort -u
 }
 
 # usage_scan [LAYER]: "pid patched|stale" from patchlayer -j usage

@@ -36,7 +36,7 @@ daemon_start() {
 	daemon_pid=$!
 	for _ in $(seq 100); do
 		grep -q "ready:" $T/daemon.log && return 0
-		kill -0 $daemon_pid 2>/dev/null || return 1
+		kill -0 $daemon_pid 2>/dev/null || fail "the daemon exited before it was ready: $(cat $T/daemon.log)"
 		sleep 0.1
 	done
 	fail "the daemon did not get ready: $(cat $T/daemon.log)"
