@@ -168,15 +168,18 @@ wait_state() {
 	fail "layer $1 is $(layer_state "$1"), expected $2"
 }
 
+# maps_of PID FILE-SUBSTRING: "major:minor inode" of the file of the first
+# such executable mapping, from the mapped file itself (exec-maps.py says
+# why not from /proc/PID/maps)
+maps_of() {
+	python3 "$PLVM_ROOT/tests/vm/exec-maps.py" "$1" |
+		awk -v s="$2" 'index($4, s) { print $2, $3; exit }'
+}
+
 # maps_ino PID FILE-SUBSTRING: the inode of the first such mapping. (Files
 # of the guest's overlayfs root map their 9p inode: only the number matches.)
 maps_ino() {
-	awk -v s="$2" 'index($6, s) { print $5; exit }' "/proc/$1/maps"
-}
-
-# maps_of PID FILE-SUBSTRING: "major:minor inode" of the first mapping
-maps_of() {
-	awk -v s="$2" 'index($6, s) { print $4, $5; exit }' "/proc/$1/maps"
+	maps_of "$1" "$2" | cut -d' ' -f2
 }
 
 # devino FILE: "major:minor inode" as /proc/PID/maps prints them
