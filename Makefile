@@ -3,13 +3,23 @@
 #   make demo    the demo in the VM (sets itself up)
 #   make check   every test (sets itself up); ends with "N passed, N failed"
 #   make install / make uninstall [DESTDIR=...] [PREFIX=/usr/local]
-#   make check-debug  the VM suite on a KASAN/lockdep/kmemleak kernel (slow;
-#                not part of make check; builds that kernel once, cached)
-# KDIR selects the kernel build tree (default: running kernel's, else the
-# Debian 12 6.1 headers that scripts/setup installs).
+#   make check-debug [KVER=6.12...]  the VM suite on a KASAN/lockdep/kmemleak
+#                kernel built from that release's linux-source (default: the
+#                6.1 series; slow; not part of make check; built once, cached)
+# The kernel the module is built for (scripts/lib.sh): KVER=<release> for any
+# installed kernel whose headers are installed, or KDIR=<build tree>. By
+# default the running kernel when it is supported and has its headers (a
+# real machine), else the newest supported kernel with headers installed.
+# Supported: the Linux 6.1 to 6.12 series (docs/operators-guide.md).
 
-KDIR ?= $(shell bash -c '. scripts/lib.sh && pl_kdir')
-KVER := $(shell sed -n 's/.*UTS_RELEASE "\(.*\)"/\1/p' $(KDIR)/include/generated/utsrelease.h 2>/dev/null)
+ifneq ($(KDIR),)
+KVER := $(shell bash -c '. scripts/lib.sh && pl_kdir_kver "$(KDIR)"')
+else
+ifeq ($(origin KVER),undefined)
+KVER := $(shell bash -c '. scripts/lib.sh && pl_default_kver')
+endif
+KDIR := $(shell bash -c '. scripts/lib.sh && pl_kdir_of "$(KVER)"')
+endif
 BUILD := $(CURDIR)/build
 VERSION := $(shell sed -n 's/^\#define PATCHLAYER_VERSION "\(.*\)"/\1/p' module/patchlayer.h)
 
@@ -30,9 +40,16 @@ INSTALL ?= install
 
 all: module bpf userspace
 
+# Each kernel's objects in their own tree, build/kernel/KVER, of links to
+# the sources (pl_module_tree). module/patchlayer.ko is a copy of the last
+# built (a copy: an in-tree build must not write through a link into a tree).
+KTREE = $(BUILD)/kernel/$(KVER)
 module:
-	@test -n "$(KDIR)" || { echo "no kernel headers: run scripts/setup" >&2; exit 1; }
-	$(MAKE) -C $(KDIR) M=$(CURDIR) W=1 modules
+	@test -n "$(KVER)" && test -n "$(KDIR)" || { echo "module: no headers of $(if $(KVER),kernel $(KVER),a supported kernel (6.1 to 6.12)): run scripts/setup, or choose an installed one, KVER=<release> or KDIR=<dir>" >&2; exit 1; }
+	@echo "module: for $(KVER), in $(KTREE)"
+	@bash -c '. scripts/lib.sh && pl_module_tree "$(KVER)"' > /dev/null
+	$(MAKE) -C $(KDIR) M=$(KTREE) W=1 modules
+	rm -f module/patchlayer.ko && cp $(KTREE)/module/patchlayer.ko module/patchlayer.ko
 
 bpf:
 	$(MAKE) -C bpf OUT=$(BUILD)/bpf KVER=$(KVER)
@@ -47,9 +64,10 @@ check:
 	scripts/setup
 	tests/run
 
+# KVER=, when given, chooses the debug kernel's series (default 6.1)
 check-debug:
 	scripts/setup
-	scripts/check-debug
+	scripts/check-debug $(if $(filter command line,$(origin KVER)),--kver $(KVER))
 
 demo:
 	scripts/setup
@@ -85,7 +103,7 @@ install-userspace: bpf userspace
 
 install-module: module
 	$(INSTALL) -d $(DESTDIR)$(MODDIR)
-	$(INSTALL) -m 0644 module/patchlayer.ko $(DESTDIR)$(MODDIR)/patchlayer.ko
+	$(INSTALL) -m 0644 $(KTREE)/module/patchlayer.ko $(DESTDIR)$(MODDIR)/patchlayer.ko
 	$(if $(DESTDIR),,depmod -a $(KVER))
 
 # The module's source as DKMS builds it (make -C KDIR M=... modules).
@@ -120,8 +138,10 @@ uninstall:
 	$(if $(DESTDIR),-find $(DESTDIR) -mindepth 1 -depth -type d -empty -delete)
 
 clean:
-	-$(MAKE) -C $(KDIR) M=$(CURDIR) clean
 	rm -rf $(BUILD)
+	rm -f module/patchlayer.ko
+	@# the objects of an in-tree build (make -C KDIR M=$$PWD), if any
+	$(if $(KDIR),-$(MAKE) -C $(KDIR) M=$(CURDIR) clean > /dev/null)
 
 .PHONY: all module bpf userspace setup check check-debug demo clean install uninstall \
 	install-userspace install-module install-dkms

@@ -7,7 +7,7 @@ rm -f "$work"/module/*.o "$work"/module/*.ko "$work"/module/.*.cmd "$work"/lib/*
 sed -i '/^static int __init patchlayer_init(void)/,/^{/{/^{/a\	WARN_ON(1);
 }' "$work/module/main.c"
 grep -q 'WARN_ON(1);' "$work/module/main.c" || fail "could not plant WARN_ON"
-make -C "$(pl_kdir)" M="$work" modules > "$work/build.log" 2>&1 ||
+make -C "$(pl_kdir "$kver")" M="$work" modules > "$work/build.log" 2>&1 ||
 	fail "scratch build failed: $(tail -n 20 "$work/build.log")"
 
 script=$(guest_script load.sh 'modprobe patchlayer && cat /sys/kernel/patchlayer/version')

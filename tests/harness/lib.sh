@@ -5,6 +5,11 @@ set -eu -o pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 . scripts/lib.sh
 
+# the kernel the harness boots (tests/run passes its first kernel), with
+# the module "make module KVER=..." built for it
+kver=${PL_KVER:-$(pl_default_kver)}
+[ -n "$kver" ] || { echo "FAIL: no supported kernel (run scripts/setup)" >&2; exit 1; }
+
 work=$(mktemp -d "$PL_BUILD/harness.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 

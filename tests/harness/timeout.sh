@@ -4,7 +4,7 @@
 script=$(guest_script hang.sh 'echo hanging; sleep 3600')
 rc=0
 start=$(date +%s)
-scripts/vm --timeout 40 "$script" > "$work/out" 2>&1 || rc=$?
+scripts/vm --kver "$kver" --timeout 40 "$script" > "$work/out" 2>&1 || rc=$?
 elapsed=$(( $(date +%s) - start ))
 cat "$work/out"
 [ "$rc" = 124 ] || fail "scripts/vm exited $rc for a hung guest, expected 124"

@@ -24,7 +24,9 @@ if [ -z "${PLVM_BOOT:-}" ]; then
 	. scripts/lib.sh
 	W=$PL_BUILD/sys/reboot-persist
 	rm -rf "$W" && mkdir -p "$W"
-	make -s install-userspace install-module DESTDIR="$W/root" PREFIX=/usr > "$W/install.log"
+	# the module for the image's kernel, whichever make would build by default
+	make -s install-userspace install-module DESTDIR="$W/root" PREFIX=/usr \
+		KVER="${KVER:-$(scripts/sysimage --print-kver)}" > "$W/install.log"
 	gcc -O0 -Wall -o "$W/crash" tests/vm/data/crash.c -ldl
 	PLVM_ROOT=$PL_ROOT
 	. tests/vm/lib.sh

@@ -28,7 +28,9 @@ if [ -z "${PLVM_BOOT:-}" ]; then
 	. scripts/lib.sh
 	W=$PL_BUILD/sys/restart-services
 	rm -rf "$W" && mkdir -p "$W"
-	make -s install-userspace install-module DESTDIR="$W/root" PREFIX=/usr > "$W/install.log"
+	# the module for the image's kernel, whichever make would build by default
+	make -s install-userspace install-module DESTDIR="$W/root" PREFIX=/usr \
+		KVER="${KVER:-$(scripts/sysimage --print-kver)}" > "$W/install.log"
 	PLVM_ROOT=$PL_ROOT
 	. tests/vm/lib.sh
 	make_key "$W" vendor
