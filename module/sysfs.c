@@ -107,16 +107,20 @@ static ssize_t trust_locked_show(struct kobject *kobj, struct kobj_attribute *at
 	return sysfs_emit(buf, "%d\n", pl_trust_is_locked());
 }
 
-/* Only "1": the keyring cannot be reopened before reboot. */
+/*
+ * "1" locks, "0" is accepted while unlocked: the keyring cannot be reopened
+ * before reboot. Nothing else, not kstrtobool()'s yes, true or on, since
+ * an irreversible switch must not be thrown by stray bytes.
+ */
 static ssize_t trust_locked_store(struct kobject *kobj, struct kobj_attribute *attr,
 				  const char *buf, size_t count)
 {
-	bool lock;
+	bool lock = sysfs_streq(buf, "1");
 	int err;
 
 	if (!capable(CAP_SYS_ADMIN))
 		err = -EPERM;
-	else if (kstrtobool(buf, &lock))
+	else if (!lock && !sysfs_streq(buf, "0"))
 		err = -EINVAL;
 	else if (!lock)
 		err = pl_trust_is_locked() ? -EPERM : 0;

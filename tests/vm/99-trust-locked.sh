@@ -13,6 +13,12 @@ build_layer "$T/zlate" late zlib-late "1" "$T/libz.so=$ZLIB"
 modprobe patchlayer
 expect_write OK $SYSFS/trust --bytes-from "$T/vendor.der"
 expect_write OK $SYSFS/trust_locked 0	# not locked: a no-op
+# only "1" locks: what kstrtobool() would also take as yes is refused
+for word in y yes Y true t on 11 1x " 1" 0x1; do
+	expect_write EINVAL $SYSFS/trust_locked "$word"
+	expect_eq "$(cat $SYSFS/trust_locked)" 0 "trust_locked after writing '$word'"
+done
+expect_write OK $SYSFS/trust_locked 0$'\n'
 expect_write OK $SYSFS/trust_locked 1
 expect_eq "$(cat $SYSFS/trust_locked)" 1 "trust_locked"
 expect_write EPERM $SYSFS/trust --bytes-from "$T/late.der"
