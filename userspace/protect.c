@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include "../lib/manifest.h"
@@ -65,8 +66,31 @@ static int resolve_dir(const char *arg, char *dir)
 	return 0;
 }
 
+/*
+ * The restrictions of the mount DIR is on, for the mount that covers it:
+ * covering a nosuid, nodev or noexec directory must not lift them.
+ */
+static int covered_mount_attrs(const char *dir, unsigned int *attrs)
+{
+	struct statvfs sv;
+
+	if (statvfs(dir, &sv)) {
+		pl_err("%s: %s", dir, strerror(errno));
+		return -1;
+	}
+	*attrs = 0;
+	if (sv.f_flag & ST_NOSUID)
+		*attrs |= MOUNT_ATTR_NOSUID;
+	if (sv.f_flag & ST_NODEV)
+		*attrs |= MOUNT_ATTR_NODEV;
+	if (sv.f_flag & ST_NOEXEC)
+		*attrs |= MOUNT_ATTR_NOEXEC;
+	return 0;
+}
+
 int cmd_protect(int argc, char **argv, const struct pl_opts *o)
 {
+	unsigned int attrs;
 	char dir[PATH_MAX];
 	int fd, mfd;
 
@@ -83,6 +107,8 @@ int cmd_protect(int argc, char **argv, const struct pl_opts *o)
 		pl_err("%s: already protected", dir);
 		return PL_EXIT_OK;
 	}
+	if (covered_mount_attrs(dir, &attrs))
+		return PL_EXIT_FAIL;
 	/* the new mount API: any path as the option value, and the kernel's reasons */
 	fd = fsopen("patchlayer", FSOPEN_CLOEXEC);
 	if (fd < 0) {
@@ -98,7 +124,7 @@ int cmd_protect(int argc, char **argv, const struct pl_opts *o)
 		close(fd);
 		return PL_EXIT_FAIL;
 	}
-	mfd = fsmount(fd, FSMOUNT_CLOEXEC, 0);
+	mfd = fsmount(fd, FSMOUNT_CLOEXEC, attrs);
 	close(fd);
 	if (mfd < 0 || move_mount(mfd, "", AT_FDCWD, dir, MOVE_MOUNT_F_EMPTY_PATH)) {
 		pl_err("%s: %s", dir, strerror(errno));
