@@ -93,12 +93,13 @@ static inline struct timespec64 pl_inode_mtime(const struct inode *inode)
 }
 
 /*
- * "fs: pass enum d_real_type to ->d_real()" (6.10): d_real() is asked for
- * the data or the metadata dentry, no longer for the dentry of an inode.
+ * "fs: remove the inode argument to ->d_real() method" (6.9): d_real() is
+ * asked for the data or the metadata dentry, no longer for the dentry of
+ * an inode.
  * pl_d_real_arg is what ->d_real() receives; pl_d_real_inode() the inode
  * it must match, NULL where the kernel names none.
  */
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 10, 0)
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 9, 0)
 typedef enum d_real_type pl_d_real_arg;
 #define pl_d_real_inode(arg) ((const struct inode *)NULL)
 #else

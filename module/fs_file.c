@@ -186,11 +186,23 @@ static long pl_fallocate(struct file *file, int mode, loff_t offset, loff_t len)
 	const struct cred *old;
 	long ret;
 
+	/*
+	 * setuid, setgid and capabilities go as the caller's change, as for a
+	 * write: under the mounter's credentials (CAP_FSETID) the real
+	 * filesystem would keep them.
+	 */
+	inode_lock(inode);
+	pl_copy_attr(inode);
+	ret = file_remove_privs(file);
+	if (ret)
+		goto out_unlock;
 	/* vfs_fallocate() wants FMODE_WRITE: the real file was opened by open(2) */
 	old = override_creds(pl_file_creds(file));
 	ret = vfs_fallocate(file->private_data, mode, offset, len);
 	revert_creds(old);
 	pl_copy_attr(inode);
+out_unlock:
+	inode_unlock(inode);
 	return ret;
 }
 

@@ -149,6 +149,7 @@ static int pl_fill_super(struct super_block *sb, struct fs_context *fc)
 	struct pl_fs_context *ctx = fc->fs_private;
 	struct pl_fs_info *info;
 	struct inode *root_inode;
+	struct cred *cred;
 	struct vfsmount *mnt;
 	struct path lower;
 	int err;
@@ -180,9 +181,12 @@ static int pl_fill_super(struct super_block *sb, struct fs_context *fc)
 	info->lowerdir = kstrdup(ctx->lowerdir, GFP_KERNEL);
 	if (!info->lowerdir)
 		goto out_free;
-	info->creator_cred = prepare_creds();
-	if (!info->creator_cred)
+	cred = prepare_creds();
+	if (!cred)
 		goto out_free;
+	/* as overlayfs: writes on a user's behalf honour quotas and reserved blocks */
+	cap_lower(cred->cap_effective, CAP_SYS_RESOURCE);
+	info->creator_cred = cred;
 	/* private: unaffected by mount propagation, reachable once covered */
 	mnt = clone_private_mount(&lower);
 	if (IS_ERR(mnt)) {

@@ -1,0 +1,25 @@
+# A user's write or fallocate through a protected directory clears the
+# setuid and setgid bits of the file it changes, as on the directory
+# itself: the real file is reached under the mounter's credentials, whose
+# CAP_FSETID must not keep the bits for the user.
+. "$(dirname "$0")/lib.sh"
+
+D=/var/tmp/pl-privs
+mkdir -p $D && mount -t tmpfs -o mode=0755 tmpfs $D
+trap 'umount $D/lib 2>/dev/null || true; umount $D 2>/dev/null || true' EXIT
+mkdir $D/lib
+for f in written allocated; do
+	printf 'x' > $D/lib/$f
+	chown 65534:65534 $D/lib/$f
+	chmod 6775 $D/lib/$f
+done
+
+modprobe patchlayer
+expect_rc 0 "$PL" protect $D/lib
+as_nobody() { setpriv --reuid=65534 --regid=65534 --clear-groups "$@"; }
+expect_rc 0 as_nobody sh -c "printf y >> $D/lib/written"
+expect_eq "$(stat -c %a $D/lib/written)" 775 "mode after a user's write"
+expect_rc 0 as_nobody fallocate -l 65536 $D/lib/allocated
+expect_eq "$(stat -c %s $D/lib/allocated)" 65536 "size after fallocate"
+expect_eq "$(stat -c %a $D/lib/allocated)" 775 "mode after a user's fallocate"
+expect_rc 0 "$PL" unprotect $D/lib
