@@ -2,7 +2,8 @@
 /*
  * Open files of the patchlayer filesystem. Each one has a file of the real
  * inode (file->private_data): reads and writes go to it, and mmap() hands
- * the VMA the real file, so mappings and /proc/PID/maps name the real inode.
+ * the VMA the real file, so mappings are of the real inode (which
+ * /proc/PID/maps shows before 6.8; from 6.8 it shows ours).
  *
  * A read-only open opens its real file at first use, not at open(): most
  * opens of a library directory are probes (the dynamic loader's search,
