@@ -15,7 +15,7 @@ mknod $D/lib/null c 1 3
 modprobe patchlayer
 # the directory as it is: nothing runs, no device opens
 expect_rc 126 $D/lib/prog
-rc=0; echo x > $D/lib/null 2> /dev/null || rc=$?
+rc=0; (echo x > $D/lib/null) 2> /dev/null || rc=$?
 [ $rc != 0 ] || fail "a device opened on the nodev mount"
 
 expect_rc 0 "$PL" protect $D/lib
@@ -26,7 +26,7 @@ for o in nosuid nodev noexec; do
 done
 # and they hold: the same refusals through the protected directory
 expect_rc 126 $D/lib/prog
-rc=0; echo x > $D/lib/null 2> /dev/null || rc=$?
+rc=0; (echo x > $D/lib/null) 2> /dev/null || rc=$?
 [ $rc != 0 ] || fail "a device opened through the protected nodev directory"
 expect_rc 0 "$PL" unprotect $D/lib
 
