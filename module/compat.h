@@ -70,9 +70,9 @@ static inline void pl_renamedata_set_idmap(struct renamedata *rd, struct user_na
 #endif
 
 /*
- * "fs: pass the request_mask to generic_fillattr" / "fs: new accessor
- * methods for atime and mtime" (6.6, 6.7): i_ctime and i_mtime are no
- * longer fields.
+ * "fs: add ctime accessors infrastructure" (6.6) and "fs: new accessor
+ * methods for atime and mtime" (6.7): i_ctime and i_mtime are no longer
+ * fields.
  */
 static inline struct timespec64 pl_inode_ctime(const struct inode *inode)
 {
@@ -95,9 +95,8 @@ static inline struct timespec64 pl_inode_mtime(const struct inode *inode)
 /*
  * "fs: remove the inode argument to ->d_real() method" (6.9): d_real() is
  * asked for the data or the metadata dentry, no longer for the dentry of
- * an inode.
- * pl_d_real_arg is what ->d_real() receives; pl_d_real_inode() the inode
- * it must match, NULL where the kernel names none.
+ * an inode. pl_d_real_arg is what ->d_real() receives; pl_d_real_inode()
+ * the inode it must match, NULL where the kernel names none.
  */
 #if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 9, 0)
 typedef enum d_real_type pl_d_real_arg;

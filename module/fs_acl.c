@@ -35,6 +35,7 @@ struct posix_acl *pl_get_acl(struct pl_idmap *idmap, struct dentry *dentry, int 
 int pl_set_acl(struct pl_idmap *idmap, struct dentry *dentry, struct posix_acl *acl, int type)
 {
 	struct pl_fs_info *info = pl_sb_info(dentry->d_sb);
+	struct pl_idmap *real_idmap = pl_mnt_idmap(info->lower.mnt);
 	const char *name = posix_acl_xattr_name(type);
 	struct dentry *base = pl_lower_dentry(dentry);
 	int err;
@@ -43,9 +44,9 @@ int pl_set_acl(struct pl_idmap *idmap, struct dentry *dentry, struct posix_acl *
 	if (err)
 		return err;
 	if (acl)
-		err = vfs_set_acl(pl_real_idmap(dentry->d_sb), base, name, acl);
+		err = vfs_set_acl(real_idmap, base, name, acl);
 	else
-		err = vfs_remove_acl(pl_real_idmap(dentry->d_sb), base, name);
+		err = vfs_remove_acl(real_idmap, base, name);
 	mnt_drop_write(info->lower.mnt);
 	pl_copy_attr(d_inode(dentry));
 	return err;

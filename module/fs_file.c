@@ -248,7 +248,7 @@ static int pl_dir_open(struct inode *inode, struct file *file)
 	 * of f_path itself, and nothing maps a directory to show its path.
 	 */
 	pl_real_path(file->f_path.dentry, &real);
-	old = override_creds(pl_file_creds(file));
+	old = pl_override_creds(file_inode(file)->i_sb);
 	realfile = dentry_open(&real, file->f_flags, pl_file_creds(file));
 	revert_creds(old);
 
