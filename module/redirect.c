@@ -8,7 +8,9 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/pid.h>
 #include <linux/sched.h>
+#include <linux/sched/signal.h>
 #include <linux/fs.h>
 #include <linux/slab.h>
 #include <linux/sort.h>
@@ -65,10 +67,45 @@ u64 pl_redirect_generation(void)
 	return atomic64_read_acquire(&pl_generation);
 }
 
-/* The time a process's view of the layers is taken at. */
+/*
+ * The time a process's view of the layers is taken at: when the program it
+ * runs started. A child forked without exec runs its parent's program, with
+ * its parent's libraries mapped, so it keeps its parent's view: a worker
+ * forked after an activation must not add a patched library to unpatched
+ * ones. Only execve renews the view. Linux records no exec time; the start
+ * time of the process that last exec'd stands for it (fork and exec are
+ * microseconds apart), and is never later than the exec.
+ *
+ * A task has not exec'd since its fork while its self_exec_id is still the
+ * parent_exec_id it was forked with (a thread's exec changes it too), and
+ * its parent still runs the program it had then while the parent's
+ * self_exec_id is that value. A reaper (init, a subreaper) may have adopted
+ * the child: the walk stops there, as it does after PL_VIEW_MAX_FORKS
+ * generations (an older view never mixes, it only serves the base longer).
+ */
+#define PL_VIEW_MAX_FORKS 64
+
 u64 pl_view_time(void)
 {
-	return current->group_leader->start_boottime;
+	const struct task_struct *t = current->group_leader;
+	u64 view;
+
+	rcu_read_lock();
+	for (int i = 0; i < PL_VIEW_MAX_FORKS; i++) {
+		struct task_struct *p;
+
+		if (READ_ONCE(t->self_exec_id) != t->parent_exec_id)
+			break;
+		p = rcu_dereference(t->real_parent);
+		if (READ_ONCE(p->self_exec_id) != t->parent_exec_id ||
+		    p->flags & PF_KTHREAD || is_child_reaper(task_pid(p)) ||
+		    p->signal->is_child_subreaper)
+			break;
+		t = READ_ONCE(p->group_leader);
+	}
+	view = t->start_boottime;
+	rcu_read_unlock();
+	return view;
 }
 
 /*

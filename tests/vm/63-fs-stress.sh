@@ -22,6 +22,40 @@ expect_write OK $L activate
 expect_eq "$($S/pl-two)" "pa=2 pb=2" "the layer"
 expect_write OK $L drop
 
+# The view is inherited by fork, renewed by exec: a server that mapped
+# libpb before the activation forks a worker after it, whose child loads
+# libpa: both the base. An exec'd grandchild gets the layer whole.
+python3 - $S $T <<'PY' > $T/fork.out &
+import ctypes, os, sys, time
+S, T = sys.argv[1:]
+ctypes.CDLL(S + "/libpb.so.1")
+open(T + "/ready", "w").close()
+while not os.path.exists(T + "/go"):
+    time.sleep(0.02)
+def fork(child):
+    pid = os.fork()
+    if pid == 0:
+        try:
+            child()
+        finally:
+            os._exit(0)
+    os.waitpid(pid, 0)
+def load_pa():
+    pa = ctypes.CDLL(S + "/libpa.so.1")
+    pa.pa_version.restype = pa.pa_peer.restype = ctypes.c_char_p
+    print("pa=%s pb=%s" % (pa.pa_version().decode(), pa.pa_peer().decode()), flush=True)
+fork(lambda: fork(load_pa))
+fork(lambda: fork(lambda: os.execv(S + "/pl-two", ["pl-two"])))
+PY
+fork_py=$!
+while [ ! -e $T/ready ]; do sleep 0.05; done
+expect_write OK $L activate
+touch $T/go
+wait $fork_py || fail "the forking process failed"
+expect_eq "$(cat $T/fork.out)" "pa=1 pb=1
+pa=2 pb=2" "a forked worker's view, then an exec'd one's"
+expect_write OK $L drop
+
 touch $T/run
 for w in $(seq 8); do
 	( while [ -e $T/run ]; do $S/pl-two || echo "crash $?"; done > $T/worker.$w ) &
