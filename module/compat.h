@@ -16,6 +16,7 @@
 #include <linux/cred.h>
 #include <linux/file.h>
 #include <linux/fs.h>
+#include <linux/fsnotify_backend.h>
 #include <linux/mm.h>
 #include <linux/mount.h>
 #include <linux/namei.h>
@@ -278,6 +279,17 @@ static inline int pl_backing_mmap(struct file *real, struct vm_area_struct *vma,
 	revert_creds(old);
 	return ret;
 }
+#endif
+
+/*
+ * Marks are destroyed where dentry reclaim may free a layer: the group's
+ * lock must not recurse into reclaim. Later kernels (6.12 here) make
+ * every group so and have no flag; told by the flag's definition.
+ */
+#ifdef FSNOTIFY_GROUP_NOFS
+#define PL_FSNOTIFY_GROUP_NOFS FSNOTIFY_GROUP_NOFS
+#else
+#define PL_FSNOTIFY_GROUP_NOFS 0
 #endif
 
 #endif /* _PATCHLAYER_COMPAT_H */

@@ -169,7 +169,6 @@ static int pl_remove(struct inode *dir, struct dentry *dentry, bool is_dir)
 	struct pl_idmap *idmap = pl_mnt_idmap(info->lower.mnt);
 	struct dentry *real_parent = pl_real_dentry(dentry->d_parent);
 	struct inode *rdir = d_inode(real_parent);
-	struct inode *victim = NULL;
 	struct dentry *real;
 	int err;
 
@@ -185,14 +184,11 @@ static int pl_remove(struct inode *dir, struct dentry *dentry, bool is_dir)
 	if (d_really_is_negative(real)) {
 		err = -ENOENT;
 	} else {
-		victim = d_inode(real);
 		if (is_dir)
 			err = vfs_rmdir(idmap, rdir, real);
 		else
 			err = vfs_unlink(idmap, rdir, real, NULL);
 	}
-	if (!err && victim && !is_dir)
-		pl_redirect_base_gone(victim);
 	dput(real);
 	pl_copy_attr(dir);
 out_unlock:
@@ -222,7 +218,6 @@ int pl_rename(struct pl_idmap *idmap, struct inode *old_dir,
 	struct dentry *real_old_parent = pl_real_dentry(old->d_parent);
 	struct dentry *real_new_parent = pl_real_dentry(new->d_parent);
 	struct dentry *real_old, *real_new, *trap;
-	struct inode *replaced = NULL, *moved;
 	struct renamedata rd = { };
 	int err;
 
@@ -255,9 +250,6 @@ int pl_rename(struct pl_idmap *idmap, struct inode *old_dir,
 	if (real_new == trap)
 		goto out_put;
 
-	moved = d_inode(real_old);
-	if (d_really_is_positive(real_new))
-		replaced = d_inode(real_new);
 	pl_renamedata_set_idmap(&rd, real_idmap);
 	rd.old_dir = d_inode(real_old_parent);
 	rd.old_dentry = real_old;
@@ -265,15 +257,6 @@ int pl_rename(struct pl_idmap *idmap, struct inode *old_dir,
 	rd.new_dentry = real_new;
 	rd.flags = flags;
 	err = vfs_rename(&rd);
-	if (!err) {
-		/* "dpkg -i": a new file renamed over a redirected base */
-		if (replaced && !(flags & RENAME_EXCHANGE))
-			pl_redirect_base_gone(replaced);
-		/* and a base moved away from its name no longer stands for it */
-		pl_redirect_base_gone(moved);
-		if (flags & RENAME_EXCHANGE && replaced)
-			pl_redirect_base_gone(replaced);
-	}
 	if (!err && d_really_is_positive(new) && !(flags & RENAME_EXCHANGE))
 		pl_copy_attr(d_inode(new));	/* the replaced inode's i_nlink */
 	pl_copy_attr(old_dir);

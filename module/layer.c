@@ -46,6 +46,7 @@ const char *pl_layer_state_name(enum pl_layer_state state)
 /* Called by the kobject release once the last sysfs user is gone. */
 void pl_layer_free(struct pl_layer *layer)
 {
+	pl_unwatch_layer(layer);	/* a load that failed late */
 	for (size_t i = 0; i < layer->n_files; i++) {
 		struct pl_layer_file *f = &layer->files[i];
 
@@ -369,6 +370,11 @@ int pl_layer_load(const char *dir)
 		err = pl_verify_file(layer, &layer->files[i], &v);
 	if (err)
 		goto out;
+	err = pl_watch_layer(layer);
+	if (err) {
+		pl_reject(&v, err, "cannot watch its base files");
+		goto out;
+	}
 
 	mutex_lock(&pl_names_lock);
 	mutex_lock(&pl_layers_lock);
@@ -423,6 +429,7 @@ static void pl_layer_remove(struct pl_layer *layer)
  */
 static void pl_layer_release(struct pl_layer *layer)
 {
+	pl_unwatch_layer(layer);
 	kobject_del(&layer->kobj);
 	pl_layer_put(layer);
 }
@@ -470,21 +477,6 @@ int pl_layer_set_state(struct pl_layer *layer, const char *word)
 		pr_info("layer %s not activated: %s\n", layer->name, why);
 	mutex_unlock(&pl_layers_lock);
 	return err;
-}
-
-/* A package update replaced a base: its layer now comes from the update. */
-void pl_layers_supersede_pending(void)
-{
-	struct pl_layer *layer;
-
-	mutex_lock(&pl_layers_lock);
-	list_for_each_entry(layer, &pl_layers, node) {
-		if (test_and_clear_bit(PL_LAYER_SUPERSEDE_PENDING, &layer->flags) &&
-		    layer->state == PL_LAYER_ACTIVE)
-			pl_redirect_drop(layer, PL_LAYER_SUPERSEDED,
-					 "a package update replaced a base file");
-	}
-	mutex_unlock(&pl_layers_lock);
 }
 
 void pl_layers_exit(void)

@@ -24,9 +24,12 @@ static int __init patchlayer_init(void)
 	err = pl_verify_init();
 	if (err)
 		return err;
-	err = pl_redirect_init();
+	err = pl_watch_init();
 	if (err)
 		goto err_verify;
+	err = pl_redirect_init();
+	if (err)
+		goto err_watch;
 	err = pl_netlink_init();
 	if (err)
 		goto err_redirect;
@@ -48,6 +51,8 @@ err_netlink:
 	pl_netlink_exit();
 err_redirect:
 	pl_redirect_exit();
+err_watch:
+	pl_watch_exit();
 err_verify:
 	pl_verify_exit();
 	return err;
@@ -57,7 +62,8 @@ static void __exit patchlayer_exit(void)
 {
 	pl_fs_exit();		/* nothing is mounted: a mount pins the module */
 	pl_sysfs_exit();	/* drops and unloads every layer */
-	pl_redirect_exit();
+	pl_redirect_exit();	/* frees the last tables, so the layers */
+	pl_watch_exit();
 	pl_netlink_exit();
 	pl_verify_exit();
 }

@@ -64,12 +64,13 @@ struct pl_layer_file {
 	loff_t base_size;
 	struct timespec64 base_mtime;
 	struct timespec64 base_ctime;
+	struct fsnotify_mark *watch;	/* on base: watch.c */
 	/* what mappings name (after overlayfs and the like): BPF matches these */
 	dev_t file_dev, base_dev;
 	unsigned long file_ino, base_ino;
 };
 
-#define PL_LAYER_SUPERSEDE_PENDING 0	/* bit in pl_layer.flags */
+#define PL_LAYER_RECHECK 0	/* bit in pl_layer.flags: its bases may have changed */
 
 /* A span of process start times (boottime ns) a layer serves; to is open at U64_MAX. */
 struct pl_window {
@@ -113,13 +114,18 @@ static inline void pl_layer_put(struct pl_layer *layer)
 
 struct pl_layer *pl_layer_find(const char *name);
 int pl_layer_set_state(struct pl_layer *layer, const char *word);
-void pl_layers_supersede_pending(void);
 int pl_layer_load(const char *dir);
 void pl_layer_free(struct pl_layer *layer);
 int pl_layer_kobj_add(struct pl_layer *layer);
 int pl_layer_unload(const char *name);
 const char *pl_layer_state_name(enum pl_layer_state state);
 void pl_layers_exit(void);
+
+/* watch.c */
+int __init pl_watch_init(void);
+void pl_watch_exit(void);
+int pl_watch_layer(struct pl_layer *layer);
+void pl_unwatch_layer(struct pl_layer *layer);
 
 /* redirect.c */
 struct pl_dentry;
@@ -131,7 +137,7 @@ int pl_view_settle(void);
 int pl_redirect_republish(struct pl_layer *exclude);
 int pl_redirect_activate(struct pl_layer *layer, const char **why);
 int pl_redirect_drop(struct pl_layer *layer, enum pl_layer_state state, const char *why);
-void pl_redirect_base_gone(const struct inode *base);
+void pl_redirect_base_changed(const struct inode *base);
 int __init pl_redirect_init(void);
 void pl_redirect_exit(void);
 

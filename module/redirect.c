@@ -346,6 +346,46 @@ int pl_redirect_republish(struct pl_layer *exclude)
 	return 0;
 }
 
+/*
+ * The edge of a window whose change is being prepared: the table is built
+ * with it, before the change's timestamp is taken (pl_change_begin), so
+ * that processes waiting for the publication wait for a few stores, not
+ * for allocations and a sort. Nothing reads a window before its table is
+ * published. Not U64_MAX, which marks the open window.
+ */
+#define PL_TIME_PENDING (U64_MAX - 1)
+
+/* The table's copy of LAYER's last window. */
+static struct pl_window *pl_table_last_window(struct pl_redirect_table *t,
+					      const struct pl_layer *layer)
+{
+	for (size_t i = 0; i < t->n_layers; i++) {
+		struct pl_windows *win = t->layers[i];
+
+		if (win->layer == layer)
+			return &win->w[win->n - 1];
+	}
+	return NULL;
+}
+
+/* Sets the edge of LAYER's last window, in the layer and in table T. */
+static void pl_window_stamp(struct pl_redirect_table *t, struct pl_layer *layer,
+			    bool opening, u64 now)
+{
+	struct pl_window *w[2] = {
+		&layer->windows[layer->n_windows - 1], pl_table_last_window(t, layer),
+	};
+
+	for (int i = 0; i < ARRAY_SIZE(w); i++) {
+		if (WARN_ON_ONCE(!w[i]))
+			continue;
+		if (opening)
+			w[i]->from = now;
+		else
+			w[i]->to = now;
+	}
+}
+
 /* Opens a window at NOW; the oldest goes when there are too many. */
 static int pl_window_open(struct pl_layer *layer, u64 now)
 {
@@ -402,6 +442,8 @@ static void pl_set_state(struct pl_layer *layer, enum pl_layer_state state,
 	pl_nl_notify_state(layer, why);
 }
 
+static void pl_recheck_later(struct pl_layer *layer);
+
 int pl_redirect_activate(struct pl_layer *layer, const char **why)
 {
 	struct pl_layer *pred = NULL;
@@ -431,16 +473,13 @@ int pl_redirect_activate(struct pl_layer *layer, const char **why)
 		if (pred && !pl_window_is_open(pred))
 			pred = NULL;
 	}
-	/* the predecessor's window closes where the successor's opens */
-	now = pl_change_begin();
-	err = pl_window_open(layer, now);
+	err = pl_window_open(layer, PL_TIME_PENDING);
 	if (err) {
-		pl_change_end();
 		*why = "out of memory";
 		return err;
 	}
 	if (pred)
-		pred->windows[pred->n_windows - 1].to = now;
+		pred->windows[pred->n_windows - 1].to = PL_TIME_PENDING;
 	t = pl_table_build(NULL);
 	if (IS_ERR(t)) {
 		err = PTR_ERR(t);
@@ -449,11 +488,18 @@ int pl_redirect_activate(struct pl_layer *layer, const char **why)
 		layer->n_windows--;
 		if (pred)
 			pred->windows[pred->n_windows - 1].to = U64_MAX;
-		pl_change_end();
 		return err;
 	}
+	/* the predecessor's window closes where the successor's opens */
+	now = pl_change_begin();
+	pl_window_stamp(t, layer, true, now);
+	if (pred)
+		pl_window_stamp(t, pred, false, now);
 	pl_table_publish(t);	/* predecessor out, layer in: one publication */
 	pl_change_end();
+	/* a base changed since pl_check_base was not seen by the table */
+	smp_mb();
+	pl_recheck_later(layer);
 	layer->activated_at = ktime_get_real_seconds();
 	layer->activate_ns = ktime_get_ns() - start;
 	if (pred)
@@ -477,45 +523,100 @@ int pl_redirect_drop(struct pl_layer *layer, enum pl_layer_state state, const ch
 	if (layer->state != PL_LAYER_ACTIVE)
 		return 0;
 	w = &layer->windows[layer->n_windows - 1];
-	w->to = pl_change_begin();
+	w->to = PL_TIME_PENDING;
 	t = pl_table_build(NULL);
 	if (IS_ERR(t)) {
 		w->to = U64_MAX;
-		pl_change_end();
 		return PTR_ERR(t);
 	}
+	pl_window_stamp(t, layer, false, pl_change_begin());
 	pl_table_publish(t);
 	pl_change_end();
 	pl_set_state(layer, state, why);
 	return 0;
 }
 
-static void pl_supersede_work_fn(struct work_struct *work)
+/*
+ * Whether LAYER's bases are still the files it was verified against: the
+ * same inode at each target (else a package update replaced or removed it:
+ * superseded), with the same size and mtime (else it was changed in place:
+ * stale). The ctime is not compared: unlinking another hard link of a base
+ * changes it and nothing else.
+ */
+static void pl_recheck(struct pl_layer *layer)
 {
-	pl_layers_supersede_pending();
+	for (size_t i = 0; i < layer->n_files; i++) {
+		const struct pl_layer_file *f = &layer->files[i];
+		struct timespec64 mtime;
+		struct path lower;
+		struct inode *inode;
+		bool same;
+		int err;
+
+		err = pl_fs_lower_path(f->target, &lower);
+		if (err == -ENOENT || (!err && d_inode(lower.dentry) != f->base)) {
+			if (!err)
+				path_put(&lower);
+			pl_redirect_drop(layer, PL_LAYER_SUPERSEDED,
+					 "a package update replaced a base file");
+			return;
+		}
+		if (err)	/* unresolvable for now (ENOMEM): the next event tells */
+			continue;
+		inode = d_inode(lower.dentry);
+		mtime = pl_inode_mtime(inode);
+		same = i_size_read(inode) == f->base_size &&
+		       timespec64_equal(&mtime, &f->base_mtime);
+		path_put(&lower);
+		if (!same) {
+			pl_redirect_drop(layer, PL_LAYER_STALE, "a base file was changed in place");
+			return;
+		}
+	}
 }
-static DECLARE_WORK(pl_supersede_work, pl_supersede_work_fn);
+
+static void pl_recheck_work_fn(struct work_struct *work)
+{
+	struct pl_layer *layer;
+
+	mutex_lock(&pl_layers_lock);
+	pl_for_each_layer(layer) {
+		if (test_and_clear_bit(PL_LAYER_RECHECK, &layer->flags) &&
+		    layer->state == PL_LAYER_ACTIVE)
+			pl_recheck(layer);
+	}
+	mutex_unlock(&pl_layers_lock);
+}
+static DECLARE_WORK(pl_recheck_work, pl_recheck_work_fn);
+
+static void pl_recheck_later(struct pl_layer *layer)
+{
+	if (!test_and_set_bit(PL_LAYER_RECHECK, &layer->flags))
+		queue_work(pl_wq, &pl_recheck_work);
+}
 
 /*
- * Called by the filesystem after a rename or unlink replaced or removed
- * the lower inode BASE. The layer redirecting it is superseded by the
- * regular update: marked now, dropped by a worker, because the caller
- * holds filesystem locks that pl_layers_lock must not nest in.
+ * Called by watch.c when the lower inode BASE changed: its link count, its
+ * data or its name. The layers serving it are checked again by a worker,
+ * because the caller holds filesystem locks that pl_layers_lock must not
+ * nest in.
  */
-void pl_redirect_base_gone(const struct inode *base)
+void pl_redirect_base_changed(const struct inode *base)
 {
 	const struct pl_redirect_table *t;
 	const struct pl_redirect *r;
 
+	/*
+	 * The change is done; the table is read after it. An activation
+	 * publishes its table before it checks its bases again (below): one
+	 * of the two sees the other.
+	 */
+	smp_mb();
 	rcu_read_lock();
 	t = rcu_dereference(pl_table);
-	for (r = t ? pl_table_first(t, base) : NULL; r && r < t->r + t->n && r->base == base; r++) {
-		struct pl_layer *layer = r->win->layer;
-
-		if (r->win->w[r->win->n - 1].to == U64_MAX &&
-		    !test_and_set_bit(PL_LAYER_SUPERSEDE_PENDING, &layer->flags))
-			queue_work(pl_wq, &pl_supersede_work);
-	}
+	for (r = t ? pl_table_first(t, base) : NULL; r && r < t->r + t->n && r->base == base; r++)
+		if (r->win->w[r->win->n - 1].to == U64_MAX)
+			pl_recheck_later(r->win->layer);
 	rcu_read_unlock();
 }
 

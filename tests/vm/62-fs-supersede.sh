@@ -1,6 +1,8 @@
 # dpkg -i of a newer package that replaces a targeted base file on a
 # protected directory works unchanged and supersedes the layer: the new
-# base is served from then on.
+# base is served from then on. Unlinking another hard link of a base
+# supersedes nothing; a base replaced through another mount of its
+# filesystem supersedes, one changed in place there makes the layer stale.
 . "$(dirname "$0")/lib.sh"
 
 T=/var/lib/pl-store
@@ -20,9 +22,19 @@ modprobe patchlayer
 echo 1 > $TRACEFS/events/patchlayer/patchlayer_state/enable
 expect_write OK $SYSFS/trust --bytes-from "$T/vendor.der"
 expect_write OK $SYSFS/load "$T/demo"
+# another mount of the directory's filesystem, which the protection does not cover
+O=/mnt/pl-other
+mkdir -p $O && mount --bind $S $O && mount --make-private $O
 expect_rc 0 "$PL" protect $S
 expect_write OK $SYSFS/layers/demo-fix/state activate
 cmp -s $LIB "$T/v1-fixed" || fail "the layer is not served"
+
+# a second name of the base, removed through the protected directory
+ln $O/libdemo.so.1.0 $O/libdemo.extra
+rm $S/libdemo.extra
+settle
+expect_eq "$(layer_state demo-fix)" active "after unlinking another link of a base"
+cmp -s $LIB "$T/v1-fixed" || fail "the layer is not served after the unlink"
 
 # the regular update arrives: dpkg writes libdemo.so.1.0.dpkg-new and renames it over
 v2=$(testlib_deb $T 2.0 "$T/v2" $LIB)
@@ -36,7 +48,29 @@ grep -q 'patchlayer_state: layer=demo-fix from=active to=superseded why=a packag
 expect_write ESTALE $SYSFS/layers/demo-fix/state activate
 expect_write OK $SYSFS/unload demo-fix
 
+# the same through the other mount: a rename over the base, a change in place
+cp $LIB "$T/v2-copy"
+build_layer "$T/demo2" vendor demo-fix-2 "2.0 (a)" "$T/v1-fixed=$LIB"
+expect_write OK $SYSFS/load "$T/demo2"
+expect_write OK $SYSFS/layers/demo-fix-2/state activate
+cp "$T/v2-copy" $O/libdemo.so.1.0.new && mv $O/libdemo.so.1.0.new $O/libdemo.so.1.0
+wait_state demo-fix-2 superseded
+cmp -s $LIB "$T/v2" || fail "the base renamed in through another mount is not served"
+expect_write OK $SYSFS/unload demo-fix-2
+
+build_layer "$T/demo3" vendor demo-fix-3 "2.0 (b)" "$T/v1-fixed=$LIB"
+expect_write OK $SYSFS/load "$T/demo3"
+expect_write OK $SYSFS/layers/demo-fix-3/state activate
+printf 'changed' >> $O/libdemo.so.1.0
+wait_state demo-fix-3 stale
+grep -q 'patchlayer_state: layer=demo-fix-3 from=active to=stale why=a base file was changed in place' \
+	$TRACEFS/trace || fail "no stale trace"
+cmp -s $LIB $O/libdemo.so.1.0 || fail "the changed base is not served"
+expect_write OK $SYSFS/unload demo-fix-3
+cp "$T/v2" $O/libdemo.so.1.0
+
 # removing the package works on the protected directory too
 dpkg -r pl-testlib > /dev/null || fail "dpkg -r on a protected directory"
 [ ! -e $LIB ] || fail "$LIB left after dpkg -r"
 expect_rc 0 "$PL" unprotect $S
+umount $O
