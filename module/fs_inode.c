@@ -283,7 +283,11 @@ static int pl_d_revalidate(struct dentry *dentry, unsigned int flags)
 	if (!pd)
 		return 1;
 	base = pd->base;
-	if (d_is_reg(base)) {
+	/*
+	 * A name something is mounted on shows the mount, whatever a layer
+	 * serves under it: looking it up again would detach the mount.
+	 */
+	if (d_is_reg(base) && !d_mountpoint(dentry)) {
 		view = pl_view_time();
 		/* a change this process belongs to, not published yet: wait in lookup */
 		if (pl_view_pending(view))

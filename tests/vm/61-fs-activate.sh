@@ -25,6 +25,10 @@ L=$SYSFS/layers/zlib-fix
 expect_write EXDEV $L/state activate	# not protected yet
 expect_eq "$(layer_state zlib-fix)" loaded "state after EXDEV"
 expect_rc 0 "$PL" protect $LIBDIR
+# a file bind-mounted on a name of the protected directory stays mounted
+# through activations and drops (a failed revalidation detaches mounts)
+echo bound > "$T/bound"
+: > $LIBDIR/pl-bound && mount --bind "$T/bound" $LIBDIR/pl-bound
 expect_write EINVAL $L/state frobnicate
 expect_write EINVAL $L/state ""$'\n'
 
@@ -66,6 +70,8 @@ expect_eq "$(layer_state zlib-fix)" loaded "state after drop"
 expect_eq "$(cat $SYSFS/generation)" $((gen + 2)) "generation after drop"
 expect_eq "$(python3 -c 'import zlib; print(zlib.ZLIB_RUNTIME_VERSION)')" 1.2.13 "after drop"
 expect_write OK $L/state drop	# not active: nothing to do
+expect_eq "$(cat $LIBDIR/pl-bound)" bound "a bind mount on a protected name after activate and drop"
+umount $LIBDIR/pl-bound && rm $LIBDIR/pl-bound
 
 # a cumulative layer takes over its predecessor in one publication
 cp "$T/libz.so" "$T/libz2.so"
