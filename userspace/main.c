@@ -2,7 +2,8 @@
 /*
  * patchlayer: vendor tools, administration and the policy daemon for
  * signed security patch layers. Conventions follow iproute2 and bpftool:
- * "patchlayer [OPTIONS] COMMAND [ARGS]", -j for JSON, errors on stderr.
+ * "patchlayer [OPTIONS] COMMAND [ARGS]", -j for JSON anywhere on the line,
+ * errors on stderr.
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -62,6 +63,36 @@ static void usage(FILE *out)
 		"Exit status: 0 success, 1 failure, 2 usage error, 3 module not loaded.\n");
 }
 
+/*
+ * Takes the output options out of ARGV wherever they stand, as bpftool,
+ * systemctl and apt accept them after the verb too ("patchlayer status
+ * -j"); what follows "--" is left alone. The verbs never see them.
+ */
+static int pl_take_output_opts(int argc, char **argv, struct pl_opts *o)
+{
+	int n = 1;
+
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+
+		if (!strcmp(a, "--")) {
+			while (i < argc)
+				argv[n++] = argv[i++];
+			break;
+		}
+		if (!strcmp(a, "-j") || !strcmp(a, "--json")) {
+			o->json = true;
+		} else if (!strcmp(a, "-p") || !strcmp(a, "--pretty") ||
+			   !strcmp(a, "-jp") || !strcmp(a, "-pj")) {
+			o->json = o->pretty = true;
+		} else {
+			argv[n++] = argv[i];
+		}
+	}
+	argv[n] = NULL;
+	return n;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -74,6 +105,7 @@ int main(int argc, char **argv)
 	struct pl_opts o = { 0 };
 	int c;
 
+	argc = pl_take_output_opts(argc, argv, &o);
 	/* stop at the command: its own options are its own */
 	while ((c = getopt_long(argc, argv, "+jpVh", longopts, NULL)) != -1) {
 		switch (c) {

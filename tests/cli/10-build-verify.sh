@@ -87,6 +87,20 @@ assert d["checks"][4]["detail"] == "sha256 %s, %s bytes" % (E["h1"], E["s1"])
 expect_rc 0 "$PL" -p verify --cert "$work/vendor.pem" --base-root "$root" "$layer"
 expect_match "$(sed -n 2p <<< "$out")" '^  "layer": ' "-p indentation"
 json_check "$out" 'assert d["ok"] is True and len(d["checks"]) == 6'
+# the output options stand anywhere, as bpftool's do: the same document
+first=$out
+for args in "verify -p --cert $work/vendor.pem --base-root $root $layer" \
+	    "verify --cert $work/vendor.pem --base-root $root $layer --pretty" \
+	    "verify --cert $work/vendor.pem -j --base-root $root -p $layer"; do
+	# shellcheck disable=SC2086 # the words are the test
+	expect_rc 0 "$PL" $args
+	expect_eq "$out" "$first" "patchlayer $args"
+done
+expect_rc 0 "$PL" verify --cert "$work/vendor.pem" --base-root "$root" "$layer" --json
+expect_eq "$(wc -l <<< "$out")" 1 "lines of --json output after the verb"
+# what follows "--" is an operand, never an option
+expect_rc 1 "$PL" verify --cert "$work/vendor.pem" -- -j
+expect_match "$err" "^patchlayer: -j: 2 of 2 checks failed" "the layer named -j"
 
 # --- build -j: the summary
 expect_rc 0 "$PL" -j build --name demo --version 1.0 --key "$work/vendor.key" \
