@@ -19,7 +19,7 @@
 static int pl_instantiate(struct dentry *dentry, struct dentry *real)
 {
 	struct path real_path = { .mnt = pl_sb_info(dentry->d_sb)->lower.mnt };
-	struct pl_dentry *pd;
+	struct pl_dentry *pd, *old;
 	struct inode *inode;
 
 	/* some filesystems leave the new dentry unhashed (see overlayfs) */
@@ -47,9 +47,14 @@ static int pl_instantiate(struct dentry *dentry, struct dentry *real)
 		pl_dentry_free(pd);
 		return PTR_ERR(inode);
 	}
-	pl_dentry_free(dentry->d_fsdata);
-	dentry->d_fsdata = pd;
 	dentry->d_time = pl_redirect_generation();
+	/*
+	 * The negative dentry's record may still be read by a revalidation
+	 * (pl_d_revalidate): published with release, freed after a grace period.
+	 */
+	old = dentry->d_fsdata;
+	smp_store_release(&dentry->d_fsdata, pd);
+	pl_dentry_free(old);
 	d_instantiate(dentry, inode);
 	return 0;
 }

@@ -4,6 +4,7 @@
  * lower directory, attributes and permissions from the real inode.
  */
 #include <linux/fs_stack.h>
+#include <linux/lockref.h>
 #include <linux/namei.h>
 #include <linux/slab.h>
 #include <linux/xattr.h>
@@ -273,39 +274,63 @@ static const struct inode_operations pl_special_iops = {
  * to the lower filesystem) and, for a regular file, while no layer was
  * activated or dropped since it was looked up and the caller's view of the
  * layers (its start time) is one the answer holds for.
+ *
+ * In ref-walk as in RCU-walk the record is read under RCU: the create of a
+ * name (pl_instantiate) replaces a negative dentry's record under the
+ * parent's lock, which a revalidation does not take; the old record is
+ * freed after a grace period, and its base may lose its last reference
+ * meanwhile, so the base is pinned before the lower revalidation sleeps.
  */
 static int pl_d_revalidate(struct dentry *dentry, unsigned int flags)
 {
-	struct pl_dentry *pd = pl_dentry(dentry);
+	struct pl_dentry *pd;
 	struct dentry *base;
+	int ret = 1;
 	u64 view;
 
+	rcu_read_lock();
+	pd = smp_load_acquire(&dentry->d_fsdata);
 	if (!pd)
-		return 1;
+		goto out;
 	base = pd->base;
+	ret = 0;
 	if (d_is_reg(base)) {
 		view = pl_view_time();
 		/* a change this process belongs to, not published yet: wait in lookup */
-		if (pl_view_pending(view))
-			return flags & LOOKUP_RCU ? -ECHILD : 0;
+		if (pl_view_pending(view)) {
+			ret = flags & LOOKUP_RCU ? -ECHILD : 0;
+			goto out;
+		}
 		if (READ_ONCE(dentry->d_time) != pl_redirect_generation())
-			return 0;
+			goto out;
 		if (view < pd->view_from || view >= pd->view_to)
-			return 0;
+			goto out;
 	}
 	if (d_unhashed(base))
-		return 0;
+		goto out;
 	if (d_really_is_negative(dentry) != d_really_is_negative(base))
-		return 0;
+		goto out;
 	if (d_really_is_positive(dentry) && !pd->layer &&
 	    pl_real_inode(d_inode(dentry)) != d_inode(base))
-		return 0;
+		goto out;
+	ret = 1;
 	if (base->d_flags & DCACHE_OP_REVALIDATE) {
-		if (flags & LOOKUP_RCU)
-			return -ECHILD;
-		return base->d_op->d_revalidate(base, flags);
+		if (flags & LOOKUP_RCU) {
+			ret = -ECHILD;
+			goto out;
+		}
+		if (!lockref_get_not_dead(&base->d_lockref)) {
+			ret = 0;
+			goto out;
+		}
+		rcu_read_unlock();
+		ret = base->d_op->d_revalidate(base, flags);
+		dput(base);
+		return ret;
 	}
-	return 1;
+out:
+	rcu_read_unlock();
+	return ret;
 }
 
 /*
