@@ -12,9 +12,27 @@
 #include "patchlayer.h"
 
 /*
- * Makes DENTRY stand for the real dentry REAL, just created below.
- * Consumes the reference on REAL. A new name is never redirected: its
- * inode is new.
+ * A redirected name is read-only, its metadata too, as a write to its
+ * replacement is (ETXTBSY): a change would reach the base, which the
+ * layer's content stands in for, while the caller checked its permission
+ * on what the name serves. So is a base that an active layer redirects
+ * for processes that still see the base: it is the layer's verified base.
+ */
+int pl_change_allowed(struct dentry *dentry)
+{
+	struct pl_dentry *pd = pl_dentry(dentry);
+
+	if (!pd || d_really_is_negative(dentry))
+		return 0;
+	if (pd->layer || (d_is_reg(pd->base) && pl_redirect_active(d_inode(pd->base))))
+		return -ETXTBSY;
+	return 0;
+}
+
+/*
+ * Makes DENTRY stand for the real dentry REAL, just created or linked
+ * below. Consumes the reference on REAL. A new inode is never redirected,
+ * a new link to an old one may be, in some process's view.
  */
 static int pl_instantiate(struct dentry *dentry, struct dentry *real)
 {
@@ -42,12 +60,14 @@ static int pl_instantiate(struct dentry *dentry, struct dentry *real)
 	dput(real);
 	if (!pd)
 		return -ENOMEM;
-	inode = pl_get_inode(dentry->d_sb, d_inode(pd->real.dentry));
+	dentry->d_time = pl_redirect_generation();	/* then the table, as lookup */
+	if (d_is_reg(pd->base))
+		pl_redirect_get(d_inode(pd->base), pd);
+	inode = pl_get_inode(dentry->d_sb, d_inode(pd->real.dentry), d_inode(pd->base));
 	if (IS_ERR(inode)) {
 		pl_dentry_free(pd);
 		return PTR_ERR(inode);
 	}
-	dentry->d_time = pl_redirect_generation();
 	/*
 	 * The negative dentry's record may still be read by a revalidation
 	 * (pl_d_revalidate): published with release, freed after a grace period.
@@ -157,6 +177,11 @@ int pl_symlink(struct pl_idmap *idmap, struct inode *dir,
 	return pl_create_object(dir, dentry, &a);
 }
 
+/*
+ * A link to a redirected base is allowed (dpkg links the old file as its
+ * backup before renaming the new one over it): it changes no content, and
+ * the new name serves what the old one does (pl_instantiate).
+ */
 int pl_link(struct dentry *old, struct inode *dir, struct dentry *new)
 {
 	struct pl_create_args a = { .kind = PL_LINK, .old = old };
@@ -302,6 +327,9 @@ int pl_setattr(struct pl_idmap *idmap, struct dentry *dentry,
 	struct inode *rinode = d_inode(real);
 	int err;
 
+	err = pl_change_allowed(dentry);
+	if (err)
+		return err;
 	err = setattr_prepare(idmap, dentry, attr);
 	if (err)
 		return err;
