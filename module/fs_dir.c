@@ -325,12 +325,21 @@ int pl_setattr(struct pl_idmap *idmap, struct dentry *dentry,
 	struct pl_fs_info *info = pl_sb_info(dentry->d_sb);
 	struct dentry *real = pl_lower_dentry(dentry);	/* the base, not a replacement */
 	struct inode *rinode = d_inode(real);
+	unsigned int kill_priv = attr->ia_valid & ATTR_KILL_PRIV;
 	int err;
 
 	err = pl_change_allowed(dentry);
 	if (err)
 		return err;
+	/*
+	 * The capability goes in the real notify_change, as the filesystem's
+	 * own: asked here, it would be removed through our xattr handler as
+	 * the caller's removexattr, which needs CAP_SETFCAP (as overlayfs,
+	 * which removes it under the mounter's credentials instead).
+	 */
+	attr->ia_valid &= ~ATTR_KILL_PRIV;
 	err = setattr_prepare(idmap, dentry, attr);
+	attr->ia_valid |= kill_priv;
 	if (err)
 		return err;
 	err = mnt_want_write(info->lower.mnt);

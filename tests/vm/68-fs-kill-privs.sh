@@ -1,7 +1,8 @@
 # A user's write or fallocate through a protected directory clears the
 # setuid and setgid bits of the file it changes, as on the directory
 # itself: the real file is reached under the mounter's credentials, whose
-# CAP_FSETID must not keep the bits for the user.
+# CAP_FSETID must not keep the bits for the user. A file capability goes
+# too, though the user could not remove it himself (CAP_SETFCAP).
 . "$(dirname "$0")/lib.sh"
 
 D=/var/tmp/pl-privs
@@ -13,6 +14,9 @@ for f in written allocated; do
 	chown 65534:65534 $D/lib/$f
 	chmod 6775 $D/lib/$f
 done
+printf 'x' > $D/lib/capped
+chown 65534:65534 $D/lib/capped
+setcap cap_net_raw+ep $D/lib/capped
 
 modprobe patchlayer
 expect_rc 0 "$PL" protect $D/lib
@@ -22,4 +26,7 @@ expect_eq "$(stat -c %a $D/lib/written)" 775 "mode after a user's write"
 expect_rc 0 as_nobody fallocate -l 65536 $D/lib/allocated
 expect_eq "$(stat -c %s $D/lib/allocated)" 65536 "size after fallocate"
 expect_eq "$(stat -c %a $D/lib/allocated)" 775 "mode after a user's fallocate"
+expect_rc 0 as_nobody sh -c "printf y >> $D/lib/capped"
+expect_eq "$(cat $D/lib/capped)" xy "content after a user's write"
+expect_eq "$(getcap $D/lib/capped)" "" "capability after a user's write"
 expect_rc 0 "$PL" unprotect $D/lib
