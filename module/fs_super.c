@@ -99,7 +99,7 @@ static int pl_xattr_set(const struct xattr_handler *handler,
 			struct inode *inode, const char *name, const void *value,
 			size_t size, int flags)
 {
-	struct pl_idmap *real_idmap = pl_real_idmap(inode->i_sb);
+	struct vfsmount *mnt = pl_sb_info(inode->i_sb)->lower.mnt;
 	/* changes act on the base, as every change to a protected name */
 	struct dentry *real = pl_lower_dentry(dentry);
 	int err;
@@ -107,10 +107,14 @@ static int pl_xattr_set(const struct xattr_handler *handler,
 	err = pl_change_allowed(dentry);
 	if (err)
 		return err;
+	err = mnt_want_write(mnt);
+	if (err)
+		return err;
 	if (value)
-		err = vfs_setxattr(real_idmap, real, name, value, size, flags);
+		err = vfs_setxattr(pl_mnt_idmap(mnt), real, name, value, size, flags);
 	else
-		err = vfs_removexattr(real_idmap, real, name);
+		err = vfs_removexattr(pl_mnt_idmap(mnt), real, name);
+	mnt_drop_write(mnt);
 	pl_copy_attr(inode);
 	return err;
 }

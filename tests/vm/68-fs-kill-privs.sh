@@ -29,4 +29,10 @@ expect_eq "$(stat -c %a $D/lib/allocated)" 775 "mode after a user's fallocate"
 expect_rc 0 as_nobody sh -c "printf y >> $D/lib/capped"
 expect_eq "$(cat $D/lib/capped)" xy "content after a user's write"
 expect_eq "$(getcap $D/lib/capped)" "" "capability after a user's write"
+# a change of xattr through the directory waits for write access to the
+# filesystem underneath, as every change does
+mount -o remount,ro $D
+expect_rc 1 python3 -c "import os; os.setxattr('$D/lib/written', 'trusted.pl', b'x')"
+expect_match "$out" "Read-only file system" "setxattr on a read-only filesystem"
+mount -o remount,rw $D
 expect_rc 0 "$PL" unprotect $D/lib
