@@ -7,9 +7,12 @@
  * Every patchlayer dentry knows the real file it serves and the lower
  * (base) dentry of its name (struct pl_dentry in d_fsdata): the two are
  * the same unless an active layer redirects the name to its replacement.
- * Every patchlayer inode wraps one real inode (i_private), so that hard
- * links share one inode as on the lower. Files are opened on the real
- * inode and mmap() hands the VMA the real file, as overlayfs does.
+ * Every patchlayer inode wraps the real inode it serves the content of
+ * (i_private) and the base inode it serves the metadata of (struct
+ * pl_inode): the same but for a redirected name, whose layer replaces
+ * content only. Hard links share one inode as on the lower. Files are
+ * opened on the real inode and mmap() hands the VMA the real file, as
+ * overlayfs does.
  */
 #ifndef _PATCHLAYER_FS_H
 #define _PATCHLAYER_FS_H
@@ -85,9 +88,23 @@ static inline struct dentry *pl_lower_dentry(const struct dentry *dentry)
 	return pl_dentry(dentry)->base;
 }
 
+struct pl_inode {
+	struct inode *meta;	/* the base: mode, owner, times, xattrs, ACLs */
+	struct inode vfs_inode;	/* i_private: the real inode, the content */
+};
+
 static inline struct inode *pl_real_inode(const struct inode *inode)
 {
 	return inode->i_private;
+}
+
+/*
+ * The inode whose metadata INODE serves: the base's, never a layer file's
+ * (a layer directory is untrusted; the signature covers content only).
+ */
+static inline struct inode *pl_meta_inode(const struct inode *inode)
+{
+	return container_of(inode, struct pl_inode, vfs_inode)->meta;
 }
 
 /* The real path whose content DENTRY serves; no reference taken. */
@@ -103,10 +120,13 @@ void pl_fs_inode_exit(void);
 extern const struct file_operations pl_file_ops;
 extern const struct file_operations pl_dir_ops;
 
-struct inode *pl_get_inode(struct super_block *sb, struct inode *real);
+struct inode *pl_get_inode(struct super_block *sb, struct inode *real, struct inode *meta);
+struct inode *pl_alloc_inode(struct super_block *sb);
+void pl_free_inode(struct inode *inode);
 void pl_copy_attr(struct inode *inode);
 struct pl_dentry *pl_dentry_alloc(const struct path *real, struct dentry *base);
 void pl_dentry_free(struct pl_dentry *pd);
+int pl_change_allowed(struct dentry *dentry);
 /* Resolves a target path to its lower base; -EXDEV if not on a patchlayer mount. */
 int pl_fs_lower_path(const char *target, struct path *lower);
 

@@ -2,7 +2,7 @@
 /*
  * POSIX ACLs, where the kernel has inode operations for them (6.2 on;
  * before, they pass through the catch-all xattr handler of fs_super.c):
- * read from what the name serves, changed on the base, as xattrs are.
+ * the base's, read and changed there, as xattrs are.
  */
 #include <linux/fs.h>
 #include <linux/posix_acl.h>
@@ -25,7 +25,7 @@ struct posix_acl *pl_get_acl(struct pl_idmap *idmap, struct dentry *dentry, int 
 	const struct cred *old = pl_override_creds(dentry->d_sb);
 	struct posix_acl *acl;
 
-	acl = vfs_get_acl(pl_real_idmap(dentry->d_sb), pl_real_dentry(dentry),
+	acl = vfs_get_acl(pl_real_idmap(dentry->d_sb), pl_lower_dentry(dentry),
 			  posix_acl_xattr_name(type));
 	revert_creds(old);
 	/* none is NULL to the VFS, which makes it ENODATA itself */
@@ -40,6 +40,9 @@ int pl_set_acl(struct pl_idmap *idmap, struct dentry *dentry, struct posix_acl *
 	struct dentry *base = pl_lower_dentry(dentry);
 	int err;
 
+	err = pl_change_allowed(dentry);
+	if (err)
+		return err;
 	err = mnt_want_write(info->lower.mnt);
 	if (err)
 		return err;

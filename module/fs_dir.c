@@ -12,14 +12,32 @@
 #include "patchlayer.h"
 
 /*
- * Makes DENTRY stand for the real dentry REAL, just created below.
- * Consumes the reference on REAL. A new name is never redirected: its
- * inode is new.
+ * A redirected name is read-only, its metadata too, as a write to its
+ * replacement is (ETXTBSY): a change would reach the base, which the
+ * layer's content stands in for, while the caller checked its permission
+ * on what the name serves. So is a base that an active layer redirects
+ * for processes that still see the base: it is the layer's verified base.
+ */
+int pl_change_allowed(struct dentry *dentry)
+{
+	struct pl_dentry *pd = pl_dentry(dentry);
+
+	if (!pd || d_really_is_negative(dentry))
+		return 0;
+	if (pd->layer || (d_is_reg(pd->base) && pl_redirect_active(d_inode(pd->base))))
+		return -ETXTBSY;
+	return 0;
+}
+
+/*
+ * Makes DENTRY stand for the real dentry REAL, just created or linked
+ * below. Consumes the reference on REAL. A new inode is never redirected,
+ * a new link to an old one may be, in some process's view.
  */
 static int pl_instantiate(struct dentry *dentry, struct dentry *real)
 {
 	struct path real_path = { .mnt = pl_sb_info(dentry->d_sb)->lower.mnt };
-	struct pl_dentry *pd;
+	struct pl_dentry *pd, *old;
 	struct inode *inode;
 
 	/* some filesystems leave the new dentry unhashed (see overlayfs) */
@@ -42,14 +60,21 @@ static int pl_instantiate(struct dentry *dentry, struct dentry *real)
 	dput(real);
 	if (!pd)
 		return -ENOMEM;
-	inode = pl_get_inode(dentry->d_sb, d_inode(pd->real.dentry));
+	dentry->d_time = pl_redirect_generation();	/* then the table, as lookup */
+	if (d_is_reg(pd->base))
+		pl_redirect_get(d_inode(pd->base), pd);
+	inode = pl_get_inode(dentry->d_sb, d_inode(pd->real.dentry), d_inode(pd->base));
 	if (IS_ERR(inode)) {
 		pl_dentry_free(pd);
 		return PTR_ERR(inode);
 	}
-	pl_dentry_free(dentry->d_fsdata);
-	dentry->d_fsdata = pd;
-	dentry->d_time = pl_redirect_generation();
+	/*
+	 * The negative dentry's record may still be read by a revalidation
+	 * (pl_d_revalidate): published with release, freed after a grace period.
+	 */
+	old = dentry->d_fsdata;
+	smp_store_release(&dentry->d_fsdata, pd);
+	pl_dentry_free(old);
 	d_instantiate(dentry, inode);
 	return 0;
 }
@@ -152,6 +177,11 @@ int pl_symlink(struct pl_idmap *idmap, struct inode *dir,
 	return pl_create_object(dir, dentry, &a);
 }
 
+/*
+ * A link to a redirected base is allowed (dpkg links the old file as its
+ * backup before renaming the new one over it): it changes no content, and
+ * the new name serves what the old one does (pl_instantiate).
+ */
 int pl_link(struct dentry *old, struct inode *dir, struct dentry *new)
 {
 	struct pl_create_args a = { .kind = PL_LINK, .old = old };
@@ -278,9 +308,21 @@ int pl_setattr(struct pl_idmap *idmap, struct dentry *dentry,
 	struct pl_fs_info *info = pl_sb_info(dentry->d_sb);
 	struct dentry *real = pl_lower_dentry(dentry);	/* the base, not a replacement */
 	struct inode *rinode = d_inode(real);
+	unsigned int kill_priv = attr->ia_valid & ATTR_KILL_PRIV;
 	int err;
 
+	err = pl_change_allowed(dentry);
+	if (err)
+		return err;
+	/*
+	 * The capability goes in the real notify_change, as the filesystem's
+	 * own: asked here, it would be removed through our xattr handler as
+	 * the caller's removexattr, which needs CAP_SETFCAP (as overlayfs,
+	 * which removes it under the mounter's credentials instead).
+	 */
+	attr->ia_valid &= ~ATTR_KILL_PRIV;
 	err = setattr_prepare(idmap, dentry, attr);
+	attr->ia_valid |= kill_priv;
 	if (err)
 		return err;
 	err = mnt_want_write(info->lower.mnt);

@@ -4,6 +4,7 @@
  * lower directory, attributes and permissions from the real inode.
  */
 #include <linux/fs_stack.h>
+#include <linux/lockref.h>
 #include <linux/namei.h>
 #include <linux/slab.h>
 #include <linux/xattr.h>
@@ -12,6 +13,27 @@
 #include "patchlayer.h"
 
 static struct kmem_cache *pl_dentry_cachep;
+static struct kmem_cache *pl_inode_cachep;
+
+struct inode *pl_alloc_inode(struct super_block *sb)
+{
+	struct pl_inode *pi = alloc_inode_sb(sb, pl_inode_cachep, GFP_KERNEL);
+
+	if (!pi)
+		return NULL;
+	pi->meta = NULL;
+	return &pi->vfs_inode;
+}
+
+void pl_free_inode(struct inode *inode)
+{
+	kmem_cache_free(pl_inode_cachep, container_of(inode, struct pl_inode, vfs_inode));
+}
+
+static void pl_inode_init_once(void *p)
+{
+	inode_init_once(&((struct pl_inode *)p)->vfs_inode);
+}
 
 /* Takes references on REAL and BASE. */
 struct pl_dentry *pl_dentry_alloc(const struct path *real, struct dentry *base)
@@ -51,13 +73,23 @@ void pl_dentry_free(struct pl_dentry *pd)
 int __init pl_fs_inode_init(void)
 {
 	pl_dentry_cachep = KMEM_CACHE(pl_dentry, SLAB_RECLAIM_ACCOUNT);
-	return pl_dentry_cachep ? 0 : -ENOMEM;
+	if (!pl_dentry_cachep)
+		return -ENOMEM;
+	pl_inode_cachep = kmem_cache_create("pl_inode", sizeof(struct pl_inode), 0,
+					    SLAB_RECLAIM_ACCOUNT | SLAB_ACCOUNT,
+					    pl_inode_init_once);
+	if (!pl_inode_cachep) {
+		kmem_cache_destroy(pl_dentry_cachep);
+		return -ENOMEM;
+	}
+	return 0;
 }
 
 void pl_fs_inode_exit(void)
 {
-	rcu_barrier();	/* pl_dentry_free_rcu callbacks */
+	rcu_barrier();	/* pl_dentry_free_rcu and ->free_inode callbacks */
 	kmem_cache_destroy(pl_dentry_cachep);
+	kmem_cache_destroy(pl_inode_cachep);
 }
 
 static const struct inode_operations pl_dir_iops;
@@ -65,42 +97,66 @@ static const struct inode_operations pl_file_iops;
 static const struct inode_operations pl_symlink_iops;
 static const struct inode_operations pl_special_iops;
 
+/*
+ * Mode (setuid included), owner, times and link count are the base's, so
+ * that exec, permission checks and stat see the base; the size is that of
+ * the content served.
+ */
 void pl_copy_attr(struct inode *inode)
 {
-	struct inode *real = pl_real_inode(inode);
-
-	fsstack_copy_attr_all(inode, real);
-	fsstack_copy_inode_size(inode, real);
+	fsstack_copy_attr_all(inode, pl_meta_inode(inode));
+	fsstack_copy_inode_size(inode, pl_real_inode(inode));
 }
 
-static int pl_inode_test(struct inode *inode, void *real)
+struct pl_inode_key {
+	struct inode *real, *meta;
+};
+
+static int pl_inode_test(struct inode *inode, void *data)
 {
-	return pl_real_inode(inode) == real;
+	const struct pl_inode_key *key = data;
+
+	return pl_real_inode(inode) == key->real && pl_meta_inode(inode) == key->meta;
 }
 
-static int pl_inode_set(struct inode *inode, void *real)
+static int pl_inode_set(struct inode *inode, void *data)
 {
-	inode->i_private = igrab(real);
-	return inode->i_private ? 0 : -ESTALE;
+	const struct pl_inode_key *key = data;
+	struct pl_inode *pi = container_of(inode, struct pl_inode, vfs_inode);
+
+	inode->i_private = igrab(key->real);
+	if (!inode->i_private)
+		return -ESTALE;
+	pi->meta = igrab(key->meta);
+	if (!pi->meta) {
+		iput(key->real);
+		inode->i_private = NULL;
+		return -ESTALE;
+	}
+	return 0;
 }
 
 /*
- * The patchlayer inode of REAL: one per real inode, so that hard links
- * share it as they do below.
+ * The patchlayer inode serving REAL's content with META's metadata: one
+ * per pair, so that hard links share it as they do below. META is REAL
+ * unless a layer redirects the name (REAL is then its replacement).
  */
-struct inode *pl_get_inode(struct super_block *sb, struct inode *real)
+struct inode *pl_get_inode(struct super_block *sb, struct inode *real, struct inode *meta)
 {
+	struct pl_inode_key key = { .real = real, .meta = meta };
 	struct inode *inode;
 
-	inode = iget5_locked(sb, (unsigned long)real, pl_inode_test, pl_inode_set, real);
+	inode = iget5_locked(sb, (unsigned long)real ^ (unsigned long)meta,
+			     pl_inode_test, pl_inode_set, &key);
 	if (!inode)
 		return ERR_PTR(-ENOMEM);
 	if (!(inode->i_state & I_NEW))
 		return inode;
 
+	/* the identity of what is served, as stat reports it */
 	inode->i_ino = real->i_ino;
 	inode->i_generation = real->i_generation;
-	inode->i_mode = real->i_mode;
+	inode->i_mode = meta->i_mode;
 	pl_acl_no_cache(inode);
 	switch (real->i_mode & S_IFMT) {
 	case S_IFDIR:
@@ -150,7 +206,7 @@ static struct dentry *pl_lookup(struct inode *dir, struct dentry *dentry,
 	if (d_is_reg(pd->base))
 		pl_redirect_get(d_inode(pd->base), pd);
 	if (d_really_is_positive(pd->real.dentry)) {
-		inode = pl_get_inode(dir->i_sb, d_inode(pd->real.dentry));
+		inode = pl_get_inode(dir->i_sb, d_inode(pd->real.dentry), d_inode(pd->base));
 		if (IS_ERR(inode)) {
 			pl_dentry_free(pd);
 			return ERR_CAST(inode);
@@ -180,23 +236,42 @@ int pl_fs_lower_path(const char *target, struct path *lower)
 	return 0;
 }
 
-/* The caller's own access, checked on the real inode with the caller's credentials. */
+/*
+ * The caller's own access, checked with the caller's credentials on the
+ * base inode, whose mode, owner and ACLs the name serves.
+ */
 static int pl_permission(struct pl_idmap *idmap, struct inode *inode, int mask)
 {
-	return inode_permission(pl_real_idmap(inode->i_sb), pl_real_inode(inode), mask);
+	return inode_permission(pl_real_idmap(inode->i_sb), pl_meta_inode(inode), mask);
 }
 
+/*
+ * The base's own answer; for a redirected name, the identity (device and
+ * inode numbers: what is mapped, what a loader or needrestart compares),
+ * size and blocks of its replacement, and nothing else of the layer's file.
+ */
 static int pl_getattr(struct pl_idmap *idmap, const struct path *path,
 		      struct kstat *stat, u32 request_mask, unsigned int flags)
 {
+	struct pl_dentry *pd = pl_dentry(path->dentry);
+	struct path base = { .mnt = pl_sb_info(path->dentry->d_sb)->lower.mnt,
+			     .dentry = pd->base };
 	const struct cred *old;
-	struct path real;
+	struct kstat content;
 	int err;
 
-	pl_real_path(path->dentry, &real);
-	/* the base's own answer: its device and inode numbers included */
 	old = pl_override_creds(path->dentry->d_sb);
-	err = pl_vfs_getattr(&real, stat, request_mask, flags);
+	err = pl_vfs_getattr(&base, stat, request_mask, flags);
+	if (!err && pd->layer) {
+		err = pl_vfs_getattr(&pd->real, &content,
+				     STATX_INO | STATX_SIZE | STATX_BLOCKS, flags);
+		if (!err) {
+			stat->dev = content.dev;
+			stat->ino = content.ino;
+			stat->size = content.size;
+			stat->blocks = content.blocks;
+		}
+	}
 	revert_creds(old);
 	if (!err)
 		pl_copy_attr(d_inode(path->dentry));
@@ -217,13 +292,13 @@ static const char *pl_get_link(struct dentry *dentry, struct inode *inode,
 	return link;
 }
 
-/* The xattrs of what the name serves, as getxattr reads them. */
+/* The base's xattrs, as getxattr reads them: never a layer file's. */
 static ssize_t pl_listxattr(struct dentry *dentry, char *list, size_t size)
 {
 	const struct cred *old = pl_override_creds(dentry->d_sb);
 	ssize_t ret;
 
-	ret = vfs_listxattr(pl_real_dentry(dentry), list, size);
+	ret = vfs_listxattr(pl_lower_dentry(dentry), list, size);
 	revert_creds(old);
 	return ret;
 }
@@ -273,16 +348,26 @@ static const struct inode_operations pl_special_iops = {
  * to the lower filesystem) and, for a regular file, while no layer was
  * activated or dropped since it was looked up and the caller's view of the
  * layers (its start time) is one the answer holds for.
+ *
+ * In ref-walk as in RCU-walk the record is read under RCU: the create of a
+ * name (pl_instantiate) replaces a negative dentry's record under the
+ * parent's lock, which a revalidation does not take; the old record is
+ * freed after a grace period, and its base may lose its last reference
+ * meanwhile, so the base is pinned before the lower revalidation sleeps.
  */
 static int pl_d_revalidate(struct dentry *dentry, unsigned int flags)
 {
-	struct pl_dentry *pd = pl_dentry(dentry);
+	struct pl_dentry *pd;
 	struct dentry *base;
+	int ret = 1;
 	u64 view;
 
+	rcu_read_lock();
+	pd = smp_load_acquire(&dentry->d_fsdata);
 	if (!pd)
-		return 1;
+		goto out;
 	base = pd->base;
+	ret = 0;
 	/*
 	 * A name something is mounted on shows the mount, whatever a layer
 	 * serves under it: looking it up again would detach the mount.
@@ -290,26 +375,40 @@ static int pl_d_revalidate(struct dentry *dentry, unsigned int flags)
 	if (d_is_reg(base) && !d_mountpoint(dentry)) {
 		view = pl_view_time();
 		/* a change this process belongs to, not published yet: wait in lookup */
-		if (pl_view_pending(view))
-			return flags & LOOKUP_RCU ? -ECHILD : 0;
+		if (pl_view_pending(view)) {
+			ret = flags & LOOKUP_RCU ? -ECHILD : 0;
+			goto out;
+		}
 		if (READ_ONCE(dentry->d_time) != pl_redirect_generation())
-			return 0;
+			goto out;
 		if (view < pd->view_from || view >= pd->view_to)
-			return 0;
+			goto out;
 	}
 	if (d_unhashed(base))
-		return 0;
+		goto out;
 	if (d_really_is_negative(dentry) != d_really_is_negative(base))
-		return 0;
+		goto out;
 	if (d_really_is_positive(dentry) && !pd->layer &&
 	    pl_real_inode(d_inode(dentry)) != d_inode(base))
-		return 0;
+		goto out;
+	ret = 1;
 	if (base->d_flags & DCACHE_OP_REVALIDATE) {
-		if (flags & LOOKUP_RCU)
-			return -ECHILD;
-		return base->d_op->d_revalidate(base, flags);
+		if (flags & LOOKUP_RCU) {
+			ret = -ECHILD;
+			goto out;
+		}
+		if (!lockref_get_not_dead(&base->d_lockref)) {
+			ret = 0;
+			goto out;
+		}
+		rcu_read_unlock();
+		ret = base->d_op->d_revalidate(base, flags);
+		dput(base);
+		return ret;
 	}
-	return 1;
+out:
+	rcu_read_unlock();
+	return ret;
 }
 
 /*

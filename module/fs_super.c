@@ -65,23 +65,30 @@ static void pl_evict_inode(struct inode *inode)
 	truncate_inode_pages_final(&inode->i_data);
 	clear_inode(inode);
 	iput(pl_real_inode(inode));
+	iput(pl_meta_inode(inode));
 }
 
 const struct super_operations pl_super_ops = {
+	.alloc_inode = pl_alloc_inode,
+	.free_inode = pl_free_inode,
 	.statfs = pl_statfs,
 	.show_options = pl_show_options,
 	.evict_inode = pl_evict_inode,
 	.drop_inode = generic_delete_inode,
 };
 
-/* Every extended attribute is the real inode's. */
+/*
+ * Every extended attribute is the base's (security.capability and, before
+ * 6.2, ACLs included): a layer replaces content, its files' own xattrs are
+ * never served.
+ */
 static int pl_xattr_get(const struct xattr_handler *handler, struct dentry *dentry,
 			struct inode *inode, const char *name, void *buffer, size_t size)
 {
 	const struct cred *old = pl_override_creds(inode->i_sb);
 	int ret;
 
-	ret = vfs_getxattr(pl_real_idmap(inode->i_sb), pl_real_dentry(dentry), name,
+	ret = vfs_getxattr(pl_real_idmap(inode->i_sb), pl_lower_dentry(dentry), name,
 			   buffer, size);
 	revert_creds(old);
 	return ret;
@@ -92,15 +99,22 @@ static int pl_xattr_set(const struct xattr_handler *handler,
 			struct inode *inode, const char *name, const void *value,
 			size_t size, int flags)
 {
-	struct pl_idmap *real_idmap = pl_real_idmap(inode->i_sb);
+	struct vfsmount *mnt = pl_sb_info(inode->i_sb)->lower.mnt;
 	/* changes act on the base, as every change to a protected name */
 	struct dentry *real = pl_lower_dentry(dentry);
 	int err;
 
+	err = pl_change_allowed(dentry);
+	if (err)
+		return err;
+	err = mnt_want_write(mnt);
+	if (err)
+		return err;
 	if (value)
-		err = vfs_setxattr(real_idmap, real, name, value, size, flags);
+		err = vfs_setxattr(pl_mnt_idmap(mnt), real, name, value, size, flags);
 	else
-		err = vfs_removexattr(real_idmap, real, name);
+		err = vfs_removexattr(pl_mnt_idmap(mnt), real, name);
+	mnt_drop_write(mnt);
 	pl_copy_attr(inode);
 	return err;
 }
@@ -206,7 +220,7 @@ static int pl_fill_super(struct super_block *sb, struct fs_context *fc)
 	sb->s_time_gran = lower.mnt->mnt_sb->s_time_gran;
 	sb->s_flags |= lower.mnt->mnt_sb->s_flags & SB_POSIXACL;
 
-	root_inode = pl_get_inode(sb, d_inode(lower.dentry));
+	root_inode = pl_get_inode(sb, d_inode(lower.dentry), d_inode(lower.dentry));
 	if (IS_ERR(root_inode)) {
 		err = PTR_ERR(root_inode);
 		goto out_put;

@@ -131,6 +131,7 @@ void pl_unwatch_layer(struct pl_layer *layer);
 struct pl_dentry;
 u64 pl_redirect_generation(void);
 bool pl_redirect_get(const struct inode *base, struct pl_dentry *pd);
+bool pl_redirect_active(const struct inode *base);
 u64 pl_view_time(void);
 bool pl_view_pending(u64 view);
 int pl_view_settle(void);

@@ -233,6 +233,28 @@ out:
 	return chosen;
 }
 
+/* Whether an active layer redirects BASE now, whoever asks. */
+bool pl_redirect_active(const struct inode *base)
+{
+	const struct pl_redirect *r, *end;
+	const struct pl_redirect_table *t;
+	bool active = false;
+
+	rcu_read_lock();
+	t = rcu_dereference(pl_table);
+	if (!t)
+		goto out;
+	end = t->r + t->n;
+	for (r = pl_table_first(t, base); r < end && r->base == base; r++) {
+		/* an open window is the last */
+		if (r->win->n && r->win->w[r->win->n - 1].to == U64_MAX)
+			active = true;
+	}
+out:
+	rcu_read_unlock();
+	return active;
+}
+
 static void pl_table_free(struct pl_redirect_table *t)
 {
 	for (size_t i = 0; i < t->n_layers; i++) {
