@@ -14,7 +14,6 @@
 #include <linux/fs.h>
 #include <linux/key.h>
 #include <linux/module.h>
-#include <linux/namei.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
 #include <linux/verification.h>
@@ -209,25 +208,7 @@ int pl_verify_signature(const void *data, size_t len, const void *sig, size_t si
 	return err;
 }
 
-/*
- * Opens PATH for reading only if it is a regular file, following a final
- * symlink only if FOLLOW, and without opening FIFOs or devices even for a
- * moment (a FIFO's open would block until a writer comes).
- */
-struct file *pl_open_regular(const char *path, bool follow)
-{
-	struct path p;
-	struct file *file;
-	int err;
-
-	err = kern_path(path, follow ? LOOKUP_FOLLOW : 0, &p);
-	if (err)
-		return ERR_PTR(err);
-	file = pl_open_path_regular(&p);
-	path_put(&p);
-	return file;
-}
-
+/* Opens PATH for reading, only a regular file: never a FIFO, even for a moment. */
 struct file *pl_open_path_regular(const struct path *path)
 {
 	if (!d_is_reg(path->dentry))
