@@ -20,6 +20,7 @@
 #include <linux/mm.h>
 #include <linux/mount.h>
 #include <linux/namei.h>
+#include <linux/posix_acl.h>
 #include <linux/uio.h>
 #include <linux/version.h>
 
@@ -121,6 +122,26 @@ static inline int pl_vfs_getattr(const struct path *path, struct kstat *stat,
 		return vfs_getattr_nosec(path, stat, request_mask, flags);
 #endif
 	return vfs_getattr(path, stat, request_mask, flags);
+}
+
+/*
+ * vfs_path_lookup() is exported by every supported kernel, but 6.1 declares
+ * it only in fs/internal.h; later kernels in <linux/namei.h> (probed,
+ * module/Kbuild).
+ */
+#ifndef PL_HAVE_VFS_PATH_LOOKUP_DECL
+int vfs_path_lookup(struct dentry *dentry, struct vfsmount *mnt, const char *name,
+		    unsigned int flags, struct path *path);
+#endif
+
+/* "acl: rename get_acl() to get_inode_acl()" (6.2) */
+static inline struct posix_acl *pl_get_inode_acl(struct inode *inode, int type)
+{
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 2, 0)
+	return get_inode_acl(inode, type);
+#else
+	return get_acl(inode, type);
+#endif
 }
 
 /* "tracing: Remove second parameter to __assign_str()" (6.10) */

@@ -12,7 +12,10 @@
 #include <linux/mutex.h>
 #include <linux/namei.h>
 #include <linux/slab.h>
+#include <linux/posix_acl.h>
 #include <linux/string.h>
+#include <linux/xattr.h>
+#include <linux/magic.h>
 
 #include "../include/uapi/patchlayer.h"
 #include "fs.h"
@@ -59,7 +62,7 @@ void pl_layer_free(struct pl_layer *layer)
 	}
 	kvfree(layer->windows);
 	kfree(layer->dir);
-	kfree(layer);
+	kvfree(layer);
 }
 
 struct pl_layer *pl_layer_find(const char *name)
@@ -100,41 +103,225 @@ static void pl_strlcpy_str(char *dst, size_t size, struct pl_str s)
 }
 
 /*
- * Reads DIR/NAME whole, up to MAX bytes, into a kvmalloc'ed buffer: what
- * kernel_read_file() does, writers denied meanwhile, but the buffer is
- * sized by user space, so failing it is a quiet ENOMEM rather than
- * vmalloc's warning. Only a regular file: -EINVAL for anything else, which
- * is never opened; -ENODATA for an empty one. The kernel_read_file LSM
- * hooks are not asked: they know reads by purpose (module, firmware,
+ * Filesystems where a verified file holds still: local ones, where every
+ * write goes through this kernel's inode and so meets deny_write_access().
+ * On a network filesystem (NFS, CIFS, 9p) another machine writes the
+ * bytes, FUSE's daemon answers every read as it likes, overlayfs's upper
+ * and lower directories are written past the overlay inode, and a cluster
+ * filesystem shares its disk: the page cache reads again what was never
+ * verified. Anything not named here is refused.
+ */
+static bool pl_fs_holds_still(const struct super_block *sb)
+{
+	switch (sb->s_magic) {
+	case EXT4_SUPER_MAGIC:	/* ext2 and ext3 too */
+	case XFS_SUPER_MAGIC:
+	case BTRFS_SUPER_MAGIC:
+	case F2FS_SUPER_MAGIC:
+	case TMPFS_MAGIC:
+	case RAMFS_MAGIC:
+		return true;
+	}
+	return false;
+}
+
+/*
+ * What the filesystem would serve from a layer file or directory beyond
+ * its signed bytes must be root's and harmless: no other owner, no write
+ * for group or others, no setuid or setgid file, no file capabilities and
+ * no POSIX ACL. -EPERM with WHY, or another errno when it cannot be told.
+ */
+static int pl_check_metadata(struct dentry *dentry, const char **why)
+{
+	struct inode *inode = d_inode(dentry);
+	umode_t mode = inode->i_mode;
+	ssize_t n;
+
+	*why = NULL;
+	if (!uid_eq(inode->i_uid, GLOBAL_ROOT_UID))
+		*why = "not owned by root";
+	else if (mode & (S_IWGRP | S_IWOTH))
+		*why = "writable by group or others";
+	else if (S_ISREG(mode) && (mode & (S_ISUID | S_ISGID)))
+		*why = "setuid or setgid";
+	if (*why)
+		return -EPERM;
+
+	n = __vfs_getxattr(dentry, inode, XATTR_NAME_CAPS, NULL, 0);
+	if (n >= 0) {
+		*why = "carries file capabilities (security.capability)";
+		return -EPERM;
+	}
+	if (n != -ENODATA && n != -EOPNOTSUPP) {
+		*why = "its extended attributes cannot be read";
+		return n;
+	}
+#ifdef CONFIG_FS_POSIX_ACL
+	for (int i = 0; i < (S_ISDIR(mode) ? 2 : 1); i++) {
+		struct posix_acl *acl;
+
+		acl = pl_get_inode_acl(inode, i ? ACL_TYPE_DEFAULT : ACL_TYPE_ACCESS);
+		if (IS_ERR(acl)) {
+			*why = "its POSIX ACL cannot be read";
+			return PTR_ERR(acl);
+		}
+		if (acl) {
+			posix_acl_release(acl);
+			*why = "carries a POSIX ACL";
+			return -EPERM;
+		}
+	}
+#endif
+	return 0;
+}
+
+/*
+ * Looked up beneath the layer directory as openat2() with RESOLVE_BENEATH,
+ * RESOLVE_NO_SYMLINKS and RESOLVE_NO_XDEV would: the filesystem checked
+ * for the directory is the one every file is on.
+ */
+#define PL_LOOKUP_BENEATH (LOOKUP_FOLLOW | LOOKUP_BENEATH | LOOKUP_NO_SYMLINKS | LOOKUP_NO_XDEV)
+
+/* Sets V for a failure to look up the first LEN bytes of REL. */
+static int pl_reject_lookup(struct pl_verdict *v, int err, const char *rel, int len)
+{
+	const char *what;
+
+	switch (err) {
+	case -ELOOP:
+		what = "a symbolic link (none may be beneath a layer directory)";
+		break;
+	case -EXDEV:
+		what = "on another mount than the layer directory";
+		break;
+	case -ENOENT:
+		what = "does not exist";
+		break;
+	case -ENOTDIR:
+		what = "not a directory";
+		break;
+	default:
+		what = "cannot be looked up";
+	}
+	return pl_reject(v, err, "%.*s: %s", len, rel, what);
+}
+
+/*
+ * Looks REL up beneath DIR one component at a time, each directory on the
+ * way held to pl_check_metadata(); V says why not.
+ */
+static int pl_lookup_beneath(const struct path *dir, const char *rel,
+			     struct path *res, struct pl_verdict *v)
+{
+	struct path cur = *dir, next;
+	char *buf, *p, *comp;
+	const char *why;
+	int err = 0;
+
+	buf = kstrdup(rel, GFP_KERNEL);
+	if (!buf)
+		return pl_reject(v, -ENOMEM, "out of memory");
+	path_get(&cur);
+	p = buf;
+	while ((comp = strsep(&p, "/"))) {
+		int len = comp - buf + strlen(comp);
+
+		if (!*comp)
+			continue;
+		err = vfs_path_lookup(cur.dentry, cur.mnt, comp, PL_LOOKUP_BENEATH, &next);
+		path_put(&cur);
+		if (err) {
+			pl_reject_lookup(v, err, rel, len);
+			goto out;
+		}
+		cur = next;
+		if (p && d_can_lookup(cur.dentry)) {
+			err = pl_check_metadata(cur.dentry, &why);
+			if (err) {
+				path_put(&cur);
+				pl_reject(v, err, "%.*s: %s", len, rel, why);
+				goto out;
+			}
+		}
+	}
+	*res = cur;
+out:
+	kfree(buf);
+	return err;
+}
+
+/*
+ * Opens REL beneath DIR for reading: a regular file, else -EINVAL, and
+ * never opened otherwise (a FIFO's open would block until a writer
+ * comes); held to pl_check_metadata() as the directories on its way.
+ */
+static struct file *pl_open_beneath(const struct path *dir, const char *rel,
+				    struct pl_verdict *v)
+{
+	struct file *file;
+	struct path path;
+	const char *why;
+	int err;
+
+	err = pl_lookup_beneath(dir, rel, &path, v);
+	if (err)
+		return ERR_PTR(err);
+	if (!d_is_reg(path.dentry)) {
+		path_put(&path);
+		pl_reject(v, -EINVAL, "%s: not a regular file", rel);
+		return ERR_PTR(-EINVAL);
+	}
+	err = pl_check_metadata(path.dentry, &why);
+	if (err) {
+		path_put(&path);
+		pl_reject(v, err, "%s: %s", rel, why);
+		return ERR_PTR(err);
+	}
+	file = pl_open_path_regular(&path);
+	path_put(&path);
+	if (IS_ERR(file))
+		pl_reject(v, PTR_ERR(file), "%s: cannot be opened", rel);
+	return file;
+}
+
+/*
+ * Reads NAME beneath DIR whole, up to MAX bytes, into a kvmalloc'ed
+ * buffer: what kernel_read_file() does, writers denied meanwhile, but the
+ * buffer is sized by user space, so failing it is a quiet ENOMEM rather
+ * than vmalloc's warning. An empty file is EINVAL. The kernel_read_file
+ * LSM hooks are not asked: they know reads by purpose (module, firmware,
  * policy...), a layer is none of them, and 6.12's IPE warns on
  * READING_UNKNOWN. The signature is what vets these bytes.
  */
-static ssize_t pl_read_layer_file(const char *dir, const char *name,
-				  size_t max, void **buf)
+static ssize_t pl_read_layer_file(const struct path *dir, const char *name,
+				  size_t max, void **buf, struct pl_verdict *v)
 {
 	struct file *file;
 	loff_t size, pos = 0;
-	char *path, *data;
+	char *data;
 	ssize_t ret;
 
 	*buf = NULL;
-	path = kasprintf(GFP_KERNEL, "%s/%s", dir, name);
-	if (!path)
-		return -ENOMEM;
-	file = pl_open_regular(path, true);
-	kfree(path);
+	file = pl_open_beneath(dir, name, v);
 	if (IS_ERR(file))
 		return PTR_ERR(file);
 	ret = deny_write_access(file);
-	if (ret)
+	if (ret) {
+		pl_reject(v, ret, "%s: open for writing elsewhere", name);
 		goto out_put;
+	}
 	size = i_size_read(file_inode(file));
-	ret = size <= 0 ? -ENODATA : size > max ? -EFBIG : 0;
-	if (ret)
+	if (size <= 0) {
+		ret = pl_reject(v, -EINVAL, "%s: empty", name);
 		goto out_allow;
+	}
+	if (size > max) {
+		ret = pl_reject(v, -EFBIG, "%s: larger than %zu KiB", name, max / 1024);
+		goto out_allow;
+	}
 	data = kvmalloc(size, GFP_KERNEL | __GFP_NOWARN);
 	if (!data) {
-		ret = -ENOMEM;
+		ret = pl_reject(v, -ENOMEM, "out of memory");
 		goto out_allow;
 	}
 	while (pos < size) {
@@ -146,6 +333,7 @@ static ssize_t pl_read_layer_file(const char *dir, const char *name,
 		ret = pos == size ? 0 : -EIO;
 	if (ret) {
 		kvfree(data);
+		pl_reject(v, ret, "%s: cannot be read", name);
 		goto out_allow;
 	}
 	*buf = data;
@@ -157,27 +345,21 @@ out_put:
 	return ret;
 }
 
-static int pl_verify_manifest(const char *dir, const void *manifest, size_t len,
+static int pl_verify_manifest(const struct path *dir, const void *manifest, size_t len,
 			      struct pl_verdict *v)
 {
 	void *sig;
 	ssize_t sig_len;
 	int err;
 
-	sig_len = pl_read_layer_file(dir, "manifest.p7s", PL_SIGNATURE_MAX, &sig);
+	sig_len = pl_read_layer_file(dir, "manifest.p7s", PL_SIGNATURE_MAX, &sig, v);
 	if (sig_len == -ENOENT) {
 		if (!pl_require_signature)
 			return 0;
 		return pl_reject(v, -EKEYREJECTED, "manifest.p7s: missing, and signatures are required");
 	}
-	if (sig_len == -EFBIG)
-		return pl_reject(v, -EFBIG, "manifest.p7s: larger than 64 KiB");
-	if (sig_len == -EINVAL)
-		return pl_reject(v, -EINVAL, "manifest.p7s: not a regular file");
-	if (sig_len == -ENODATA)
-		return pl_reject(v, -EINVAL, "manifest.p7s: empty");
 	if (sig_len < 0)
-		return pl_reject(v, sig_len, "manifest.p7s: cannot be read");
+		return sig_len;
 
 	err = pl_verify_signature(manifest, len, sig, sig_len);
 	kvfree(sig);
@@ -187,27 +369,25 @@ static int pl_verify_manifest(const char *dir, const void *manifest, size_t len,
 }
 
 /* Opens, write-denies and checks one replacement, then checks its base. */
-static int pl_verify_file(struct pl_layer *layer, struct pl_layer_file *f,
+static int pl_verify_file(const struct path *dir, struct pl_layer_file *f,
 			  struct pl_verdict *v)
 {
 	u8 digest[PL_SHA256_SIZE];
 	struct path base_path;
 	struct inode *real;
 	struct file *base;
-	char *path;
+	char *rel;
 	int err;
 
-	path = kasprintf(GFP_KERNEL, "%s/files%s", layer->dir, f->target);
-	if (!path)
+	rel = kasprintf(GFP_KERNEL, "files%s", f->target);
+	if (!rel)
 		return pl_reject(v, -ENOMEM, "out of memory");
-	f->file = pl_open_regular(path, false);
-	kfree(path);
+	f->file = pl_open_beneath(dir, rel, v);
+	kfree(rel);
 	if (IS_ERR(f->file)) {
 		err = PTR_ERR(f->file);
 		f->file = NULL;
-		if (err == -EINVAL)
-			return pl_reject(v, err, "files%s: not a regular file", f->target);
-		return pl_reject(v, err, "files%s: cannot be opened", f->target);
+		return err;
 	}
 	/* nobody may change verified bytes while the layer is loaded */
 	err = deny_write_access(f->file);
@@ -278,7 +458,8 @@ static struct pl_layer *pl_layer_from_manifest(const char *dir, const char *mani
 		return ERR_PTR(err);
 	}
 	mf = kvcalloc(m.n_files ?: 1, sizeof(*mf), GFP_KERNEL | __GFP_NOWARN);
-	layer = kzalloc(struct_size(layer, files, m.n_files), GFP_KERNEL);
+	/* some 160 bytes a file: 80 KiB for 512, too many pages to ask in a row */
+	layer = kvzalloc(struct_size(layer, files, m.n_files), GFP_KERNEL);
 	if (!mf || !layer)
 		goto err_nomem;
 	layer->dir = kstrdup(dir, GFP_KERNEL);
@@ -328,10 +509,57 @@ static int pl_check_dir(const char *dir, struct pl_verdict *v)
 	return 0;
 }
 
+/*
+ * The layer directory itself, looked up as root wrote it, symlinks and
+ * all: on a filesystem that holds verified bytes still, and root's.
+ */
+static int pl_open_dir(const char *dir, struct path *path, struct pl_verdict *v)
+{
+	struct super_block *sb;
+	const char *why;
+	int err;
+
+	err = kern_path(dir, LOOKUP_FOLLOW | LOOKUP_DIRECTORY, path);
+	if (err)
+		return pl_reject(v, err, "the layer directory %s", err == -ENOENT ?
+				 "does not exist" : err == -ENOTDIR ? "is not a directory" :
+				 "cannot be looked up");
+	sb = path->mnt->mnt_sb;
+	if (!pl_fs_holds_still(sb)) {
+		err = pl_reject(v, -EMEDIUMTYPE,
+				"the layer directory is on %s, where verified bytes can change beneath the kernel",
+				sb->s_type->name);
+	} else {
+		err = pl_check_metadata(path->dentry, &why);
+		if (err)
+			pl_reject(v, err, "the layer directory: %s", why);
+	}
+	if (err) {
+		path_put(path);
+		*path = (struct path){};	/* nothing for the caller to put */
+	}
+	return err;
+}
+
+/*
+ * Two targets that reach one base (/lib and /usr/lib on a merged /usr):
+ * the base is served by its inode, so one of them says it all, and two
+ * could say different things.
+ */
+static int pl_check_alias(struct pl_layer *layer, size_t i, struct pl_verdict *v)
+{
+	for (size_t j = 0; j < i; j++)
+		if (layer->files[j].base == layer->files[i].base)
+			return pl_reject(v, -EINVAL, "base %s: the same file as base %s (list it once)",
+					 layer->files[i].target, layer->files[j].target);
+	return 0;
+}
+
 int pl_layer_load(const char *dir)
 {
 	struct pl_verdict v = { .err = 0, .reason = "verified" };
 	struct pl_layer *layer = NULL;
+	struct path dir_path = {};
 	void *manifest = NULL;
 	ssize_t len;
 	int err;
@@ -339,17 +567,17 @@ int pl_layer_load(const char *dir)
 	err = pl_check_dir(dir, &v);
 	if (err)
 		goto out;
-	len = pl_read_layer_file(dir, "manifest", PL_MANIFEST_MAX_SIZE, &manifest);
+	err = pl_open_dir(dir, &dir_path, &v);
+	if (err)
+		goto out;
+	len = pl_read_layer_file(&dir_path, "manifest", PL_MANIFEST_MAX_SIZE, &manifest, &v);
 	if (len < 0) {
-		err = pl_reject(&v, len == -ENODATA ? -EINVAL : len, "manifest: %s",
-				len == -EFBIG ? "larger than 64 KiB" :
-				len == -ENODATA ? "empty" :
-				len == -EINVAL ? "not a regular file" : "cannot be read");
+		err = len;
 		manifest = NULL;
 		goto out;
 	}
 	/* the parser only ever sees bytes that passed the signature check */
-	err = pl_verify_manifest(dir, manifest, len, &v);
+	err = pl_verify_manifest(&dir_path, manifest, len, &v);
 	if (err)
 		goto out;
 	layer = pl_layer_from_manifest(dir, manifest, len, &v);
@@ -366,10 +594,15 @@ int pl_layer_load(const char *dir)
 	if (err)
 		goto out;
 
-	for (size_t i = 0; i < layer->n_files && !err; i++)
-		err = pl_verify_file(layer, &layer->files[i], &v);
+	for (size_t i = 0; i < layer->n_files && !err; i++) {
+		err = pl_verify_file(&dir_path, &layer->files[i], &v);
+		if (!err)
+			err = pl_check_alias(layer, i, &v);
+	}
 	if (err)
 		goto out;
+	path_put(&dir_path);
+	dir_path.mnt = NULL;
 	err = pl_watch_layer(layer);
 	if (err) {
 		pl_reject(&v, err, "cannot watch its base files");
@@ -405,6 +638,8 @@ int pl_layer_load(const char *dir)
 	return 0;
 
 out:
+	if (dir_path.mnt)
+		path_put(&dir_path);
 	trace_patchlayer_verify(dir, layer ? layer->name : "", err, v.reason);
 	pl_nl_notify(PATCHLAYER_EVENT_REJECTED, layer ? layer->name : NULL, NULL, dir, err, v.reason);
 	if (layer)

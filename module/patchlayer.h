@@ -41,7 +41,6 @@ int pl_trust_add(const void *der, size_t len);
 void pl_trust_lock_forever(void);
 bool pl_trust_is_locked(void);
 int pl_verify_signature(const void *data, size_t len, const void *sig, size_t sig_len);
-struct file *pl_open_regular(const char *path, bool follow);
 struct file *pl_open_path_regular(const struct path *path);
 int pl_hash_file(struct file *file, u64 size, u8 digest[PL_SHA256_SIZE]);
 

@@ -9,11 +9,11 @@
 #include <crypto/hash.h>
 #include <crypto/public_key.h>
 #include <keys/asymmetric-type.h>
+#include <linux/capability.h>
 #include <linux/cred.h>
 #include <linux/fs.h>
 #include <linux/key.h>
 #include <linux/module.h>
-#include <linux/namei.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
 #include <linux/verification.h>
@@ -24,6 +24,37 @@ static struct key *pl_keyring;
 static struct crypto_shash *pl_sha256_tfm;
 static DEFINE_MUTEX(pl_trust_lock);
 static bool pl_trust_locked;
+
+/*
+ * Whether the kernel's own trusted keys (built-in, secondary and, where
+ * configured, the machine keyring of MOK keys linked to it) also sign
+ * layers. Off unless the administrator asks: Debian's built-in key signs
+ * kernels and never a layer, and a MOK key's private half often lies on
+ * disk (DKMS keeps /var/lib/dkms/mok.key), where root could sign any layer
+ * with it. Fixed once trust is locked, as the keyring is.
+ */
+static bool pl_trust_system_keyrings;
+
+static int pl_trust_system_set(const char *val, const struct kernel_param *kp)
+{
+	int err;
+
+	/* modprobe's parameters come before the module is live */
+	if (THIS_MODULE->state == MODULE_STATE_LIVE && !capable(CAP_SYS_ADMIN))
+		return -EPERM;
+	mutex_lock(&pl_trust_lock);
+	err = pl_trust_locked ? -EPERM : param_set_bool(val, kp);
+	mutex_unlock(&pl_trust_lock);
+	return err;
+}
+
+static const struct kernel_param_ops pl_trust_system_ops = {
+	.set = pl_trust_system_set,
+	.get = param_get_bool,
+};
+module_param_cb(trust_system_keyrings, &pl_trust_system_ops, &pl_trust_system_keyrings, 0644);
+MODULE_PARM_DESC(trust_system_keyrings,
+		 "Also accept layers signed by the kernel's built-in, secondary and machine (MOK) keys (default: no; fixed once trust_locked is 1)");
 
 /* Whether two asymmetric keys hold the same public key. */
 static bool pl_same_public_key(const struct key *a, const struct key *b)
@@ -144,7 +175,8 @@ void pl_trust_lock_forever(void)
 	if (!pl_trust_locked) {
 		pl_trust_locked = true;
 		__module_get(THIS_MODULE);
-		pr_info("trust keyring closed until reboot\n");
+		pr_info("trust keyring closed until reboot; the kernel's own keys %s\n",
+			pl_trust_system_keyrings ? "also sign layers" : "do not sign layers");
 	}
 	mutex_unlock(&pl_trust_lock);
 }
@@ -155,8 +187,9 @@ bool pl_trust_is_locked(void)
 }
 
 /*
- * The signer must be in .patchlayer or in the kernel's own trusted keys
- * (built-in and secondary, as for modules). Every verification failure,
+ * The signer must be in .patchlayer, or, with trust_system_keyrings, in the
+ * kernel's own trusted keys (built-in and secondary, with the machine
+ * keyring linked there, as for modules). Every verification failure,
  * malformed DER included, is EKEYREJECTED to the caller.
  */
 int pl_verify_signature(const void *data, size_t len, const void *sig, size_t sig_len)
@@ -165,7 +198,7 @@ int pl_verify_signature(const void *data, size_t len, const void *sig, size_t si
 
 	err = verify_pkcs7_signature(data, len, sig, sig_len, pl_keyring,
 				     VERIFYING_UNSPECIFIED_SIGNATURE, NULL, NULL);
-	if (err == -ENOKEY)
+	if (err == -ENOKEY && READ_ONCE(pl_trust_system_keyrings))
 		err = verify_pkcs7_signature(data, len, sig, sig_len,
 					     VERIFY_USE_SECONDARY_KEYRING,
 					     VERIFYING_UNSPECIFIED_SIGNATURE,
@@ -175,25 +208,7 @@ int pl_verify_signature(const void *data, size_t len, const void *sig, size_t si
 	return err;
 }
 
-/*
- * Opens PATH for reading only if it is a regular file, following a final
- * symlink only if FOLLOW, and without opening FIFOs or devices even for a
- * moment (a FIFO's open would block until a writer comes).
- */
-struct file *pl_open_regular(const char *path, bool follow)
-{
-	struct path p;
-	struct file *file;
-	int err;
-
-	err = kern_path(path, follow ? LOOKUP_FOLLOW : 0, &p);
-	if (err)
-		return ERR_PTR(err);
-	file = pl_open_path_regular(&p);
-	path_put(&p);
-	return file;
-}
-
+/* Opens PATH for reading, only a regular file: never a FIFO, even for a moment. */
 struct file *pl_open_path_regular(const struct path *path)
 {
 	if (!d_is_reg(path->dentry))

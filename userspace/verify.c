@@ -199,8 +199,13 @@ static void pl_verify_file(struct pl_verify *v, const struct pl_manifest_file *f
 	if (!path || !subject)
 		pl_oom();
 	pl_sha256_hex(f->sha256, want);
-	/* as the module: a final symlink is not followed, nothing but a file opened */
+	/* as the module: no symlink followed, nothing but a file opened */
 	fd = pl_open_regular(path, true, &st);
+	if (fd == -EINVAL && S_ISLNK(st.st_mode)) {
+		pl_check_add(v, "file", target, subject, ELOOP, false,
+			     "is a symlink (none may be beneath a layer directory)");
+		goto out;
+	}
 	if (fd == -EINVAL) {
 		pl_check_add(v, "file", target, subject, EINVAL, false,
 			     "is %s, not a regular file", pl_file_type(st.st_mode));

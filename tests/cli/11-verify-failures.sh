@@ -128,7 +128,7 @@ rejected 1 6
 expect_line "$out" "ENOENT  files$T2: $l/files$T2 is missing"
 expect_line "$out" "ok      base $T2 (sha256 $b2)"
 
-# --- a replacement that is a symlink, even to the right bytes: EINVAL;
+# --- a replacement that is a symlink, even to the right bytes: ELOOP;
 # a directory: EINVAL
 fresh
 mv "$l/files$T1" "$work/real-copy"
@@ -136,7 +136,7 @@ ln -s "$work/real-copy" "$l/files$T1"
 rm "$l/files$T2"
 mkdir "$l/files$T2"
 rejected 2 6
-expect_line "$out" "EINVAL  files$T1: is a symlink, not a regular file"
+expect_line "$out" "ELOOP   files$T1: is a symlink (none may be beneath a layer directory)"
 expect_line "$out" "EINVAL  files$T2: is a directory, not a regular file"
 
 # --- a 70 KiB manifest: EFBIG, and no signature check without a manifest

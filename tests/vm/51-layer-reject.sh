@@ -1,5 +1,8 @@
 # Every broken layer is refused with its errno and leaves no trace: no
-# sysfs directory, no held file, no leak over 1000 tries.
+# sysfs directory, no held file, no leak over 1000 tries. Broken: bad
+# bytes or signature, symlinks or mounts beneath the layer directory, a
+# filesystem that cannot hold verified bytes still, metadata the signature
+# does not cover, two targets on one base.
 . "$(dirname "$0")/lib.sh"
 
 T=$(mktemp -d /var/tmp/pl-test.XXXXXX)
@@ -46,11 +49,47 @@ d=$(variant fifo); rm "$d/$R"; mkfifo "$d/$R"
 d=$(variant directory); rm "$d/$R"; mkdir "$d/$R"
 d=$(variant shorter); truncate -s -1 "$d/$R"
 d=$(variant malformed); sed -i 's/^name: zlib-fix$/name: zlib fix/' "$d/manifest"; sign "$d" vendor
+# resolved beneath the layer directory only: no symlink anywhere, no other
+# mount, and on a filesystem that holds verified bytes still
+d=$(variant dirsymlink); mv "$d/files/usr" "$T/usr-elsewhere"; ln -s "$T/usr-elsewhere" "$d/files/usr"
+d=$(variant mansymlink); rm "$d/manifest"; ln -s "$T/good/manifest" "$d/manifest"
+d=$(variant mounted); mount -t tmpfs -o mode=0755 tmpfs "$d/files/usr"; cp -a "$T/good/files/usr/." "$d/files/usr/"
+d=$(variant bindfile); mount --bind "$T/good/$R" "$d/$R"
+mkdir "$T/onoverlay" "$T/empty"; mount -t overlay -o lowerdir="$T/good:$T/empty" overlay "$T/onoverlay"
+# served metadata is not signed: root's, not writable by others, no
+# setuid, setgid, file capabilities or POSIX ACL
+d=$(variant owner); chown 65534 "$d/$R"
+d=$(variant groupw); chmod g+w "$d/$R"
+d=$(variant otherw); chmod o+w "$d/$R"
+d=$(variant setuid); chmod u+s "$d/$R"
+d=$(variant setgid); chmod g+s "$d/$R"
+d=$(variant caps); setcap cap_net_raw+ep "$d/$R"
+# user nobody may read: an ACL that leaves the mode as it was
+acl() {	# FILE XATTR: sets that ACL xattr to user::rw- user:65534:r-- group::r-- mask::r-- other::r--
+	python3 - "$1" "$2" <<'PY'
+import os, struct, sys
+e = [(0x01, 6, 0xffffffff), (0x02, 4, 65534), (0x04, 4, 0xffffffff), (0x10, 4, 0xffffffff), (0x20, 4, 0xffffffff)]
+os.setxattr(sys.argv[1], sys.argv[2], struct.pack("<I", 2) + b"".join(struct.pack("<HHI", *x) for x in e))
+PY
+}
+d=$(variant acl); acl "$d/$R" system.posix_acl_access
+d=$(variant dirowner); chown 65534 "$d/files/usr"
+d=$(variant dirgroupw); chmod g+w "$d/files/usr/lib"
+d=$(variant dirdefacl); acl "$d/files" system.posix_acl_default
+d=$(variant topowner); chown 65534 "$d"
+d=$(variant manifestw); chmod o+w "$d/manifest"
+[ "$(stat -c %a "$T/acl/$R")" = 644 ] || fail "the ACL changed the mode: $(stat -c %a "$T/acl/$R")"
+# two targets, one base: /lib is /usr/lib on a merged /usr
+[ "$(stat -c %i /lib${ZLIB#/usr/lib})" = "$(stat -c %i $ZLIB)" ] || fail "/lib is not /usr/lib"
+build_layer "$T/alias" vendor zlib-fix "1" "$T/libz.so=$ZLIB" "$T/libz.so=/lib${ZLIB#/usr/lib}"
 
 cases="flipped=EBADMSG edited=EKEYREJECTED untrusted=EKEYREJECTED unsigned=EKEYREJECTED
 stalebase=ESTALE relative=EINVAL dotdot=EINVAL outside=EINVAL huge=EFBIG
 truncated=EKEYREJECTED randmanifest=EKEYREJECTED randsig=EKEYREJECTED randfile=EBADMSG
-missing=ENOENT symlink=EINVAL fifo=EINVAL directory=EINVAL shorter=EBADMSG malformed=EINVAL"
+missing=ENOENT symlink=ELOOP fifo=EINVAL directory=EINVAL shorter=EBADMSG malformed=EINVAL
+dirsymlink=ELOOP mansymlink=ELOOP mounted=EXDEV bindfile=EXDEV onoverlay=EMEDIUMTYPE
+owner=EPERM groupw=EPERM otherw=EPERM setuid=EPERM setgid=EPERM caps=EPERM acl=EPERM
+dirowner=EPERM dirgroupw=EPERM dirdefacl=EPERM topowner=EPERM manifestw=EPERM alias=EINVAL"
 
 modprobe patchlayer
 expect_write OK $SYSFS/trust --bytes-from "$T/vendor.der"
@@ -60,7 +99,9 @@ expect_write EINVAL $SYSFS/load $'\n'
 for c in $cases; do
 	expect_write "${c#*=}" $SYSFS/load "$T/${c%=*}"
 	no_layers
-	[ -f "$T/${c%=*}/$R" ] && [ ! -L "$T/${c%=*}/$R" ] && writable "$T/${c%=*}/$R"
+	# (the overlay is read-only)
+	[ -f "$T/${c%=*}/$R" ] && [ ! -L "$T/${c%=*}/$R" ] && [ "${c%=*}" != onoverlay ] &&
+		writable "$T/${c%=*}/$R"
 done
 writable "$T/good/$R"
 echo "each case refused with its errno"
@@ -91,3 +132,17 @@ slab_check "$before" "$after" 1024 "1000 refused loads"
 # and the good layer still loads after all that
 expect_write OK $SYSFS/load "$T/good"
 expect_write OK $SYSFS/unload zlib-fix
+
+# each refusal says why, for the daemon and the tracepoint
+echo 1 > $TRACEFS/events/patchlayer/patchlayer_verify/enable
+echo > $TRACEFS/trace
+for c in mounted onoverlay setuid alias; do
+	sysfs_write $SYSFS/load "$T/$c" > /dev/null
+done
+trace=$(cat $TRACEFS/trace)
+expect_match "$trace" "files/usr: on another mount than the layer directory" "reason for mounted"
+expect_match "$trace" "the layer directory is on overlay, where verified bytes can change" "reason for onoverlay"
+expect_match "$trace" "files$ZLIB: setuid or setgid" "reason for setuid"
+expect_match "$trace" "base [/a-z0-9_-]*/libz\.so\.1\.2\.13: the same file as base [/a-z0-9_-]*/libz\.so\.1\.2\.13" "reason for alias"
+echo 0 > $TRACEFS/events/patchlayer/patchlayer_verify/enable
+umount "$T/onoverlay" "$T/bindfile/$R" "$T/mounted/files/usr"

@@ -1,5 +1,6 @@
 # The trust file takes exactly one DER certificate; only CAP_SYS_ADMIN may
-# write any control file; require_signature=0 accepts unsigned layers.
+# write any control file; require_signature=0 accepts unsigned layers;
+# the kernel's own keyrings count only with trust_system_keyrings.
 . "$(dirname "$0")/lib.sh"
 
 T=$(mktemp -d /var/tmp/pl-test.XXXXXX)
@@ -9,6 +10,7 @@ build_layer "$T/zfix" vendor zlib-fix "1" "$T/libz.so=$ZLIB"
 rm "$T/zfix/manifest.p7s"
 
 expect_eq "$(modinfo -F parm patchlayer | grep -c '^require_signature:')" 1 "require_signature parameter"
+expect_eq "$(modinfo -F parm patchlayer | grep -c '^trust_system_keyrings:')" 1 "trust_system_keyrings parameter"
 modprobe patchlayer
 expect_eq "$(cat /sys/module/patchlayer/parameters/require_signature)" Y "require_signature default"
 expect_write EKEYREJECTED $SYSFS/load "$T/zfix"
@@ -36,6 +38,20 @@ for f in load unload trust trust_locked; do
 	expect_eq "$(nobody python3 $W $SYSFS/$f "$T/zfix")" EACCES "$f as nobody"
 done
 expect_eq "$(nobody cat $SYSFS/trust_locked)" 0 "trust_locked read by anyone"
+# the kernel's own keyrings sign layers only when the administrator says so
+P=/sys/module/patchlayer/parameters/trust_system_keyrings
+expect_eq "$(stat -c '%a %U' $P)" "644 root" "mode of trust_system_keyrings"
+expect_eq "$(cat $P)" N "trust_system_keyrings default"
+expect_eq "$(nocap python3 $W $P 1)" EPERM "trust_system_keyrings without CAP_SYS_ADMIN"
+expect_eq "$(nobody python3 $W $P 1)" EACCES "trust_system_keyrings as nobody"
+expect_eq "$(cat $P)" N "trust_system_keyrings after refused writes"
+expect_write OK $P 1
+expect_eq "$(cat $P)" Y "trust_system_keyrings set"
+expect_write OK $P 0
+expect_write EINVAL $P maybe
+modprobe -r patchlayer
+modprobe patchlayer trust_system_keyrings=1
+expect_eq "$(cat $P)" Y "trust_system_keyrings=1 at modprobe"
 modprobe -r patchlayer
 
 # unsigned layers, when the administrator chose so at load time
