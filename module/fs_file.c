@@ -9,8 +9,7 @@
  * opens of a library directory are probes (the dynamic loader's search,
  * stat-like open+close) that never read, and the second struct file, its
  * security hooks and its deferred fput were a third of an open+close.
- * Opens for writing open it at once, so that write access is taken (and
- * ETXTBSY reported) by open(2) itself.
+ * Some opens open it at once (pl_open_now).
  */
 #include <linux/file.h>
 #include <linux/fs_stack.h>
@@ -68,11 +67,29 @@ static struct file *pl_real_file(struct file *file)
 	return realfile;
 }
 
+/*
+ * Whether open(2) opens the real file itself:
+ * - for writing, so that open(2) takes write access (and says ETXTBSY);
+ * - for O_DIRECT, so that open(2) says EINVAL where the real file has none;
+ * - for a name an active or once active layer knows (redirected, or a base
+ *   this process still sees): the BPF LSM's mmap_file hook runs before
+ *   ->mmap and finds the mapped inode through ->private_data, so an
+ *   executable mapping with no read before it would otherwise go unseen,
+ *   enforcement included. A view bounded on either side means that a
+ *   layer's window covers this base for someone (pl_redirect_get).
+ */
+static bool pl_open_now(const struct file *file, const struct pl_dentry *pd)
+{
+	if ((file->f_mode & FMODE_WRITE) || (file->f_flags & O_DIRECT))
+		return true;
+	return pd->layer || pd->view_from || pd->view_to != U64_MAX;
+}
+
 static int pl_open(struct inode *inode, struct file *file)
 {
 	struct pl_dentry *pd = pl_dentry(file->f_path.dentry);
 
-	if (file->f_mode & FMODE_WRITE) {
+	if (pl_open_now(file, pd)) {
 		struct file *realfile = pl_open_real_file(file);
 
 		if (IS_ERR(realfile))
