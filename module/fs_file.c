@@ -171,6 +171,7 @@ static loff_t pl_llseek(struct file *file, loff_t offset, int whence)
 {
 	struct file *realfile = pl_real_file(file);
 	struct inode *inode = file_inode(file);
+	const struct cred *old;
 	loff_t ret;
 
 	if (IS_ERR(realfile))
@@ -178,7 +179,9 @@ static loff_t pl_llseek(struct file *file, loff_t offset, int whence)
 	/* the real file knows holes and its own limits; our f_pos is the master */
 	inode_lock(inode);
 	realfile->f_pos = file->f_pos;
+	old = pl_override_creds(inode->i_sb);
 	ret = vfs_llseek(realfile, offset, whence);
+	revert_creds(old);
 	file->f_pos = realfile->f_pos;
 	inode_unlock(inode);
 	return ret;
@@ -275,20 +278,30 @@ static int pl_dir_open(struct inode *inode, struct file *file)
 	return 0;
 }
 
+/* Under the mounter's credentials, as every access to the real directory. */
 static int pl_iterate_shared(struct file *file, struct dir_context *ctx)
 {
 	struct file *realfile = file->private_data;
+	const struct cred *old;
 	int err;
 
 	realfile->f_pos = ctx->pos;
+	old = override_creds(pl_file_creds(file));
 	err = iterate_dir(realfile, ctx);
+	revert_creds(old);
 	file->f_pos = realfile->f_pos;
 	return err;
 }
 
 static int pl_dir_fsync(struct file *file, loff_t start, loff_t end, int datasync)
 {
-	return vfs_fsync_range(file->private_data, start, end, datasync);
+	const struct cred *old;
+	int ret;
+
+	old = override_creds(pl_file_creds(file));
+	ret = vfs_fsync_range(file->private_data, start, end, datasync);
+	revert_creds(old);
+	return ret;
 }
 
 const struct file_operations pl_dir_ops = {
