@@ -102,6 +102,7 @@ int __init pl_fs_inode_init(void);
 void pl_fs_inode_exit(void);
 extern const struct file_operations pl_file_ops;
 extern const struct file_operations pl_dir_ops;
+extern const struct address_space_operations pl_file_aops;
 
 struct inode *pl_get_inode(struct super_block *sb, struct inode *real);
 void pl_copy_attr(struct inode *inode);

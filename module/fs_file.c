@@ -142,6 +142,29 @@ static ssize_t pl_write_iter(struct kiocb *iocb, struct iov_iter *iter)
 	return ret;
 }
 
+/*
+ * Not iter_file_splice_write() on our file: it would take the pipe's lock
+ * and then, in our ->write_iter, the real filesystem's freeze protection,
+ * the reverse of a splice into the real file (overlayfs's
+ * ovl_splice_write says the same). The real file's ->splice_write under
+ * its freeze protection, as ->write_iter does.
+ */
+static ssize_t pl_splice_write(struct pipe_inode_info *pipe, struct file *out, loff_t *ppos,
+			       size_t len, unsigned int flags)
+{
+	/* splice wants FMODE_WRITE: the real file was opened by open(2) */
+	struct file *realfile = out->private_data;
+	struct inode *inode = file_inode(out);
+	ssize_t ret;
+
+	inode_lock(inode);
+	pl_copy_attr(inode);
+	ret = pl_backing_splice_write(pipe, realfile, out, ppos, len, flags, pl_file_creds(out));
+	pl_copy_attr(inode);
+	inode_unlock(inode);
+	return ret;
+}
+
 static ssize_t pl_splice_read(struct file *in, loff_t *ppos, struct pipe_inode_info *pipe,
 			      size_t len, unsigned int flags)
 {
@@ -252,7 +275,12 @@ const struct file_operations pl_file_ops = {
 	.fallocate = pl_fallocate,
 	.fadvise = pl_fadvise,
 	.splice_read = pl_splice_read,
-	.splice_write = iter_file_splice_write,
+	.splice_write = pl_splice_write,
+};
+
+/* O_DIRECT: open(2) asks the mapping for ->direct_IO; the real file does it */
+const struct address_space_operations pl_file_aops = {
+	.direct_IO = noop_direct_IO,
 };
 
 /* Directories: the real directory lists itself, positions included. */
