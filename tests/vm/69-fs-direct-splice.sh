@@ -2,7 +2,9 @@
 # opens, reads and writes work where the real filesystem does them (they
 # were EINVAL: our inode had no ->direct_IO), and splice and sendfile into
 # a protected file write the real file under its freeze protection, taken
-# before the pipe's lock as for any splice (lockdep on the debug kernel).
+# before the pipe's lock as for any splice: lockdep, on the debug kernel,
+# sees that order first in a splice into the filesystem uncovered (bind
+# mount), then ours.
 . "$(dirname "$0")/lib.sh"
 
 D=/var/tmp/pl-direct
@@ -11,16 +13,20 @@ truncate -s 64M $D.img
 mkfs.ext4 -q -F $D.img
 modprobe loop 2>/dev/null || true
 expect_rc 0 mount -o loop $D.img $D
-trap 'umount -l $D 2>/dev/null || true; umount -l $D 2>/dev/null || true; rm -f $D.img' EXIT
+U=/mnt/pl-direct
+mkdir -p $U
+trap 'umount -l $U 2>/dev/null || true; umount -l $D 2>/dev/null || true; umount -l $D 2>/dev/null || true; rm -f $D.img' EXIT
+expect_rc 0 mount --bind $D $U
 head -c 65536 /dev/urandom > $D/data
 : > $D/out
+: > $U/direct-out
 
 modprobe patchlayer
 expect_rc 0 "$PL" protect $D
 
-python3 - $D <<'PY' || fail "O_DIRECT and splice"
+python3 - $D $U <<'PY' || fail "O_DIRECT and splice"
 import mmap, os, sys
-D = sys.argv[1]
+D, U = sys.argv[1:3]
 want = open(D + "/data", "rb").read()
 failures = 0
 
@@ -43,8 +49,13 @@ try:
 except OSError as e:
     check("O_DIRECT: %s" % e, False)
 
-# splice from a pipe into a protected file, then sendfile from another
+# splice from a pipe into the filesystem uncovered, then into a protected
+# file, then sendfile from another
 r, w = os.pipe()
+fd = os.open(U + "/direct-out", os.O_WRONLY)
+os.write(w, want[:4096])
+check("splice uncovered", os.splice(r, fd, 4096) == 4096)
+os.close(fd)
 fd = os.open(D + "/out", os.O_WRONLY)
 os.write(w, want[:4096])
 check("splice", os.splice(r, fd, 4096) == 4096)
