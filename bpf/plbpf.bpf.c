@@ -80,20 +80,41 @@ struct {
 	__uint(max_entries, 256 * 1024);
 } events SEC(".maps");
 
+static __always_inline bool pl_stacked(struct inode *inode)
+{
+	unsigned long magic = BPF_CORE_READ(inode, i_sb, s_magic);
+
+	return magic == PATCHLAYER_SUPER_MAGIC || magic == OVERLAYFS_SUPER_MAGIC;
+}
+
+static __always_inline bool pl_key(struct inode *inode, struct pl_bpf_inode *key)
+{
+	key->dev = BPF_CORE_READ(inode, i_sb, s_dev);
+	key->ino = BPF_CORE_READ(inode, i_ino);
+	key->pad = 0;
+	return true;
+}
+
 /* The inode a mapping of FILE ends up naming, below patchlayer and overlayfs. */
 static __always_inline bool pl_real_inode(struct file *file, struct pl_bpf_inode *key)
 {
 	for (int i = 0; i < PL_STACK_MAX && file; i++) {
 		struct inode *inode = BPF_CORE_READ(file, f_inode);
-		unsigned long magic = BPF_CORE_READ(inode, i_sb, s_magic);
+		struct file *next;
 
-		if (magic != PATCHLAYER_SUPER_MAGIC && magic != OVERLAYFS_SUPER_MAGIC) {
-			key->dev = BPF_CORE_READ(inode, i_sb, s_dev);
-			key->ino = BPF_CORE_READ(inode, i_ino);
-			key->pad = 0;
-			return true;
+		if (!pl_stacked(inode))
+			return pl_key(inode, key);
+		next = (struct file *)BPF_CORE_READ(file, private_data);
+		/*
+		 * A patchlayer file whose real file is not open yet (opened
+		 * at first use, module/fs_file.c): the real inode is the one
+		 * its inode wraps, unless that one is stacked too.
+		 */
+		if (!next && BPF_CORE_READ(inode, i_sb, s_magic) == PATCHLAYER_SUPER_MAGIC) {
+			inode = (struct inode *)BPF_CORE_READ(inode, i_private);
+			return inode && !pl_stacked(inode) && pl_key(inode, key);
 		}
-		file = (struct file *)BPF_CORE_READ(file, private_data);
+		file = next;
 	}
 	return false;
 }

@@ -211,6 +211,15 @@ static inline ssize_t pl_backing_splice_read(struct file *real, struct file *use
 	return backing_file_splice_read(real, ppos, pipe, len, flags, &ctx);
 }
 
+static inline ssize_t pl_backing_splice_write(struct pipe_inode_info *pipe, struct file *real,
+					      struct file *user, loff_t *ppos, size_t len,
+					      unsigned int flags, const struct cred *cred)
+{
+	PL_BACKING_CTX(ctx, user, cred);
+
+	return backing_file_splice_write(pipe, real, ppos, len, flags, &ctx);
+}
+
 static inline int pl_backing_mmap(struct file *real, struct vm_area_struct *vma,
 				  const struct cred *cred)
 {
@@ -284,6 +293,27 @@ static inline ssize_t pl_backing_splice_read(struct file *real, struct file *use
 #else
 	return generic_file_splice_read(user, ppos, pipe, len, flags);
 #endif
+}
+
+/* As 6.1's ovl_splice_write and 6.8's backing_file_splice_write. */
+static inline ssize_t pl_backing_splice_write(struct pipe_inode_info *pipe, struct file *real,
+					      struct file *user, loff_t *ppos, size_t len,
+					      unsigned int flags, const struct cred *cred)
+{
+	const struct cred *old;
+	ssize_t ret;
+
+	if (!real->f_op->splice_write)
+		return -EINVAL;
+	ret = file_remove_privs(user);
+	if (ret)
+		return ret;
+	old = override_creds(cred);
+	file_start_write(real);
+	ret = real->f_op->splice_write(pipe, real, ppos, len, flags);
+	file_end_write(real);
+	revert_creds(old);
+	return ret;
 }
 
 static inline int pl_backing_mmap(struct file *real, struct vm_area_struct *vma,

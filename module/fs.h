@@ -119,6 +119,7 @@ int __init pl_fs_inode_init(void);
 void pl_fs_inode_exit(void);
 extern const struct file_operations pl_file_ops;
 extern const struct file_operations pl_dir_ops;
+extern const struct address_space_operations pl_file_aops;
 
 struct inode *pl_get_inode(struct super_block *sb, struct inode *real, struct inode *meta);
 struct inode *pl_alloc_inode(struct super_block *sb);

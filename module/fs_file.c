@@ -9,8 +9,7 @@
  * opens of a library directory are probes (the dynamic loader's search,
  * stat-like open+close) that never read, and the second struct file, its
  * security hooks and its deferred fput were a third of an open+close.
- * Opens for writing open it at once, so that write access is taken (and
- * ETXTBSY reported) by open(2) itself.
+ * Some opens open it at once (pl_open_now).
  */
 #include <linux/file.h>
 #include <linux/fs_stack.h>
@@ -68,11 +67,29 @@ static struct file *pl_real_file(struct file *file)
 	return realfile;
 }
 
+/*
+ * Whether open(2) opens the real file itself:
+ * - for writing, so that open(2) takes write access (and says ETXTBSY);
+ * - for O_DIRECT, so that open(2) says EINVAL where the real file has none;
+ * - for a name an active or once active layer knows (redirected, or a base
+ *   this process still sees): the BPF LSM's mmap_file hook runs before
+ *   ->mmap and finds the mapped inode through ->private_data, so an
+ *   executable mapping with no read before it would otherwise go unseen,
+ *   enforcement included. A view bounded on either side means that a
+ *   layer's window covers this base for someone (pl_redirect_get).
+ */
+static bool pl_open_now(const struct file *file, const struct pl_dentry *pd)
+{
+	if ((file->f_mode & FMODE_WRITE) || (file->f_flags & O_DIRECT))
+		return true;
+	return pd->layer || pd->view_from || pd->view_to != U64_MAX;
+}
+
 static int pl_open(struct inode *inode, struct file *file)
 {
 	struct pl_dentry *pd = pl_dentry(file->f_path.dentry);
 
-	if (file->f_mode & FMODE_WRITE) {
+	if (pl_open_now(file, pd)) {
 		struct file *realfile = pl_open_real_file(file);
 
 		if (IS_ERR(realfile))
@@ -125,6 +142,29 @@ static ssize_t pl_write_iter(struct kiocb *iocb, struct iov_iter *iter)
 	return ret;
 }
 
+/*
+ * Not iter_file_splice_write() on our file: it would take the pipe's lock
+ * and then, in our ->write_iter, the real filesystem's freeze protection,
+ * the reverse of a splice into the real file (overlayfs's
+ * ovl_splice_write says the same). The real file's ->splice_write under
+ * its freeze protection, as ->write_iter does.
+ */
+static ssize_t pl_splice_write(struct pipe_inode_info *pipe, struct file *out, loff_t *ppos,
+			       size_t len, unsigned int flags)
+{
+	/* splice wants FMODE_WRITE: the real file was opened by open(2) */
+	struct file *realfile = out->private_data;
+	struct inode *inode = file_inode(out);
+	ssize_t ret;
+
+	inode_lock(inode);
+	pl_copy_attr(inode);
+	ret = pl_backing_splice_write(pipe, realfile, out, ppos, len, flags, pl_file_creds(out));
+	pl_copy_attr(inode);
+	inode_unlock(inode);
+	return ret;
+}
+
 static ssize_t pl_splice_read(struct file *in, loff_t *ppos, struct pipe_inode_info *pipe,
 			      size_t len, unsigned int flags)
 {
@@ -154,6 +194,7 @@ static loff_t pl_llseek(struct file *file, loff_t offset, int whence)
 {
 	struct file *realfile = pl_real_file(file);
 	struct inode *inode = file_inode(file);
+	const struct cred *old;
 	loff_t ret;
 
 	if (IS_ERR(realfile))
@@ -161,7 +202,9 @@ static loff_t pl_llseek(struct file *file, loff_t offset, int whence)
 	/* the real file knows holes and its own limits; our f_pos is the master */
 	inode_lock(inode);
 	realfile->f_pos = file->f_pos;
+	old = pl_override_creds(inode->i_sb);
 	ret = vfs_llseek(realfile, offset, whence);
+	revert_creds(old);
 	file->f_pos = realfile->f_pos;
 	inode_unlock(inode);
 	return ret;
@@ -232,7 +275,12 @@ const struct file_operations pl_file_ops = {
 	.fallocate = pl_fallocate,
 	.fadvise = pl_fadvise,
 	.splice_read = pl_splice_read,
-	.splice_write = iter_file_splice_write,
+	.splice_write = pl_splice_write,
+};
+
+/* O_DIRECT: open(2) asks the mapping for ->direct_IO; the real file does it */
+const struct address_space_operations pl_file_aops = {
+	.direct_IO = noop_direct_IO,
 };
 
 /* Directories: the real directory lists itself, positions included. */
@@ -258,20 +306,30 @@ static int pl_dir_open(struct inode *inode, struct file *file)
 	return 0;
 }
 
+/* Under the mounter's credentials, as every access to the real directory. */
 static int pl_iterate_shared(struct file *file, struct dir_context *ctx)
 {
 	struct file *realfile = file->private_data;
+	const struct cred *old;
 	int err;
 
 	realfile->f_pos = ctx->pos;
+	old = override_creds(pl_file_creds(file));
 	err = iterate_dir(realfile, ctx);
+	revert_creds(old);
 	file->f_pos = realfile->f_pos;
 	return err;
 }
 
 static int pl_dir_fsync(struct file *file, loff_t start, loff_t end, int datasync)
 {
-	return vfs_fsync_range(file->private_data, start, end, datasync);
+	const struct cred *old;
+	int ret;
+
+	old = override_creds(pl_file_creds(file));
+	ret = vfs_fsync_range(file->private_data, start, end, datasync);
+	revert_creds(old);
+	return ret;
 }
 
 const struct file_operations pl_dir_ops = {

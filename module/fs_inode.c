@@ -166,6 +166,7 @@ struct inode *pl_get_inode(struct super_block *sb, struct inode *real, struct in
 	case S_IFREG:
 		inode->i_op = &pl_file_iops;
 		inode->i_fop = &pl_file_ops;
+		inode->i_mapping->a_ops = &pl_file_aops;
 		break;
 	case S_IFLNK:
 		inode->i_op = &pl_symlink_iops;
