@@ -45,6 +45,7 @@
 #include "layer.h"
 #include "patchlayer.h"
 #include "plbpf.h"
+#include "retry.h"
 #include "services.h"
 
 #define PL_CONF_DEFAULT "/etc/patchlayer/patchlayer.conf"
@@ -69,6 +70,7 @@ static bool in_daemon;
 static long die_at = -1;	/* PATCHLAYER_DIE_AT: SIGKILL itself at that step */
 static long steps;
 static struct pl_bpf *bpf;
+static struct pl_backoff backoff;	/* the layers the kernel keeps refusing */
 
 static void dlog(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static void dlog(const char *fmt, ...)
@@ -336,15 +338,24 @@ static void bpf_sync(void)
 		pl_bpf_sync(bpf);
 }
 
+/* The actions that ask the kernel, which may refuse them again and again. */
+static bool asks_kernel(enum pl_action a)
+{
+	return a == PL_ACT_LOAD || a == PL_ACT_ACTIVATE || a == PL_ACT_DROP || a == PL_ACT_UNLOAD;
+}
+
 /*
  * Runs lib/policy.c's decisions for NAME until there is nothing left to
  * do. Bounded: a kernel that keeps refusing leaves the layer as it is,
- * with the reason recorded, rather than looping.
+ * with the reason recorded, rather than looping. Nor is it asked again at
+ * every event (its refusal is one: a REJECTED event): lib/backoff.c spaces
+ * the retries out, unless what the refusal depended on has changed.
  */
 static void reconcile(const char *name)
 {
 	struct pl_record r;
 	char dir[PATH_MAX];
+	uint64_t fp = 0;
 	int i, err;
 
 	snprintf(dir, sizeof(dir), "%s/%s", cfg.store, name);
@@ -356,8 +367,17 @@ static void reconcile(const char *name)
 			return;
 		facts_of(name, &r, &f);
 		a = pl_decide(&cfg, &f);
-		if (a == PL_ACT_NONE)
+		if (a == PL_ACT_NONE) {
+			pl_backoff_clear(&backoff, name);
 			return;
+		}
+		if (asks_kernel(a)) {
+			fp = pl_retry_fingerprint(dir, &cfg);
+			fp = pl_fp_add(fp, &r.want, sizeof(r.want));
+			fp = pl_fp_add(fp, &a, sizeof(a));
+			if (!pl_backoff_may_try(&backoff, name, fp, pl_boottime_s()))
+				return;
+		}
 		err = 0;
 		switch (a) {
 		case PL_ACT_LOAD:
@@ -440,8 +460,19 @@ static void reconcile(const char *name)
 			return;
 		}
 		if (err) {
-			history(name, "%s failed: %s (%s)", pl_action_name(a),
-				pl_errno_name(-err), strerror(-err));
+			unsigned int delay = 0;
+
+			/* the same refusal again: said once, not at each retry */
+			if (asks_kernel(a) &&
+			    !pl_backoff_failed(&backoff, name, fp, err, pl_boottime_s(), &delay))
+				return;
+			if (delay)
+				history(name, "%s failed: %s (%s); retrying in %us, then less and less often (at most every %us), or when its files, the trust list or the bases change",
+					pl_action_name(a), pl_errno_name(-err), strerror(-err),
+					delay, PL_BACKOFF_MAX);
+			else
+				history(name, "%s failed: %s (%s)", pl_action_name(a),
+					pl_errno_name(-err), strerror(-err));
 			r.want = r.want == PL_WANT_NEW ? PL_WANT_PENDING : r.want;
 			snprintf(r.why, sizeof(r.why), "%s failed: %s", pl_action_name(a), strerror(-err));
 			record_write(name, &r);
@@ -460,6 +491,7 @@ static void reconcile_all(void)
 		dlog("%s: %s", cfg.store, strerror(errno));
 		return;
 	}
+	pl_backoff_sweep_begin(&backoff);
 	while ((de = readdir(d))) {
 		char name[PL_NAME_MAX + 8];
 		size_t len = strlen(de->d_name);
@@ -476,6 +508,7 @@ static void reconcile_all(void)
 			reconcile(name);
 	}
 	closedir(d);
+	pl_backoff_sweep_end(&backoff);
 }
 
 /* --- restart_services: the services still running a layer's old code --- */
@@ -1061,13 +1094,25 @@ static void arm_window_timer(int tfd)
 	timerfd_settime(tfd, 0, &its, NULL);
 }
 
+/* Arms RFD for the earliest retry of a refused layer, if one waits. */
+static void arm_retry_timer(int rfd)
+{
+	struct itimerspec its = { 0 };
+	int64_t wait = pl_backoff_next(&backoff, pl_boottime_s());
+
+	/* a second at least: a layer due but not retried never spins */
+	if (wait >= 0)
+		its.it_value.tv_sec = (time_t)(wait < 1 ? 1 : wait);
+	timerfd_settime(rfd, 0, &its, NULL);
+}
+
 static int cmd_daemon_run(void)
 {
 	struct epoll_event ev, evs[8];
 	struct ring_buffer *rb = NULL;
 	struct nl_sock *sk = NULL;
 	sigset_t mask;
-	int ep, ino, sfd, tfd, grp, err, lock;
+	int ep, ino, sfd, tfd, rfd, grp, err, lock;
 	bool kernel_changed = false;
 
 	in_daemon = true;
@@ -1086,8 +1131,9 @@ static int cmd_daemon_run(void)
 	sfd = signalfd(-1, &mask, SFD_CLOEXEC);
 	ep = epoll_create1(EPOLL_CLOEXEC);
 	tfd = timerfd_create(CLOCK_REALTIME, TFD_CLOEXEC);
+	rfd = timerfd_create(CLOCK_BOOTTIME, TFD_CLOEXEC);
 	ino = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
-	if (sfd < 0 || ep < 0 || tfd < 0 || ino < 0 ||
+	if (sfd < 0 || ep < 0 || tfd < 0 || rfd < 0 || ino < 0 ||
 	    inotify_add_watch(ino, cfg.inbox, IN_MOVED_TO | IN_CREATE | IN_CLOSE_WRITE | IN_ONLYDIR) < 0) {
 		pl_err("daemon: %s", strerror(errno));
 		return PL_EXIT_FAIL;
@@ -1130,6 +1176,8 @@ static int cmd_daemon_run(void)
 	epoll_ctl(ep, EPOLL_CTL_ADD, ino, &ev);
 	ev.data.fd = tfd;
 	epoll_ctl(ep, EPOLL_CTL_ADD, tfd, &ev);
+	ev.data.fd = rfd;
+	epoll_ctl(ep, EPOLL_CTL_ADD, rfd, &ev);
 	ev.data.fd = nl_socket_get_fd(sk);
 	epoll_ctl(ep, EPOLL_CTL_ADD, nl_socket_get_fd(sk), &ev);
 	if (rb) {
@@ -1146,6 +1194,7 @@ static int cmd_daemon_run(void)
 	unlock_store(lock);
 	drop_privileges();
 	arm_window_timer(tfd);
+	arm_retry_timer(rfd);
 	dlog("ready: inbox %s, store %s, auto_install %s", cfg.inbox, cfg.store,
 	     cfg.auto_install ? "yes" : "no");
 	notify_ready();
@@ -1155,7 +1204,7 @@ static int cmd_daemon_run(void)
 	unlock_store(lock);
 
 	for (;;) {
-		bool inbox_changed = false;
+		bool inbox_changed = false, retry_due = false;
 		int n = epoll_wait(ep, evs, 8, -1);
 
 		if (n < 0 && errno == EINTR)
@@ -1173,6 +1222,8 @@ static int cmd_daemon_run(void)
 					goto out;
 				}
 				inbox_changed = kernel_changed = true;
+				/* "systemctl reload": retry the refused layers now */
+				pl_backoff_init(&backoff);
 			} else if (fd == ino) {
 				char buf[4096] __attribute__((aligned(8)));
 
@@ -1185,13 +1236,19 @@ static int cmd_daemon_run(void)
 				if (read(tfd, &x, sizeof(x)) < 0)
 					x = 0;
 				kernel_changed = true;
+			} else if (fd == rfd) {
+				uint64_t x;
+
+				if (read(rfd, &x, sizeof(x)) < 0)
+					x = 0;
+				retry_due = true;
 			} else if (rb && fd == ring_buffer__epoll_fd(rb)) {
 				ring_buffer__consume(rb);
 			} else {
 				nl_recvmsgs_default(sk);
 			}
 		}
-		if (inbox_changed || kernel_changed) {
+		if (inbox_changed || kernel_changed || retry_due) {
 			lock = lock_store();
 			if (kernel_changed)
 				bpf_sync();
@@ -1202,6 +1259,7 @@ static int cmd_daemon_run(void)
 			unlock_store(lock);
 			kernel_changed = false;
 			arm_window_timer(tfd);
+			arm_retry_timer(rfd);
 		}
 	}
 out:
