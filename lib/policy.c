@@ -162,8 +162,20 @@ enum pl_unit_verdict pl_unit_verdict(const struct pl_config *c, const char *unit
 		return PL_UNIT_OWN;
 	if (strncmp(unit, "user@", 5) == 0)
 		return PL_UNIT_USER_MANAGER;
-	if (c->restart == PL_RESTART_ALL)
+	/*
+	 * "all" means the services, not the system's plumbing; a unit the
+	 * administrator lists by name is restarted as asked.
+	 */
+	if (c->restart == PL_RESTART_ALL) {
+		if (c->never_default)
+			for (i = 0; pl_restart_never_default[i]; i++)
+				if (pl_unit_pattern_match(pl_restart_never_default[i], unit))
+					return PL_UNIT_NEVER;
+		for (i = 0; i < c->n_never && i < PL_CONFIG_MAX_NEVER; i++)
+			if (pl_unit_pattern_match(c->restart_never[i], unit))
+				return PL_UNIT_NEVER;
 		return PL_UNIT_RESTART;
+	}
 	for (i = 0; i < c->n_units && i < PL_CONFIG_MAX_UNITS; i++)
 		if (strcmp(unit, c->restart_units[i]) == 0)
 			return PL_UNIT_RESTART;
@@ -180,6 +192,7 @@ const char *pl_unit_verdict_why(enum pl_unit_verdict v)
 		[PL_UNIT_OWN] = "patchlayer's own unit",
 		[PL_UNIT_USER_MANAGER] = "a user's service manager",
 		[PL_UNIT_NOT_LISTED] = "not in restart_services",
+		[PL_UNIT_NEVER] = "in restart_never",
 	};
 
 	return (unsigned int)v < PL_UNIT_VERDICT_COUNT ? why[v] : "unknown";

@@ -95,6 +95,7 @@ enum pl_unit_verdict {
 	PL_UNIT_OWN,		/* patchlayer's own unit */
 	PL_UNIT_USER_MANAGER,	/* user@UID.service: it would end a user's session */
 	PL_UNIT_NOT_LISTED,	/* not in the restart_services list */
+	PL_UNIT_NEVER,		/* "all", but it matches restart_never */
 	PL_UNIT_VERDICT_COUNT,
 };
 

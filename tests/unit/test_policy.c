@@ -238,6 +238,46 @@ static void test_restarts_due(void **state)
 	assert_int_equal(pl_restarts_due(&all, &f, 0), PL_RESTARTS_NONE);
 }
 
+/* "all" leaves the system's plumbing alone, as needrestart does */
+static void test_restart_never(void **state)
+{
+	struct pl_config all = restart_config("restart_services = all\n");
+	struct pl_config none = restart_config("restart_services = all\nrestart_never = none\n");
+	struct pl_config mine = restart_config("restart_services = all\n"
+					       "restart_never = default db-*.service\n");
+	struct pl_config only = restart_config("restart_services = all\n"
+					       "restart_never = db-*.service\n");
+	struct pl_config list = restart_config("restart_services = dbus.service nginx.service\n");
+	static const char *const never[] = {
+		"dbus.service", "systemd-logind.service", "gdm.service", "gdm3.service",
+		"sddm.service", "lightdm.service", "getty@tty1.service",
+		"serial-getty@ttyS0.service", "systemd-journald.service",
+		"NetworkManager.service", "wpa_supplicant.service", "openvpn@vpn.service",
+		"display-manager.service", "emergency.service", "rescue.service",
+		"unattended-upgrades.service",
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(never) / sizeof(never[0]); i++) {
+		print_message("%s\n", never[i]);
+		assert_int_equal(pl_unit_verdict(&all, never[i], NULL), PL_UNIT_NEVER);
+		assert_int_equal(pl_unit_verdict(&mine, never[i], NULL), PL_UNIT_NEVER);
+		assert_int_equal(pl_unit_verdict(&none, never[i], NULL), PL_UNIT_RESTART);
+		assert_int_equal(pl_unit_verdict(&only, never[i], NULL), PL_UNIT_RESTART);
+	}
+	assert_int_equal(pl_unit_verdict(&all, "nginx.service", NULL), PL_UNIT_RESTART);
+	assert_int_equal(pl_unit_verdict(&all, "cron.service", NULL), PL_UNIT_RESTART);
+	assert_int_equal(pl_unit_verdict(&all, "db-main.service", NULL), PL_UNIT_RESTART);
+	assert_int_equal(pl_unit_verdict(&mine, "db-main.service", NULL), PL_UNIT_NEVER);
+	assert_int_equal(pl_unit_verdict(&only, "db-main.service", NULL), PL_UNIT_NEVER);
+	/* named by the administrator: restarted as asked */
+	assert_int_equal(pl_unit_verdict(&list, "dbus.service", NULL), PL_UNIT_RESTART);
+	/* and never patchlayer itself or a user's manager, whatever the list */
+	assert_int_equal(pl_unit_verdict(&none, "patchlayer.service", NULL), PL_UNIT_OWN);
+	assert_int_equal(pl_unit_verdict(&none, "user@1000.service", NULL), PL_UNIT_USER_MANAGER);
+}
+
 static void test_unit_verdict(void **state)
 {
 	struct pl_config off = restart_config("restart_services = no\n");
@@ -284,6 +324,7 @@ static void test_unit_verdict(void **state)
 	assert_int_equal(pl_unit_verdict(&all, huge, NULL), PL_UNIT_INVALID);
 
 	assert_string_equal(pl_unit_verdict_why(PL_UNIT_NOT_LISTED), "not in restart_services");
+	assert_string_equal(pl_unit_verdict_why(PL_UNIT_NEVER), "in restart_never");
 	assert_string_equal(pl_unit_verdict_why(PL_UNIT_RESTART), "");
 	assert_string_equal(pl_unit_verdict_why(PL_UNIT_VERDICT_COUNT), "unknown");
 }
@@ -301,6 +342,7 @@ int main(void)
 		cmocka_unit_test(test_names),
 		cmocka_unit_test(test_restarts_due),
 		cmocka_unit_test(test_unit_verdict),
+		cmocka_unit_test(test_restart_never),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
