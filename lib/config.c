@@ -18,6 +18,7 @@ void pl_config_defaults(struct pl_config *c)
 	strcpy(c->inbox, PL_CONFIG_DEFAULT_INBOX);
 	strcpy(c->store, PL_CONFIG_DEFAULT_STORE);
 	c->health_window = PL_CONFIG_DEFAULT_HEALTH_WINDOW;
+	c->inbox_settle = PL_CONFIG_DEFAULT_SETTLE;
 	c->crash_threshold = PL_CONFIG_DEFAULT_CRASHES;
 	c->restart = PL_RESTART_NO;
 	c->never_default = true;
@@ -242,6 +243,15 @@ static const char *parse_duration(unsigned int *dst, struct span v)
 	return NULL;
 }
 
+static const char *parse_settle(unsigned int *dst, struct span v)
+{
+	const char *why = parse_duration(dst, v);
+
+	if (!why && *dst > PL_CONFIG_MAX_SETTLE)
+		return "settle time longer than an hour";
+	return why;
+}
+
 static const char *parse_threshold(unsigned int *dst, struct span v)
 {
 	unsigned int n;
@@ -349,6 +359,7 @@ enum key {
 	K_CRASH_THRESHOLD,
 	K_RESTART_SERVICES,
 	K_RESTART_NEVER,
+	K_INBOX_SETTLE,
 	K_COUNT,
 };
 
@@ -363,6 +374,7 @@ static const char *const key_names[K_COUNT] = {
 	[K_CRASH_THRESHOLD] = "crash_threshold",
 	[K_RESTART_SERVICES] = "restart_services",
 	[K_RESTART_NEVER] = "restart_never",
+	[K_INBOX_SETTLE] = "inbox_settle",
 };
 
 static const char *parse_value(struct pl_config *c, enum key k, struct span v)
@@ -388,6 +400,8 @@ static const char *parse_value(struct pl_config *c, enum key k, struct span v)
 		return parse_restart(c, v);
 	case K_RESTART_NEVER:
 		return parse_never(c, v);
+	case K_INBOX_SETTLE:
+		return parse_settle(&c->inbox_settle, v);
 	default:
 		return "unknown key";
 	}

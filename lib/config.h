@@ -36,6 +36,7 @@ struct pl_config {
 	char trust[PL_CONFIG_MAX_DIRS][PL_CONFIG_PATH_MAX];
 	char inbox[PL_CONFIG_PATH_MAX];
 	char store[PL_CONFIG_PATH_MAX];
+	unsigned int inbox_settle;	/* seconds a delivery written in place must be still */
 	unsigned int health_window;	/* seconds */
 	unsigned int crash_threshold;
 	enum pl_restart_mode restart;
@@ -69,6 +70,8 @@ struct pl_config_error {
 #define PL_CONFIG_DEFAULT_INBOX		"/var/lib/patchlayer/inbox"
 #define PL_CONFIG_DEFAULT_STORE		"/var/lib/patchlayer/layers"
 #define PL_CONFIG_DEFAULT_HEALTH_WINDOW	600
+#define PL_CONFIG_DEFAULT_SETTLE	5
+#define PL_CONFIG_MAX_SETTLE		3600
 #define PL_CONFIG_DEFAULT_CRASHES	3
 
 void pl_config_defaults(struct pl_config *c);

@@ -42,6 +42,7 @@
 #include "../include/uapi/patchlayer.h"
 #include "../lib/config.h"
 #include "../lib/policy.h"
+#include "../lib/settle.h"
 #include "layer.h"
 #include "patchlayer.h"
 #include "plbpf.h"
@@ -71,6 +72,8 @@ static long die_at = -1;	/* PATCHLAYER_DIE_AT: SIGKILL itself at that step */
 static long steps;
 static struct pl_bpf *bpf;
 static struct pl_backoff backoff;	/* the layers the kernel keeps refusing */
+static struct pl_settle settle;		/* the inbox's deliveries under way */
+static unsigned int settle_wait;	/* seconds until the next look at them, 0 none */
 
 static void dlog(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static void dlog(const char *fmt, ...)
@@ -814,6 +817,33 @@ static void take(const char *entry)
 	reconcile(name);
 }
 
+/*
+ * Seconds until ENTRY, a directory written into the inbox in place (cp -r,
+ * tar -x, mv from another filesystem), is complete: 0 once its tree has
+ * been still for inbox_settle seconds (lib/settle.c), or at once when it
+ * was renamed into the inbox.
+ */
+static unsigned int unsettled(const char *entry)
+{
+	char path[PATH_MAX];
+	struct stat st;
+	int64_t newest;
+	unsigned int wait;
+	uint64_t fp;
+
+	snprintf(path, sizeof(path), "%s/%s", cfg.inbox, entry);
+	/* anything else is refused whole, complete or not */
+	if (lstat(path, &st) < 0 || !S_ISDIR(st.st_mode))
+		return 0;
+	fp = pl_tree_fingerprint(path, &newest);
+	wait = pl_settle_look(&settle, entry, fp, (int64_t)time(NULL) - newest, pl_boottime_s(),
+			      cfg.inbox_settle);
+	if (wait && !pl_settle_said(&settle, entry))
+		dlog("%s: being written (not renamed into the inbox): taken once unchanged for %us",
+		     path, cfg.inbox_settle);
+	return wait;
+}
+
 static void scan_inbox(void)
 {
 	struct dirent *de;
@@ -823,13 +853,41 @@ static void scan_inbox(void)
 		dlog("%s: %s", cfg.inbox, strerror(errno));
 		return;
 	}
+	settle_wait = 0;
+	pl_settle_sweep_begin(&settle);
 	while ((de = readdir(d))) {
+		unsigned int wait;
+
 		/* dot names are deliveries under way: copy, then rename into place */
 		if (de->d_name[0] == '.' || strcmp(de->d_name, "rejected") == 0)
 			continue;
+		wait = unsettled(de->d_name);
+		if (wait) {
+			if (!settle_wait || wait < settle_wait)
+				settle_wait = wait;
+			continue;
+		}
 		take(de->d_name);
+		pl_settle_forget(&settle, de->d_name);
 	}
 	closedir(d);
+	pl_settle_sweep_end(&settle);
+}
+
+/* The entries renamed into the inbox, from inotify's N bytes at BUF. */
+static void inbox_events(const char *buf, ssize_t n)
+{
+	const struct inotify_event *e;
+	ssize_t off = 0;
+
+	while (off + (ssize_t)sizeof(*e) <= n) {
+		e = (const struct inotify_event *)(buf + off);
+		if (off + (ssize_t)sizeof(*e) + (ssize_t)e->len > n)
+			break;
+		if ((e->mask & IN_MOVED_TO) && e->len && memchr(e->name, '\0', e->len))
+			pl_settle_renamed(&settle, e->name);
+		off += (ssize_t)sizeof(*e) + (ssize_t)e->len;
+	}
 }
 
 /* --- locking: the daemon and the verbs never reconcile at once --- */
@@ -1094,11 +1152,17 @@ static void arm_window_timer(int tfd)
 	timerfd_settime(tfd, 0, &its, NULL);
 }
 
-/* Arms RFD for the earliest retry of a refused layer, if one waits. */
+/*
+ * Arms RFD for the earliest retry of a refused layer, or the next look at
+ * a delivery under way, if one waits.
+ */
 static void arm_retry_timer(int rfd)
 {
 	struct itimerspec its = { 0 };
 	int64_t wait = pl_backoff_next(&backoff, pl_boottime_s());
+
+	if (settle_wait && (wait < 0 || settle_wait < wait))
+		wait = settle_wait;
 
 	/* a second at least: a layer due but not retried never spins */
 	if (wait >= 0)
@@ -1227,8 +1291,10 @@ static int cmd_daemon_run(void)
 			} else if (fd == ino) {
 				char buf[4096] __attribute__((aligned(8)));
 
-				while (read(ino, buf, sizeof(buf)) > 0)
-					;
+				ssize_t len;
+
+				while ((len = read(ino, buf, sizeof(buf))) > 0)
+					inbox_events(buf, len);
 				inbox_changed = true;
 			} else if (fd == tfd) {
 				uint64_t x;
@@ -1242,6 +1308,7 @@ static int cmd_daemon_run(void)
 				if (read(rfd, &x, sizeof(x)) < 0)
 					x = 0;
 				retry_due = true;
+				inbox_changed = settle_wait != 0;
 			} else if (rb && fd == ring_buffer__epoll_fd(rb)) {
 				ring_buffer__consume(rb);
 			} else {

@@ -12,6 +12,7 @@
 
 static uint64_t walk_fp;
 static unsigned int walk_n;
+static int64_t walk_newest;
 
 static uint64_t fp_stat(uint64_t fp, const struct stat *st)
 {
@@ -30,8 +31,13 @@ static int walk_one(const char *path, const struct stat *st, int type, struct FT
 	(void)ftw;
 	walk_fp = pl_fp_add(walk_fp, path, strlen(path) + 1);
 	walk_fp = pl_fp_add(walk_fp, &type, sizeof(type));
-	if (type != FTW_NS)
+	if (type != FTW_NS) {
 		walk_fp = fp_stat(walk_fp, st);
+		if (st->st_mtim.tv_sec > walk_newest)
+			walk_newest = st->st_mtim.tv_sec;
+		if (st->st_ctim.tv_sec > walk_newest)
+			walk_newest = st->st_ctim.tv_sec;
+	}
 	return ++walk_n >= PL_RETRY_WALK_MAX ? FTW_STOP : FTW_CONTINUE;
 }
 
@@ -45,13 +51,22 @@ static uint64_t fp_path(uint64_t fp, const char *path)
 	return fp;
 }
 
+uint64_t pl_tree_fingerprint(const char *dir, int64_t *newest)
+{
+	walk_fp = PL_FP_INIT;
+	walk_n = 0;
+	walk_newest = 0;
+	nftw(dir, walk_one, 16, FTW_PHYS | FTW_ACTIONRETVAL);
+	if (newest)
+		*newest = walk_newest;
+	return walk_fp;
+}
+
 uint64_t pl_retry_fingerprint(const char *dir, const struct pl_config *c)
 {
 	unsigned int i;
 
-	walk_fp = PL_FP_INIT;
-	walk_n = 0;
-	nftw(dir, walk_one, 16, FTW_PHYS | FTW_ACTIONRETVAL);
+	pl_tree_fingerprint(dir, NULL);
 	for (i = 0; i < c->n_trust && i < PL_CONFIG_MAX_DIRS; i++)
 		walk_fp = fp_path(walk_fp, c->trust[i]);
 	/* a package update renames a new base into one of them */

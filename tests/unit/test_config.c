@@ -45,6 +45,7 @@ static void test_defaults(void **state)
 	assert_int_equal(c.restart, PL_RESTART_NO);
 	assert_true(c.never_default);
 	assert_int_equal(c.n_never, 0);
+	assert_int_equal(c.inbox_settle, 5);
 }
 
 static void test_every_key(void **state)
@@ -61,7 +62,8 @@ static void test_every_key(void **state)
 		"health_window = 2h\n"
 		"crash_threshold = 7\n"
 		"restart_services = ssh.service cron.service\n"
-		"restart_never = default my-*.service";
+		"restart_never = default my-*.service\n"
+		"inbox_settle = 1m";
 	struct pl_config c;
 	struct pl_config_error err;
 
@@ -86,6 +88,7 @@ static void test_every_key(void **state)
 	assert_true(c.never_default);
 	assert_int_equal(c.n_never, 1);
 	assert_string_equal(c.restart_never[0], "my-*.service");
+	assert_int_equal(c.inbox_settle, 60);
 }
 
 static void test_values(void **state)
@@ -120,6 +123,10 @@ static void test_values(void **state)
 	assert_false(c.never_default);
 	assert_int_equal(c.n_never, 2);
 	assert_string_equal(c.restart_never[1], "*-vpn.service");
+	assert_int_equal(parse(&c, "inbox_settle = 0\n", &err), 0);
+	assert_int_equal(c.inbox_settle, 0);
+	assert_int_equal(parse(&c, "inbox_settle = 1h\n", &err), 0);
+	assert_int_equal(c.inbox_settle, 3600);
 	assert_int_equal(parse(&c, "restart_never = default\n", &err), 0);
 	assert_true(c.never_default);
 	assert_int_equal(c.n_never, 0);
@@ -194,6 +201,8 @@ static void test_refused(void **state)
 		{ "restart_services = ssh\n", 1, "not a systemd unit name (e.g. foo.service)" },
 		{ "restart_services = a/b.service\n", 1, "not a systemd unit name" },
 		{ "restart_services = a.service a.service\n", 1, "unit listed twice" },
+		{ "inbox_settle = 61m\n", 1, "settle time longer than an hour" },
+		{ "inbox_settle = soon\n", 1, "expected a duration: a number with s, m or h (seconds if none)" },
 		{ "restart_never =\n", 1, "expected none, default or a list of unit patterns" },
 		{ "restart_never = default default\n", 1, "default listed twice" },
 		{ "restart_never = dbus\n", 1,
