@@ -63,6 +63,15 @@ struct pl_record {
 	char version[PL_VERSION_MAX + 1];
 	char why[PL_WHY_MAX];
 	char restarts[PL_RESTARTS_MAX];	/* what restart_services did, for "layers" */
+	/*
+	 * The health window on CLOCK_BOOTTIME, not the wall clock (wrong
+	 * before NTP, and it jumps): started at activation, again at the
+	 * layer's first activation in each boot (window_boot: the boot_id).
+	 */
+	char window_boot[40];
+	int64_t window_start;
+	const char *bad;	/* why its state file did not parse, or NULL */
+	unsigned int bad_line;
 };
 
 static struct pl_config cfg;
@@ -181,27 +190,39 @@ static void history(const char *name, const char *fmt, ...)
 	fclose(f);
 }
 
+/* The one rule of lib/manifest.c: the kernel's, so every loaded layer can be stored. */
 static bool valid_name(const char *name)
 {
-	size_t i, len = strlen(name);
-
-	if (len == 0 || len > PL_NAME_MAX || name[0] == '.' || name[0] == '-')
-		return false;
-	for (i = 0; i < len; i++) {
-		char c = name[i];
-
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		      (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-' || c == '+'))
-			return false;
-	}
-	return true;
+	return pl_name_valid(name, strnlen(name, PL_NAME_MAX + 1));
 }
 
 /* --- the store --- */
 
+/* A decimal number, whole: "" or "12x" is not one. */
+static bool parse_num(const char *v, bool sign, long long *out)
+{
+	char *end;
+
+	if (!*v || (!sign && *v == '-'))
+		return false;
+	errno = 0;
+	*out = strtoll(v, &end, 10);
+	return !errno && !*end;
+}
+
+/*
+ * Reads NAME's record: 0 without a state file (r: new), 1 with one, or
+ * -errno. A state file that does not parse (truncated, damaged, edited
+ * by hand) is not taken for "new", which the daemon would load and
+ * activate: r->want is PL_WANT_UNKNOWN, r->bad_line and r->bad say where
+ * and why, and nothing else of it is believed.
+ */
 static int record_read(const char *name, struct pl_record *r)
 {
 	char path[PATH_MAX], line[PL_WHY_MAX + PL_RESTARTS_MAX + 32];
+	const char *bad = NULL;
+	unsigned int n = 0;
+	bool has_state = false;
 	FILE *f;
 	int w;
 
@@ -211,32 +232,107 @@ static int record_read(const char *name, struct pl_record *r)
 	f = fopen(path, "re");
 	if (!f)
 		return errno == ENOENT ? 0 : -errno;
-	while (fgets(line, sizeof(line), f)) {
+	while (!bad && fgets(line, sizeof(line), f)) {
+		size_t len = strlen(line);
 		char *v = strchr(line, '=');
+		long long x = 0;
 
+		n++;
+		if (len + 1 == sizeof(line) && line[len - 1] != '\n') {
+			bad = "line too long";
+			break;
+		}
 		line[strcspn(line, "\n")] = '\0';
-		if (!v)
-			continue;
+		if (!v) {
+			bad = "expected key=value";
+			break;
+		}
 		*v++ = '\0';
-		if (strcmp(line, "state") == 0 && (w = pl_want_parse(v)) >= 0)
-			r->want = (enum pl_want)w;
-		else if (strcmp(line, "since") == 0)
-			r->since = strtoll(v, NULL, 10);
-		else if (strcmp(line, "activated_at") == 0)
-			r->activated_at = strtoll(v, NULL, 10);
-		else if (strcmp(line, "crashes") == 0)
-			r->crashes = (unsigned int)strtoul(v, NULL, 10);
-		else if (strcmp(line, "restarted_for") == 0)
-			r->restarted_for = strtoll(v, NULL, 10);
-		else if (strcmp(line, "restarts") == 0)
+		if (strcmp(line, "state") == 0) {
+			if ((w = pl_want_parse(v)) < 0)
+				bad = "unknown state";
+			else
+				r->want = (enum pl_want)w;
+			has_state = true;
+		} else if (strcmp(line, "since") == 0) {
+			if (!parse_num(v, false, &x))
+				bad = "since: not a number";
+			r->since = x;
+		} else if (strcmp(line, "activated_at") == 0) {
+			if (!parse_num(v, false, &x))
+				bad = "activated_at: not a number";
+			r->activated_at = x;
+		} else if (strcmp(line, "crashes") == 0) {
+			if (!parse_num(v, false, &x) || x > UINT_MAX)
+				bad = "crashes: not a number";
+			r->crashes = (unsigned int)x;
+		} else if (strcmp(line, "restarted_for") == 0) {
+			if (!parse_num(v, false, &x))
+				bad = "restarted_for: not a number";
+			r->restarted_for = x;
+		} else if (strcmp(line, "window_start") == 0) {
+			if (!parse_num(v, false, &x))
+				bad = "window_start: not a number";
+			r->window_start = x;
+		} else if (strcmp(line, "window_boot") == 0) {
+			snprintf(r->window_boot, sizeof(r->window_boot), "%s", v);
+		} else if (strcmp(line, "restarts") == 0) {
 			snprintf(r->restarts, sizeof(r->restarts), "%s", v);
-		else if (strcmp(line, "version") == 0)
+		} else if (strcmp(line, "version") == 0) {
 			snprintf(r->version, sizeof(r->version), "%s", v);
-		else if (strcmp(line, "why") == 0)
+		} else if (strcmp(line, "why") == 0) {
 			snprintf(r->why, sizeof(r->why), "%s", v);
+		}
+		/* other keys: a later version's, ignored */
 	}
+	if (!bad && ferror(f))
+		bad = strerror(errno);
 	fclose(f);
+	if (!bad && !has_state) {
+		bad = n ? "no state line" : "empty";
+		n = 0;
+	}
+	if (bad) {
+		char where[32] = "";
+
+		memset(r, 0, sizeof(*r));
+		r->want = PL_WANT_UNKNOWN;
+		r->bad = bad;
+		r->bad_line = n;
+		if (n)
+			snprintf(where, sizeof(where), "line %u: ", n);
+		snprintf(r->why, sizeof(r->why),
+			 "its state file does not parse (%s%s): nothing is done automatically until install, activate, drop or remove",
+			 where, bad);
+	}
 	return 1;
+}
+
+static int record_write(const char *name, const struct pl_record *r);
+
+/*
+ * NAME's state file did not parse (record_read): moved aside to
+ * .NAME.state.bad for the administrator, replaced by a record that says
+ * "unknown", so that this is said once and nothing is done automatically.
+ */
+static void record_quarantine(const char *name, struct pl_record *r)
+{
+	char from[PATH_MAX], to[PATH_MAX], where[32] = "";
+
+	step("quarantine", name);
+	snprintf(from, sizeof(from), "%s/%s.state", cfg.store, name);
+	snprintf(to, sizeof(to), "%s/.%s.state.bad", cfg.store, name);
+	if (rename(from, to) < 0)
+		dlog("%s: %s", from, strerror(errno));
+	if (r->bad_line)
+		snprintf(where, sizeof(where), "line %u: ", r->bad_line);
+	r->since = now_s();
+	snprintf(r->why, sizeof(r->why),
+		 "its state file did not parse (%s%s; kept as .%s.state.bad): nothing is done automatically until install, activate, drop or remove",
+		 where, r->bad, name);
+	r->bad = NULL;
+	record_write(name, r);
+	history(name, "unknown: %s", r->why);
 }
 
 static int record_write(const char *name, const struct pl_record *r)
@@ -246,9 +342,10 @@ static int record_write(const char *name, const struct pl_record *r)
 
 	snprintf(text, sizeof(text),
 		 "state=%s\nsince=%lld\nactivated_at=%lld\ncrashes=%u\nversion=%s\nwhy=%s\n"
-		 "restarted_for=%lld\nrestarts=%s\n",
+		 "restarted_for=%lld\nrestarts=%s\nwindow_boot=%s\nwindow_start=%lld\n",
 		 pl_want_name(r->want), (long long)r->since, (long long)r->activated_at,
-		 r->crashes, r->version, r->why, (long long)r->restarted_for, r->restarts);
+		 r->crashes, r->version, r->why, (long long)r->restarted_for, r->restarts,
+		 r->window_boot, (long long)r->window_start);
 	snprintf(file, sizeof(file), "%s.state", name);
 	err = write_atomic(cfg.store, file, text);
 	if (err)
@@ -283,6 +380,40 @@ static bool in_store(const char *name)
 
 	snprintf(path, sizeof(path), "%s/%s", cfg.store, name);
 	return lstat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+/* This boot's id: the health window's clock, CLOCK_BOOTTIME, is this boot's. */
+static const char *boot_id(void)
+{
+	static char id[40];
+
+	if (!id[0]) {
+		int fd = open("/proc/sys/kernel/random/boot_id", O_RDONLY | O_CLOEXEC);
+		ssize_t n = fd < 0 ? -1 : read(fd, id, sizeof(id) - 1);
+
+		if (fd >= 0)
+			close(fd);
+		id[n > 0 ? n : 0] = '\0';
+		id[strcspn(id, "\n")] = '\0';
+		if (!id[0])
+			snprintf(id, sizeof(id), "unknown");
+	}
+	return id;
+}
+
+/* The health window of R starts now. */
+static void window_start_now(struct pl_record *r)
+{
+	snprintf(r->window_boot, sizeof(r->window_boot), "%s", boot_id());
+	r->window_start = pl_boottime_s();
+}
+
+/* Seconds since R's health window started, -1 when not in this boot. */
+static int64_t window_elapsed(const struct pl_record *r)
+{
+	if (strcmp(r->window_boot, boot_id()) != 0)
+		return -1;
+	return pl_boottime_s() - r->window_start;
 }
 
 /* --- the kernel --- */
@@ -331,6 +462,7 @@ static void facts_of(const char *name, const struct pl_record *r, struct pl_fact
 		.now = now_s(),
 		.minute_of_day = minute_of_day(),
 		.activated_at = r->activated_at,
+		.window_elapsed = window_elapsed(r),
 		.crashes = r->crashes,
 	};
 }
@@ -368,6 +500,8 @@ static void reconcile(const char *name)
 
 		if (record_read(name, &r) < 0)
 			return;
+		if (r.bad)
+			record_quarantine(name, &r);
 		facts_of(name, &r, &f);
 		a = pl_decide(&cfg, &f);
 		if (a == PL_ACT_NONE) {
@@ -398,6 +532,7 @@ static void reconcile(const char *name)
 			break;
 		case PL_ACT_SET_ACTIVE:
 			r.activated_at = now_s();
+			window_start_now(&r);
 			r.crashes = 0;
 			r.restarts[0] = '\0';
 			record_set(name, &r, PL_WANT_ACTIVE, "%s",
@@ -409,6 +544,11 @@ static void reconcile(const char *name)
 			snprintf(dir, sizeof(dir), "layers/%s/state", name);
 			err = sysfs_write(dir, "activate");
 			snprintf(dir, sizeof(dir), "%s/%s", cfg.store, name);
+			/* its first activation in this boot (after a reboot): watched again */
+			if (!err && r.want == PL_WANT_ACTIVE && window_elapsed(&r) < 0) {
+				window_start_now(&r);
+				record_write(name, &r);
+			}
 			break;
 		case PL_ACT_DROP:
 			step("drop", name);
@@ -1117,7 +1257,7 @@ static int on_bpf_event(const struct pl_bpf_event *ev, void *ctx)
 		return 0;
 	fd = lock_store();
 	if (record_read(name, &r) > 0 && r.want == PL_WANT_ACTIVE &&
-	    pl_in_health_window(&cfg, r.activated_at, now_s())) {
+	    pl_in_health_window(&cfg, r.activated_at, window_elapsed(&r))) {
 		r.crashes++;
 		step("crash", name);
 		record_write(name, &r);
@@ -1429,6 +1569,7 @@ static int verb(int argc, char **argv, const char *what)
 		}
 		want = PL_WANT_ACTIVE;
 		r.activated_at = now_s();
+		window_start_now(&r);
 		r.crashes = 0;
 		r.restarts[0] = '\0';
 	}

@@ -58,18 +58,22 @@ static void test_health_window(void **state)
 
 	(void)state;
 	pl_config_defaults(&c);	/* 600 s */
-	assert_true(pl_in_health_window(&c, 1000, 1000));
-	assert_true(pl_in_health_window(&c, 1000, 1599));
-	assert_false(pl_in_health_window(&c, 1000, 1600));
+	/* seconds of the monotonic clock since the window started */
+	assert_true(pl_in_health_window(&c, 1000, 0));
+	assert_true(pl_in_health_window(&c, 1000, 599));
+	assert_false(pl_in_health_window(&c, 1000, 600));
 	assert_false(pl_in_health_window(&c, 0, 10));
-	assert_false(pl_in_health_window(&c, 1000, 999));
+	/* not started in this boot */
+	assert_false(pl_in_health_window(&c, 1000, -1));
+	/* the wall clock does not matter: before NTP, activated "in 1970" */
+	assert_true(pl_in_health_window(&c, 1, 10));
 }
 
 static struct pl_facts facts(enum pl_want w, enum pl_kstate k)
 {
 	struct pl_facts f = {
 		.want = w, .kstate = k, .in_store = true, .now = 10000,
-		.minute_of_day = 600, .activated_at = 9990, .crashes = 0,
+		.minute_of_day = 600, .activated_at = 9990, .window_elapsed = 10, .crashes = 0,
 	};
 
 	return f;
@@ -129,8 +133,14 @@ static void test_active(void **state)
 	assert_int_equal(pl_decide(&c, &f), PL_ACT_NONE);
 	f.crashes = 3;
 	assert_int_equal(pl_decide(&c, &f), PL_ACT_WITHDRAW);
-	f.now = f.activated_at + 600;	/* past the health window */
+	f.window_elapsed = 600;	/* past the health window */
 	assert_int_equal(pl_decide(&c, &f), PL_ACT_NONE);
+	f.window_elapsed = -1;	/* activated in another boot, not yet in this one */
+	assert_int_equal(pl_decide(&c, &f), PL_ACT_NONE);
+	f.window_elapsed = 10;
+	f.now = f.activated_at + 100000;	/* the wall clock jumped */
+	assert_int_equal(pl_decide(&c, &f), PL_ACT_WITHDRAW);
+	f.window_elapsed = 600;
 	f.kstate = PL_K_SUPERSEDED;
 	assert_int_equal(pl_decide(&c, &f), PL_ACT_SET_SUPERSEDED);
 	f.kstate = PL_K_STALE;
@@ -159,6 +169,32 @@ static void test_history(void **state)
 	}
 	f = facts(PL_WANT_SUPERSEDED, PL_K_SUPERSEDED);
 	assert_int_equal(pl_decide(&c, &f), PL_ACT_UNLOAD);
+}
+
+/* a state file that did not parse: nothing automatic, whatever the kernel says */
+static void test_unknown(void **state)
+{
+	static const enum pl_kstate ks[] = {
+		PL_K_ABSENT, PL_K_LOADED, PL_K_ACTIVE, PL_K_STALE, PL_K_SUPERSEDED,
+	};
+	struct pl_config c;
+	struct pl_facts f;
+	size_t i;
+
+	(void)state;
+	pl_config_defaults(&c);	/* auto_install = yes, any time */
+	for (i = 0; i < sizeof(ks) / sizeof(ks[0]); i++) {
+		f = facts(PL_WANT_UNKNOWN, ks[i]);
+		assert_int_equal(pl_decide(&c, &f), PL_ACT_NONE);
+		f.crashes = 100;
+		f.activated_at = f.now - 1;
+		assert_int_equal(pl_decide(&c, &f), PL_ACT_NONE);
+	}
+	c.restart = PL_RESTART_ALL;
+	f = facts(PL_WANT_UNKNOWN, PL_K_ACTIVE);
+	f.activated_at = f.now - 1;
+	assert_int_equal(pl_restarts_due(&c, &f, 0), PL_RESTARTS_NONE);
+	assert_int_equal(pl_want_parse("unknown"), PL_WANT_UNKNOWN);
 }
 
 static void test_dropped_and_removing(void **state)
@@ -339,6 +375,7 @@ int main(void)
 		cmocka_unit_test(test_active),
 		cmocka_unit_test(test_history),
 		cmocka_unit_test(test_dropped_and_removing),
+		cmocka_unit_test(test_unknown),
 		cmocka_unit_test(test_names),
 		cmocka_unit_test(test_restarts_due),
 		cmocka_unit_test(test_unit_verdict),

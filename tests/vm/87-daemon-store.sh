@@ -1,6 +1,8 @@
 # The store's layers when something is wrong with them: a stored layer the
 # kernel keeps refusing is retried less and less often (not in a busy loop:
 # its reason said once, little CPU), and at once when its files change.
+# A state file that does not parse leaves its layer alone ("unknown"),
+# said once. A layer name the store could not hold is refused.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/daemonlib.sh"
 trap daemon_cleanup EXIT
@@ -40,3 +42,36 @@ kill -HUP $daemon_pid
 wait_store zlib-fix active 50
 wait_state zlib-fix active
 daemon_stop
+
+# --- a state file that does not parse is not "new": a dropped layer whose
+# record was cut short (state=drop...) is neither loaded nor activated
+expect_rc 0 env PATCHLAYER_CONF="$CONF" "$PL" drop zlib-fix
+expect_eq "$(store_state zlib-fix)" dropped "after drop"
+daemon_stop
+echo zlib-fix > $SYSFS/unload	# as after a reboot
+head -c 10 $STORE/zlib-fix.state > $T/cut && cp $T/cut $STORE/zlib-fix.state
+daemon_start
+wait_store zlib-fix unknown 50
+sleep 2
+[ ! -e $SYSFS/layers/zlib-fix ] || fail "a layer of unknown state was loaded: $(layer_state zlib-fix)"
+expect_eq "$(cat $STORE/.zlib-fix.state.bad)" "state=drop" "the state file kept aside"
+expect_rc 0 env PATCHLAYER_CONF="$CONF" "$PL" layers
+expect_match "$out" "zlib-fix version \"\" unknown since .*its state file did not parse \(line 1: unknown state; kept as .zlib-fix.state.bad\): nothing is done automatically" "layers"
+# said once, not at each event
+kill -HUP $daemon_pid
+sleep 2
+[ ! -e $SYSFS/layers/zlib-fix ] || fail "loaded after another event"
+expect_eq "$(grep -c 'did not parse' $STORE/.log)" 1 "the unknown state in the history"
+# the administrator decides
+expect_rc 0 env PATCHLAYER_CONF="$CONF" "$PL" drop zlib-fix
+expect_eq "$(store_state zlib-fix)" dropped "after the administrator's drop"
+expect_eq "$(layer_state zlib-fix)" loaded "the kernel after the administrator's drop"
+expect_rc 0 env PATCHLAYER_CONF="$CONF" "$PL" remove zlib-fix
+daemon_stop
+
+# --- one rule for layer names: a name the store could not hold is refused
+# by build (and by the kernel: the same lib/manifest.c)
+for n in zlib.state .hidden -x; do
+	expect_rc 2 "$PL" build --name "$n" --version 1 --key $T/vendor.key --cert $T/vendor.pem -o $T/bad "$T/libz.so=$ZLIB"
+	expect_match "$out" "a letter or digit first, not ending in '.state'" "build --name $n"
+done
