@@ -1389,14 +1389,19 @@ static int cmd_daemon_run(void)
 		epoll_ctl(ep, EPOLL_CTL_ADD, ev.data.fd, &ev);
 	}
 
-	/* re-protect, trust, then bring the kernel to what the store says */
+	/*
+	 * Re-protect and trust, the steps that need more than what the
+	 * daemon keeps (the BPF side is loaded above); then bring the kernel
+	 * to what the store says and look at the inbox with the reduced set
+	 * only: nothing a delivery or the store holds is handled with more.
+	 */
 	protect_and_trust();
+	drop_privileges();
 	lock = lock_store();
 	bpf_sync();
 	reconcile_all();
 	scan_inbox();
 	unlock_store(lock);
-	drop_privileges();
 	arm_window_timer(tfd);
 	arm_retry_timer(rfd);
 	dlog("ready: inbox %s, store %s, auto_install %s", cfg.inbox, cfg.store,
