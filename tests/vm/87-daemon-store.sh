@@ -2,7 +2,8 @@
 # kernel keeps refusing is retried less and less often (not in a busy loop:
 # its reason said once, little CPU), and at once when its files change.
 # A state file that does not parse leaves its layer alone ("unknown"),
-# said once. A layer name the store could not hold is refused.
+# said once. A layer name the store could not hold is refused. The BPF
+# side pinned by another build is loaded again.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/daemonlib.sh"
 trap daemon_cleanup EXIT
@@ -76,3 +77,22 @@ for n in zlib.state .hidden -x; do
 	expect_rc 2 "$PL" build --name "$n" --version 1 --key $T/vendor.key --cert $T/vendor.pem -o $T/bad "$T/libz.so=$ZLIB"
 	expect_match "$out" "a letter or digit first, not ending in '.state'" "build --name $n"
 done
+
+# --- the BPF side pinned by another build (before a package upgrade) is
+# not reused: the daemon loads its own
+scan_id() {
+	bpftool -j prog show pinned /sys/fs/bpf/patchlayer/scan | python3 -c 'import json, sys; print(json.load(sys.stdin)["id"])'
+}
+daemon_start
+old=$(scan_id)
+daemon_stop
+# the pins of a build without the marker
+rm /sys/fs/bpf/patchlayer/build
+expect_rc 1 "$PL" bpf status
+expect_match "$out" "pinned by another build of patchlayer" "bpf status over another build's pins"
+daemon_start
+expect_match "$(cat $T/daemon.log)" "the BPF side pinned in /sys/fs/bpf/patchlayer is another build's: loading this one's" "the daemon's log"
+[ -e /sys/fs/bpf/patchlayer/build ] || fail "no build marker after the daemon's load"
+[ "$(scan_id)" != "$old" ] || fail "the old programs were kept (scan is still program $old)"
+expect_rc 0 "$PL" bpf status
+daemon_stop
