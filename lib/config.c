@@ -18,8 +18,51 @@ void pl_config_defaults(struct pl_config *c)
 	strcpy(c->inbox, PL_CONFIG_DEFAULT_INBOX);
 	strcpy(c->store, PL_CONFIG_DEFAULT_STORE);
 	c->health_window = PL_CONFIG_DEFAULT_HEALTH_WINDOW;
+	c->inbox_settle = PL_CONFIG_DEFAULT_SETTLE;
 	c->crash_threshold = PL_CONFIG_DEFAULT_CRASHES;
 	c->restart = PL_RESTART_NO;
+	c->never_default = true;
+}
+
+const char *const pl_restart_never_default[] = {
+	"dbus.service", "dbus-*.service",
+	"systemd-logind.service", "systemd-journald*.service",
+	"display-manager.service", "gdm*.service", "kdm.service", "sddm.service",
+	"lightdm.service", "xdm.service", "wdm.service", "nodm.service",
+	"lxdm.service", "slim.service",
+	"getty@*.service", "serial-getty@*.service", "autovt@*.service",
+	"container-getty@*.service", "console-getty.service",
+	"NetworkManager*.service", "network-manager.service", "wpa_supplicant*.service",
+	"openvpn*.service", "wg-quick@*.service", "networking.service",
+	"systemd-networkd.service",
+	"emergency.service", "rescue.service", "rc-local.service",
+	"apt-daily.service", "apt-daily-upgrade.service", "unattended-upgrades.service",
+	"libvirtd.service", "lxcfs.service",
+	NULL,
+};
+
+bool pl_unit_pattern_match(const char *p, const char *u)
+{
+	/* iterative glob with one backtrack point: linear, no recursion */
+	const char *star = NULL, *resume = NULL;
+
+	while (*u) {
+		if (*p == '*') {
+			star = p++;
+			resume = u;
+		} else if (*p == *u) {
+			p++;
+			u++;
+		} else if (star) {
+			p = star + 1;
+			u = ++resume;
+		} else {
+			return false;
+		}
+	}
+	while (*p == '*')
+		p++;
+	return *p == '\0';
 }
 
 /* A value: the bytes between the '=' and the end of line, trimmed. */
@@ -200,6 +243,15 @@ static const char *parse_duration(unsigned int *dst, struct span v)
 	return NULL;
 }
 
+static const char *parse_settle(unsigned int *dst, struct span v)
+{
+	const char *why = parse_duration(dst, v);
+
+	if (!why && *dst > PL_CONFIG_MAX_SETTLE)
+		return "settle time longer than an hour";
+	return why;
+}
+
 static const char *parse_threshold(unsigned int *dst, struct span v)
 {
 	unsigned int n;
@@ -254,6 +306,48 @@ static const char *parse_restart(struct pl_config *c, struct span v)
 	return NULL;
 }
 
+static const char *parse_never(struct pl_config *c, struct span v)
+{
+	struct span w;
+	unsigned int i;
+	size_t k;
+	bool star_only;
+
+	c->never_default = false;
+	c->n_never = 0;
+	if (span_is(v, "none"))
+		return NULL;
+	if (v.len == 0)
+		return "expected none, default or a list of unit patterns";
+	while (next_word(&v, &w)) {
+		if (span_is(w, "default")) {
+			if (c->never_default)
+				return "default listed twice";
+			c->never_default = true;
+			continue;
+		}
+		if (c->n_never == PL_CONFIG_MAX_NEVER)
+			return "too many unit patterns (at most 32 besides default)";
+		if (w.len >= PL_CONFIG_UNIT_MAX)
+			return "unit pattern too long";
+		star_only = true;
+		for (k = 0; k < w.len; k++) {
+			if (w.s[k] != '*' && !unit_char(w.s[k]))
+				return "not a systemd unit name or pattern";
+			if (w.s[k] != '*')
+				star_only = false;
+		}
+		if (star_only || !memchr(w.s, '.', w.len) || w.s[0] == '.' || w.s[0] == '-')
+			return "not a systemd unit name or pattern (e.g. foo.service, foo-*.service)";
+		for (i = 0; i < c->n_never; i++)
+			if (strlen(c->restart_never[i]) == w.len &&
+			    memcmp(c->restart_never[i], w.s, w.len) == 0)
+				return "unit pattern listed twice";
+		copy_span(c->restart_never[c->n_never++], w);
+	}
+	return NULL;
+}
+
 enum key {
 	K_AUTO_INSTALL,
 	K_INSTALL_WINDOW,
@@ -264,6 +358,8 @@ enum key {
 	K_HEALTH_WINDOW,
 	K_CRASH_THRESHOLD,
 	K_RESTART_SERVICES,
+	K_RESTART_NEVER,
+	K_INBOX_SETTLE,
 	K_COUNT,
 };
 
@@ -277,6 +373,8 @@ static const char *const key_names[K_COUNT] = {
 	[K_HEALTH_WINDOW] = "health_window",
 	[K_CRASH_THRESHOLD] = "crash_threshold",
 	[K_RESTART_SERVICES] = "restart_services",
+	[K_RESTART_NEVER] = "restart_never",
+	[K_INBOX_SETTLE] = "inbox_settle",
 };
 
 static const char *parse_value(struct pl_config *c, enum key k, struct span v)
@@ -300,6 +398,10 @@ static const char *parse_value(struct pl_config *c, enum key k, struct span v)
 		return parse_threshold(&c->crash_threshold, v);
 	case K_RESTART_SERVICES:
 		return parse_restart(c, v);
+	case K_RESTART_NEVER:
+		return parse_never(c, v);
+	case K_INBOX_SETTLE:
+		return parse_settle(&c->inbox_settle, v);
 	default:
 		return "unknown key";
 	}

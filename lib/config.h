@@ -14,6 +14,7 @@
 #define PL_CONFIG_PATH_MAX	1024		/* bytes of a directory, with NUL */
 #define PL_CONFIG_MAX_DIRS	16		/* protect and trust entries */
 #define PL_CONFIG_MAX_UNITS	32		/* restart_services entries */
+#define PL_CONFIG_MAX_NEVER	32		/* restart_never patterns, besides "default" */
 #define PL_CONFIG_UNIT_MAX	256		/* bytes of a unit name, with NUL */
 #define PL_CONFIG_MAX_SECONDS	(7 * 24 * 3600)	/* of health_window */
 #define PL_CONFIG_MAX_CRASHES	1000000
@@ -35,12 +36,31 @@ struct pl_config {
 	char trust[PL_CONFIG_MAX_DIRS][PL_CONFIG_PATH_MAX];
 	char inbox[PL_CONFIG_PATH_MAX];
 	char store[PL_CONFIG_PATH_MAX];
+	unsigned int inbox_settle;	/* seconds a delivery written in place must be still */
 	unsigned int health_window;	/* seconds */
 	unsigned int crash_threshold;
 	enum pl_restart_mode restart;
 	unsigned int n_units;
 	char restart_units[PL_CONFIG_MAX_UNITS][PL_CONFIG_UNIT_MAX];
+	/*
+	 * restart_never: the units "restart_services = all" leaves alone,
+	 * patterns where '*' stands for any run of characters; "default" in
+	 * the list (and the key's default) adds pl_restart_never_default.
+	 */
+	bool never_default;
+	unsigned int n_never;
+	char restart_never[PL_CONFIG_MAX_NEVER][PL_CONFIG_UNIT_MAX];
 };
+
+/*
+ * The built-in restart_never list, NULL-terminated: as needrestart's
+ * override_rc, what a restart would end sessions or cut the system off
+ * with (the message bus, logind, display managers, gettys, the journal,
+ * network managers and VPNs, rescue shells) or run again by accident.
+ */
+extern const char *const pl_restart_never_default[];
+/* Whether UNIT matches PATTERN, '*' being any run of characters. */
+bool pl_unit_pattern_match(const char *pattern, const char *unit);
 
 struct pl_config_error {
 	unsigned int line;	/* 1-based, 0 when about the whole file */
@@ -50,6 +70,8 @@ struct pl_config_error {
 #define PL_CONFIG_DEFAULT_INBOX		"/var/lib/patchlayer/inbox"
 #define PL_CONFIG_DEFAULT_STORE		"/var/lib/patchlayer/layers"
 #define PL_CONFIG_DEFAULT_HEALTH_WINDOW	600
+#define PL_CONFIG_DEFAULT_SETTLE	5
+#define PL_CONFIG_MAX_SETTLE		3600
 #define PL_CONFIG_DEFAULT_CRASHES	3
 
 void pl_config_defaults(struct pl_config *c);

@@ -58,9 +58,21 @@ static int pl_str_cmp(struct pl_str a, struct pl_str b)
 
 int pl_name_valid(const char *s, size_t len)
 {
+	static const char state[] = ".state";
+
 	if (len == 0 || len > PL_NAME_MAX)
 		return 0;
-	if ((len == 1 && s[0] == '.') || (len == 2 && s[0] == '.' && s[1] == '.'))
+	/*
+	 * One rule for the kernel, "patchlayer build" and the daemon's store,
+	 * where a layer is the directory NAME beside the file NAME.state and
+	 * dot names are the store's own: so a letter or digit first (never
+	 * "." or "..", nor an option's "-"), and no ".state" at the end.
+	 */
+	if (!((s[0] >= 'a' && s[0] <= 'z') || (s[0] >= 'A' && s[0] <= 'Z') ||
+	      (s[0] >= '0' && s[0] <= '9')))
+		return 0;
+	if (len >= sizeof(state) - 1 &&
+	    pl_bytes_equal(s + len - (sizeof(state) - 1), state, sizeof(state) - 1))
 		return 0;
 	for (size_t i = 0; i < len; i++) {
 		char c = s[i];
@@ -355,7 +367,7 @@ int pl_manifest_parse(const char *buf, size_t len, struct pl_manifest *m,
 			if (vlen > PL_NAME_MAX)
 				return pl_fail(&p, -EFBIG, "name longer than 64 bytes");
 			if (!pl_name_valid(val, vlen))
-				return pl_fail(&p, -EINVAL, "name must be 1-64 of [A-Za-z0-9._-]");
+				return pl_fail(&p, -EINVAL, "name must be " PL_NAME_RULE);
 			m->name.s = val;
 			m->name.len = vlen;
 			next = PL_KEY_VERSION;

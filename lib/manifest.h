@@ -65,7 +65,12 @@ int pl_manifest_parse(const char *buf, size_t len, struct pl_manifest *m,
 		      struct pl_manifest_file *files, size_t max_files,
 		      struct pl_manifest_error *err);
 
-/* Whether S is a valid layer name: 1-64 of [A-Za-z0-9._-], not "." or "..". */
+/*
+ * Whether S is a valid layer name: 1-64 of [A-Za-z0-9._-], the first a
+ * letter or digit, not ending in ".state" (PL_NAME_RULE). The one rule of
+ * the kernel, "patchlayer build" and the daemon's store.
+ */
+#define PL_NAME_RULE "1-64 of [A-Za-z0-9._-], a letter or digit first, not ending in '.state'"
 int pl_name_valid(const char *s, size_t len);
 
 /*

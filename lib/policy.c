@@ -26,23 +26,23 @@ unsigned int pl_window_wait(const struct pl_config *c, unsigned int m)
 	return (c->window_start + 24 * 60 - m) % (24 * 60);
 }
 
-bool pl_in_health_window(const struct pl_config *c, int64_t activated_at, int64_t now)
+bool pl_in_health_window(const struct pl_config *c, int64_t activated_at, int64_t elapsed)
 {
-	return activated_at > 0 && now >= activated_at &&
-	       now - activated_at < (int64_t)c->health_window;
+	/* the wall clock is for people: wrong before NTP, and it jumps */
+	return activated_at > 0 && elapsed >= 0 && elapsed < (int64_t)c->health_window;
 }
 
 static bool crashed_too_often(const struct pl_config *c, const struct pl_facts *f)
 {
 	return f->crashes >= c->crash_threshold &&
-	       pl_in_health_window(c, f->activated_at, f->now);
+	       pl_in_health_window(c, f->activated_at, f->window_elapsed);
 }
 
 enum pl_action pl_decide(const struct pl_config *c, const struct pl_facts *f)
 {
 	/* the kernel saw the base replaced or changed: retire, whatever we wanted */
 	if (f->want != PL_WANT_REMOVING && f->want != PL_WANT_SUPERSEDED &&
-	    f->want != PL_WANT_STALE) {
+	    f->want != PL_WANT_STALE && f->want != PL_WANT_UNKNOWN) {
 		if (f->kstate == PL_K_SUPERSEDED)
 			return PL_ACT_SET_SUPERSEDED;
 		if (f->kstate == PL_K_STALE)
@@ -103,6 +103,12 @@ enum pl_action pl_decide(const struct pl_config *c, const struct pl_facts *f)
 		if (f->kstate != PL_K_ABSENT)
 			return PL_ACT_UNLOAD;
 		return PL_ACT_DELETE;
+	case PL_WANT_UNKNOWN:
+		/*
+		 * What it was (dropped, withdrawn?) is lost: neither loaded nor
+		 * activated, nor dropped, until the administrator says.
+		 */
+		return PL_ACT_NONE;
 	default:
 		return PL_ACT_NONE;
 	}
@@ -162,8 +168,20 @@ enum pl_unit_verdict pl_unit_verdict(const struct pl_config *c, const char *unit
 		return PL_UNIT_OWN;
 	if (strncmp(unit, "user@", 5) == 0)
 		return PL_UNIT_USER_MANAGER;
-	if (c->restart == PL_RESTART_ALL)
+	/*
+	 * "all" means the services, not the system's plumbing; a unit the
+	 * administrator lists by name is restarted as asked.
+	 */
+	if (c->restart == PL_RESTART_ALL) {
+		if (c->never_default)
+			for (i = 0; pl_restart_never_default[i]; i++)
+				if (pl_unit_pattern_match(pl_restart_never_default[i], unit))
+					return PL_UNIT_NEVER;
+		for (i = 0; i < c->n_never && i < PL_CONFIG_MAX_NEVER; i++)
+			if (pl_unit_pattern_match(c->restart_never[i], unit))
+				return PL_UNIT_NEVER;
 		return PL_UNIT_RESTART;
+	}
 	for (i = 0; i < c->n_units && i < PL_CONFIG_MAX_UNITS; i++)
 		if (strcmp(unit, c->restart_units[i]) == 0)
 			return PL_UNIT_RESTART;
@@ -180,6 +198,7 @@ const char *pl_unit_verdict_why(enum pl_unit_verdict v)
 		[PL_UNIT_OWN] = "patchlayer's own unit",
 		[PL_UNIT_USER_MANAGER] = "a user's service manager",
 		[PL_UNIT_NOT_LISTED] = "not in restart_services",
+		[PL_UNIT_NEVER] = "in restart_never",
 	};
 
 	return (unsigned int)v < PL_UNIT_VERDICT_COUNT ? why[v] : "unknown";
@@ -194,6 +213,7 @@ static const char *const want_names[PL_WANT_COUNT] = {
 	[PL_WANT_SUPERSEDED] = "superseded",
 	[PL_WANT_STALE] = "stale",
 	[PL_WANT_REMOVING] = "removing",
+	[PL_WANT_UNKNOWN] = "unknown",
 };
 
 static const char *const kstate_names[PL_K_COUNT] = {

@@ -24,6 +24,7 @@ enum pl_want {
 	PL_WANT_SUPERSEDED,	/* its base was replaced: unloaded, history */
 	PL_WANT_STALE,		/* its base no longer matches: unloaded, history */
 	PL_WANT_REMOVING,	/* being deleted from the store */
+	PL_WANT_UNKNOWN,	/* its state file did not parse: nothing automatic */
 	PL_WANT_COUNT,
 };
 
@@ -58,14 +59,19 @@ struct pl_facts {
 	int64_t now;			/* seconds since the epoch */
 	unsigned int minute_of_day;	/* local time, for install_window */
 	int64_t activated_at;		/* when the daemon activated it, 0 never */
+	int64_t window_elapsed;		/* seconds of its health window (monotonic), -1 none */
 	unsigned int crashes;		/* of patched processes since activated_at */
 };
 
 bool pl_window_open(const struct pl_config *c, unsigned int minute_of_day);
 /* Minutes from MINUTE_OF_DAY until the window opens: 0 when open. */
 unsigned int pl_window_wait(const struct pl_config *c, unsigned int minute_of_day);
-/* Whether crashes now still count against a layer activated at ACTIVATED_AT. */
-bool pl_in_health_window(const struct pl_config *c, int64_t activated_at, int64_t now);
+/*
+ * Whether crashes now still count against a layer activated at
+ * ACTIVATED_AT (wall clock, 0 never) whose health window started ELAPSED
+ * seconds ago on a monotonic clock (-1: not in this boot).
+ */
+bool pl_in_health_window(const struct pl_config *c, int64_t activated_at, int64_t elapsed);
 enum pl_action pl_decide(const struct pl_config *c, const struct pl_facts *f);
 
 /*
@@ -95,6 +101,7 @@ enum pl_unit_verdict {
 	PL_UNIT_OWN,		/* patchlayer's own unit */
 	PL_UNIT_USER_MANAGER,	/* user@UID.service: it would end a user's session */
 	PL_UNIT_NOT_LISTED,	/* not in the restart_services list */
+	PL_UNIT_NEVER,		/* "all", but it matches restart_never */
 	PL_UNIT_VERDICT_COUNT,
 };
 

@@ -117,12 +117,12 @@ static int pl_check_names(const struct pl_build *b)
 	const char *why;
 
 	if (!pl_name_valid(b->name, strlen(b->name))) {
-		pl_err("build: --name '%s': a layer name is 1-64 of [A-Za-z0-9._-], not '.' or '..'",
+		pl_err("build: --name '%s': a layer name is " PL_NAME_RULE,
 		       b->name);
 		return -1;
 	}
 	if (b->replaces && !pl_name_valid(b->replaces, strlen(b->replaces))) {
-		pl_err("build: --replaces '%s': a layer name is 1-64 of [A-Za-z0-9._-], not '.' or '..'",
+		pl_err("build: --replaces '%s': a layer name is " PL_NAME_RULE,
 		       b->replaces);
 		return -1;
 	}

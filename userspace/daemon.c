@@ -42,9 +42,11 @@
 #include "../include/uapi/patchlayer.h"
 #include "../lib/config.h"
 #include "../lib/policy.h"
+#include "../lib/settle.h"
 #include "layer.h"
 #include "patchlayer.h"
 #include "plbpf.h"
+#include "retry.h"
 #include "services.h"
 
 #define PL_CONF_DEFAULT "/etc/patchlayer/patchlayer.conf"
@@ -61,6 +63,15 @@ struct pl_record {
 	char version[PL_VERSION_MAX + 1];
 	char why[PL_WHY_MAX];
 	char restarts[PL_RESTARTS_MAX];	/* what restart_services did, for "layers" */
+	/*
+	 * The health window on CLOCK_BOOTTIME, not the wall clock (wrong
+	 * before NTP, and it jumps): started at activation, again at the
+	 * layer's first activation in each boot (window_boot: the boot_id).
+	 */
+	char window_boot[40];
+	int64_t window_start;
+	const char *bad;	/* why its state file did not parse, or NULL */
+	unsigned int bad_line;
 };
 
 static struct pl_config cfg;
@@ -69,6 +80,9 @@ static bool in_daemon;
 static long die_at = -1;	/* PATCHLAYER_DIE_AT: SIGKILL itself at that step */
 static long steps;
 static struct pl_bpf *bpf;
+static struct pl_backoff backoff;	/* the layers the kernel keeps refusing */
+static struct pl_settle settle;		/* the inbox's deliveries under way */
+static unsigned int settle_wait;	/* seconds until the next look at them, 0 none */
 
 static void dlog(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static void dlog(const char *fmt, ...)
@@ -176,27 +190,39 @@ static void history(const char *name, const char *fmt, ...)
 	fclose(f);
 }
 
+/* The one rule of lib/manifest.c: the kernel's, so every loaded layer can be stored. */
 static bool valid_name(const char *name)
 {
-	size_t i, len = strlen(name);
-
-	if (len == 0 || len > PL_NAME_MAX || name[0] == '.' || name[0] == '-')
-		return false;
-	for (i = 0; i < len; i++) {
-		char c = name[i];
-
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		      (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-' || c == '+'))
-			return false;
-	}
-	return true;
+	return pl_name_valid(name, strnlen(name, PL_NAME_MAX + 1));
 }
 
 /* --- the store --- */
 
+/* A decimal number, whole: "" or "12x" is not one. */
+static bool parse_num(const char *v, bool sign, long long *out)
+{
+	char *end;
+
+	if (!*v || (!sign && *v == '-'))
+		return false;
+	errno = 0;
+	*out = strtoll(v, &end, 10);
+	return !errno && !*end;
+}
+
+/*
+ * Reads NAME's record: 0 without a state file (r: new), 1 with one, or
+ * -errno. A state file that does not parse (truncated, damaged, edited
+ * by hand) is not taken for "new", which the daemon would load and
+ * activate: r->want is PL_WANT_UNKNOWN, r->bad_line and r->bad say where
+ * and why, and nothing else of it is believed.
+ */
 static int record_read(const char *name, struct pl_record *r)
 {
 	char path[PATH_MAX], line[PL_WHY_MAX + PL_RESTARTS_MAX + 32];
+	const char *bad = NULL;
+	unsigned int n = 0;
+	bool has_state = false;
 	FILE *f;
 	int w;
 
@@ -206,32 +232,107 @@ static int record_read(const char *name, struct pl_record *r)
 	f = fopen(path, "re");
 	if (!f)
 		return errno == ENOENT ? 0 : -errno;
-	while (fgets(line, sizeof(line), f)) {
+	while (!bad && fgets(line, sizeof(line), f)) {
+		size_t len = strlen(line);
 		char *v = strchr(line, '=');
+		long long x = 0;
 
+		n++;
+		if (len + 1 == sizeof(line) && line[len - 1] != '\n') {
+			bad = "line too long";
+			break;
+		}
 		line[strcspn(line, "\n")] = '\0';
-		if (!v)
-			continue;
+		if (!v) {
+			bad = "expected key=value";
+			break;
+		}
 		*v++ = '\0';
-		if (strcmp(line, "state") == 0 && (w = pl_want_parse(v)) >= 0)
-			r->want = (enum pl_want)w;
-		else if (strcmp(line, "since") == 0)
-			r->since = strtoll(v, NULL, 10);
-		else if (strcmp(line, "activated_at") == 0)
-			r->activated_at = strtoll(v, NULL, 10);
-		else if (strcmp(line, "crashes") == 0)
-			r->crashes = (unsigned int)strtoul(v, NULL, 10);
-		else if (strcmp(line, "restarted_for") == 0)
-			r->restarted_for = strtoll(v, NULL, 10);
-		else if (strcmp(line, "restarts") == 0)
+		if (strcmp(line, "state") == 0) {
+			if ((w = pl_want_parse(v)) < 0)
+				bad = "unknown state";
+			else
+				r->want = (enum pl_want)w;
+			has_state = true;
+		} else if (strcmp(line, "since") == 0) {
+			if (!parse_num(v, false, &x))
+				bad = "since: not a number";
+			r->since = x;
+		} else if (strcmp(line, "activated_at") == 0) {
+			if (!parse_num(v, false, &x))
+				bad = "activated_at: not a number";
+			r->activated_at = x;
+		} else if (strcmp(line, "crashes") == 0) {
+			if (!parse_num(v, false, &x) || x > UINT_MAX)
+				bad = "crashes: not a number";
+			r->crashes = (unsigned int)x;
+		} else if (strcmp(line, "restarted_for") == 0) {
+			if (!parse_num(v, false, &x))
+				bad = "restarted_for: not a number";
+			r->restarted_for = x;
+		} else if (strcmp(line, "window_start") == 0) {
+			if (!parse_num(v, false, &x))
+				bad = "window_start: not a number";
+			r->window_start = x;
+		} else if (strcmp(line, "window_boot") == 0) {
+			snprintf(r->window_boot, sizeof(r->window_boot), "%s", v);
+		} else if (strcmp(line, "restarts") == 0) {
 			snprintf(r->restarts, sizeof(r->restarts), "%s", v);
-		else if (strcmp(line, "version") == 0)
+		} else if (strcmp(line, "version") == 0) {
 			snprintf(r->version, sizeof(r->version), "%s", v);
-		else if (strcmp(line, "why") == 0)
+		} else if (strcmp(line, "why") == 0) {
 			snprintf(r->why, sizeof(r->why), "%s", v);
+		}
+		/* other keys: a later version's, ignored */
 	}
+	if (!bad && ferror(f))
+		bad = strerror(errno);
 	fclose(f);
+	if (!bad && !has_state) {
+		bad = n ? "no state line" : "empty";
+		n = 0;
+	}
+	if (bad) {
+		char where[32] = "";
+
+		memset(r, 0, sizeof(*r));
+		r->want = PL_WANT_UNKNOWN;
+		r->bad = bad;
+		r->bad_line = n;
+		if (n)
+			snprintf(where, sizeof(where), "line %u: ", n);
+		snprintf(r->why, sizeof(r->why),
+			 "its state file does not parse (%s%s): nothing is done automatically until install, activate, drop or remove",
+			 where, bad);
+	}
 	return 1;
+}
+
+static int record_write(const char *name, const struct pl_record *r);
+
+/*
+ * NAME's state file did not parse (record_read): moved aside to
+ * .NAME.state.bad for the administrator, replaced by a record that says
+ * "unknown", so that this is said once and nothing is done automatically.
+ */
+static void record_quarantine(const char *name, struct pl_record *r)
+{
+	char from[PATH_MAX], to[PATH_MAX], where[32] = "";
+
+	step("quarantine", name);
+	snprintf(from, sizeof(from), "%s/%s.state", cfg.store, name);
+	snprintf(to, sizeof(to), "%s/.%s.state.bad", cfg.store, name);
+	if (rename(from, to) < 0)
+		dlog("%s: %s", from, strerror(errno));
+	if (r->bad_line)
+		snprintf(where, sizeof(where), "line %u: ", r->bad_line);
+	r->since = now_s();
+	snprintf(r->why, sizeof(r->why),
+		 "its state file did not parse (%s%s; kept as .%s.state.bad): nothing is done automatically until install, activate, drop or remove",
+		 where, r->bad, name);
+	r->bad = NULL;
+	record_write(name, r);
+	history(name, "unknown: %s", r->why);
 }
 
 static int record_write(const char *name, const struct pl_record *r)
@@ -241,9 +342,10 @@ static int record_write(const char *name, const struct pl_record *r)
 
 	snprintf(text, sizeof(text),
 		 "state=%s\nsince=%lld\nactivated_at=%lld\ncrashes=%u\nversion=%s\nwhy=%s\n"
-		 "restarted_for=%lld\nrestarts=%s\n",
+		 "restarted_for=%lld\nrestarts=%s\nwindow_boot=%s\nwindow_start=%lld\n",
 		 pl_want_name(r->want), (long long)r->since, (long long)r->activated_at,
-		 r->crashes, r->version, r->why, (long long)r->restarted_for, r->restarts);
+		 r->crashes, r->version, r->why, (long long)r->restarted_for, r->restarts,
+		 r->window_boot, (long long)r->window_start);
 	snprintf(file, sizeof(file), "%s.state", name);
 	err = write_atomic(cfg.store, file, text);
 	if (err)
@@ -278,6 +380,40 @@ static bool in_store(const char *name)
 
 	snprintf(path, sizeof(path), "%s/%s", cfg.store, name);
 	return lstat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+/* This boot's id: the health window's clock, CLOCK_BOOTTIME, is this boot's. */
+static const char *boot_id(void)
+{
+	static char id[40];
+
+	if (!id[0]) {
+		int fd = open("/proc/sys/kernel/random/boot_id", O_RDONLY | O_CLOEXEC);
+		ssize_t n = fd < 0 ? -1 : read(fd, id, sizeof(id) - 1);
+
+		if (fd >= 0)
+			close(fd);
+		id[n > 0 ? n : 0] = '\0';
+		id[strcspn(id, "\n")] = '\0';
+		if (!id[0])
+			snprintf(id, sizeof(id), "unknown");
+	}
+	return id;
+}
+
+/* The health window of R starts now. */
+static void window_start_now(struct pl_record *r)
+{
+	snprintf(r->window_boot, sizeof(r->window_boot), "%s", boot_id());
+	r->window_start = pl_boottime_s();
+}
+
+/* Seconds since R's health window started, -1 when not in this boot. */
+static int64_t window_elapsed(const struct pl_record *r)
+{
+	if (strcmp(r->window_boot, boot_id()) != 0)
+		return -1;
+	return pl_boottime_s() - r->window_start;
 }
 
 /* --- the kernel --- */
@@ -326,6 +462,7 @@ static void facts_of(const char *name, const struct pl_record *r, struct pl_fact
 		.now = now_s(),
 		.minute_of_day = minute_of_day(),
 		.activated_at = r->activated_at,
+		.window_elapsed = window_elapsed(r),
 		.crashes = r->crashes,
 	};
 }
@@ -336,15 +473,24 @@ static void bpf_sync(void)
 		pl_bpf_sync(bpf);
 }
 
+/* The actions that ask the kernel, which may refuse them again and again. */
+static bool asks_kernel(enum pl_action a)
+{
+	return a == PL_ACT_LOAD || a == PL_ACT_ACTIVATE || a == PL_ACT_DROP || a == PL_ACT_UNLOAD;
+}
+
 /*
  * Runs lib/policy.c's decisions for NAME until there is nothing left to
  * do. Bounded: a kernel that keeps refusing leaves the layer as it is,
- * with the reason recorded, rather than looping.
+ * with the reason recorded, rather than looping. Nor is it asked again at
+ * every event (its refusal is one: a REJECTED event): lib/backoff.c spaces
+ * the retries out, unless what the refusal depended on has changed.
  */
 static void reconcile(const char *name)
 {
 	struct pl_record r;
 	char dir[PATH_MAX];
+	uint64_t fp = 0;
 	int i, err;
 
 	snprintf(dir, sizeof(dir), "%s/%s", cfg.store, name);
@@ -354,10 +500,21 @@ static void reconcile(const char *name)
 
 		if (record_read(name, &r) < 0)
 			return;
+		if (r.bad)
+			record_quarantine(name, &r);
 		facts_of(name, &r, &f);
 		a = pl_decide(&cfg, &f);
-		if (a == PL_ACT_NONE)
+		if (a == PL_ACT_NONE) {
+			pl_backoff_clear(&backoff, name);
 			return;
+		}
+		if (asks_kernel(a)) {
+			fp = pl_retry_fingerprint(dir, &cfg);
+			fp = pl_fp_add(fp, &r.want, sizeof(r.want));
+			fp = pl_fp_add(fp, &a, sizeof(a));
+			if (!pl_backoff_may_try(&backoff, name, fp, pl_boottime_s()))
+				return;
+		}
 		err = 0;
 		switch (a) {
 		case PL_ACT_LOAD:
@@ -375,6 +532,7 @@ static void reconcile(const char *name)
 			break;
 		case PL_ACT_SET_ACTIVE:
 			r.activated_at = now_s();
+			window_start_now(&r);
 			r.crashes = 0;
 			r.restarts[0] = '\0';
 			record_set(name, &r, PL_WANT_ACTIVE, "%s",
@@ -386,6 +544,11 @@ static void reconcile(const char *name)
 			snprintf(dir, sizeof(dir), "layers/%s/state", name);
 			err = sysfs_write(dir, "activate");
 			snprintf(dir, sizeof(dir), "%s/%s", cfg.store, name);
+			/* its first activation in this boot (after a reboot): watched again */
+			if (!err && r.want == PL_WANT_ACTIVE && window_elapsed(&r) < 0) {
+				window_start_now(&r);
+				record_write(name, &r);
+			}
 			break;
 		case PL_ACT_DROP:
 			step("drop", name);
@@ -440,8 +603,19 @@ static void reconcile(const char *name)
 			return;
 		}
 		if (err) {
-			history(name, "%s failed: %s (%s)", pl_action_name(a),
-				pl_errno_name(-err), strerror(-err));
+			unsigned int delay = 0;
+
+			/* the same refusal again: said once, not at each retry */
+			if (asks_kernel(a) &&
+			    !pl_backoff_failed(&backoff, name, fp, err, pl_boottime_s(), &delay))
+				return;
+			if (delay)
+				history(name, "%s failed: %s (%s); retrying in %us, then less and less often (at most every %us), or when its files, the trust list or the bases change",
+					pl_action_name(a), pl_errno_name(-err), strerror(-err),
+					delay, PL_BACKOFF_MAX);
+			else
+				history(name, "%s failed: %s (%s)", pl_action_name(a),
+					pl_errno_name(-err), strerror(-err));
 			r.want = r.want == PL_WANT_NEW ? PL_WANT_PENDING : r.want;
 			snprintf(r.why, sizeof(r.why), "%s failed: %s", pl_action_name(a), strerror(-err));
 			record_write(name, &r);
@@ -460,6 +634,7 @@ static void reconcile_all(void)
 		dlog("%s: %s", cfg.store, strerror(errno));
 		return;
 	}
+	pl_backoff_sweep_begin(&backoff);
 	while ((de = readdir(d))) {
 		char name[PL_NAME_MAX + 8];
 		size_t len = strlen(de->d_name);
@@ -476,6 +651,7 @@ static void reconcile_all(void)
 			reconcile(name);
 	}
 	closedir(d);
+	pl_backoff_sweep_end(&backoff);
 }
 
 /* --- restart_services: the services still running a layer's old code --- */
@@ -781,6 +957,33 @@ static void take(const char *entry)
 	reconcile(name);
 }
 
+/*
+ * Seconds until ENTRY, a directory written into the inbox in place (cp -r,
+ * tar -x, mv from another filesystem), is complete: 0 once its tree has
+ * been still for inbox_settle seconds (lib/settle.c), or at once when it
+ * was renamed into the inbox.
+ */
+static unsigned int unsettled(const char *entry)
+{
+	char path[PATH_MAX];
+	struct stat st;
+	int64_t newest;
+	unsigned int wait;
+	uint64_t fp;
+
+	snprintf(path, sizeof(path), "%s/%s", cfg.inbox, entry);
+	/* anything else is refused whole, complete or not */
+	if (lstat(path, &st) < 0 || !S_ISDIR(st.st_mode))
+		return 0;
+	fp = pl_tree_fingerprint(path, &newest);
+	wait = pl_settle_look(&settle, entry, fp, (int64_t)time(NULL) - newest, pl_boottime_s(),
+			      cfg.inbox_settle);
+	if (wait && !pl_settle_said(&settle, entry))
+		dlog("%s: being written (not renamed into the inbox): taken once unchanged for %us",
+		     path, cfg.inbox_settle);
+	return wait;
+}
+
 static void scan_inbox(void)
 {
 	struct dirent *de;
@@ -790,13 +993,41 @@ static void scan_inbox(void)
 		dlog("%s: %s", cfg.inbox, strerror(errno));
 		return;
 	}
+	settle_wait = 0;
+	pl_settle_sweep_begin(&settle);
 	while ((de = readdir(d))) {
+		unsigned int wait;
+
 		/* dot names are deliveries under way: copy, then rename into place */
 		if (de->d_name[0] == '.' || strcmp(de->d_name, "rejected") == 0)
 			continue;
+		wait = unsettled(de->d_name);
+		if (wait) {
+			if (!settle_wait || wait < settle_wait)
+				settle_wait = wait;
+			continue;
+		}
 		take(de->d_name);
+		pl_settle_forget(&settle, de->d_name);
 	}
 	closedir(d);
+	pl_settle_sweep_end(&settle);
+}
+
+/* The entries renamed into the inbox, from inotify's N bytes at BUF. */
+static void inbox_events(const char *buf, ssize_t n)
+{
+	const struct inotify_event *e;
+	ssize_t off = 0;
+
+	while (off + (ssize_t)sizeof(*e) <= n) {
+		e = (const struct inotify_event *)(buf + off);
+		if (off + (ssize_t)sizeof(*e) + (ssize_t)e->len > n)
+			break;
+		if ((e->mask & IN_MOVED_TO) && e->len && memchr(e->name, '\0', e->len))
+			pl_settle_renamed(&settle, e->name);
+		off += (ssize_t)sizeof(*e) + (ssize_t)e->len;
+	}
 }
 
 /* --- locking: the daemon and the verbs never reconcile at once --- */
@@ -1026,7 +1257,7 @@ static int on_bpf_event(const struct pl_bpf_event *ev, void *ctx)
 		return 0;
 	fd = lock_store();
 	if (record_read(name, &r) > 0 && r.want == PL_WANT_ACTIVE &&
-	    pl_in_health_window(&cfg, r.activated_at, now_s())) {
+	    pl_in_health_window(&cfg, r.activated_at, window_elapsed(&r))) {
 		r.crashes++;
 		step("crash", name);
 		record_write(name, &r);
@@ -1061,13 +1292,31 @@ static void arm_window_timer(int tfd)
 	timerfd_settime(tfd, 0, &its, NULL);
 }
 
+/*
+ * Arms RFD for the earliest retry of a refused layer, or the next look at
+ * a delivery under way, if one waits.
+ */
+static void arm_retry_timer(int rfd)
+{
+	struct itimerspec its = { 0 };
+	int64_t wait = pl_backoff_next(&backoff, pl_boottime_s());
+
+	if (settle_wait && (wait < 0 || settle_wait < wait))
+		wait = settle_wait;
+
+	/* a second at least: a layer due but not retried never spins */
+	if (wait >= 0)
+		its.it_value.tv_sec = (time_t)(wait < 1 ? 1 : wait);
+	timerfd_settime(rfd, 0, &its, NULL);
+}
+
 static int cmd_daemon_run(void)
 {
 	struct epoll_event ev, evs[8];
 	struct ring_buffer *rb = NULL;
 	struct nl_sock *sk = NULL;
 	sigset_t mask;
-	int ep, ino, sfd, tfd, grp, err, lock;
+	int ep, ino, sfd, tfd, rfd, grp, err, lock;
 	bool kernel_changed = false;
 
 	in_daemon = true;
@@ -1086,8 +1335,9 @@ static int cmd_daemon_run(void)
 	sfd = signalfd(-1, &mask, SFD_CLOEXEC);
 	ep = epoll_create1(EPOLL_CLOEXEC);
 	tfd = timerfd_create(CLOCK_REALTIME, TFD_CLOEXEC);
+	rfd = timerfd_create(CLOCK_BOOTTIME, TFD_CLOEXEC);
 	ino = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
-	if (sfd < 0 || ep < 0 || tfd < 0 || ino < 0 ||
+	if (sfd < 0 || ep < 0 || tfd < 0 || rfd < 0 || ino < 0 ||
 	    inotify_add_watch(ino, cfg.inbox, IN_MOVED_TO | IN_CREATE | IN_CLOSE_WRITE | IN_ONLYDIR) < 0) {
 		pl_err("daemon: %s", strerror(errno));
 		return PL_EXIT_FAIL;
@@ -1130,6 +1380,8 @@ static int cmd_daemon_run(void)
 	epoll_ctl(ep, EPOLL_CTL_ADD, ino, &ev);
 	ev.data.fd = tfd;
 	epoll_ctl(ep, EPOLL_CTL_ADD, tfd, &ev);
+	ev.data.fd = rfd;
+	epoll_ctl(ep, EPOLL_CTL_ADD, rfd, &ev);
 	ev.data.fd = nl_socket_get_fd(sk);
 	epoll_ctl(ep, EPOLL_CTL_ADD, nl_socket_get_fd(sk), &ev);
 	if (rb) {
@@ -1137,15 +1389,21 @@ static int cmd_daemon_run(void)
 		epoll_ctl(ep, EPOLL_CTL_ADD, ev.data.fd, &ev);
 	}
 
-	/* re-protect, trust, then bring the kernel to what the store says */
+	/*
+	 * Re-protect and trust, the steps that need more than what the
+	 * daemon keeps (the BPF side is loaded above); then bring the kernel
+	 * to what the store says and look at the inbox with the reduced set
+	 * only: nothing a delivery or the store holds is handled with more.
+	 */
 	protect_and_trust();
+	drop_privileges();
 	lock = lock_store();
 	bpf_sync();
 	reconcile_all();
 	scan_inbox();
 	unlock_store(lock);
-	drop_privileges();
 	arm_window_timer(tfd);
+	arm_retry_timer(rfd);
 	dlog("ready: inbox %s, store %s, auto_install %s", cfg.inbox, cfg.store,
 	     cfg.auto_install ? "yes" : "no");
 	notify_ready();
@@ -1155,7 +1413,7 @@ static int cmd_daemon_run(void)
 	unlock_store(lock);
 
 	for (;;) {
-		bool inbox_changed = false;
+		bool inbox_changed = false, retry_due = false;
 		int n = epoll_wait(ep, evs, 8, -1);
 
 		if (n < 0 && errno == EINTR)
@@ -1173,11 +1431,15 @@ static int cmd_daemon_run(void)
 					goto out;
 				}
 				inbox_changed = kernel_changed = true;
+				/* "systemctl reload": retry the refused layers now */
+				pl_backoff_init(&backoff);
 			} else if (fd == ino) {
 				char buf[4096] __attribute__((aligned(8)));
 
-				while (read(ino, buf, sizeof(buf)) > 0)
-					;
+				ssize_t len;
+
+				while ((len = read(ino, buf, sizeof(buf))) > 0)
+					inbox_events(buf, len);
 				inbox_changed = true;
 			} else if (fd == tfd) {
 				uint64_t x;
@@ -1185,13 +1447,20 @@ static int cmd_daemon_run(void)
 				if (read(tfd, &x, sizeof(x)) < 0)
 					x = 0;
 				kernel_changed = true;
+			} else if (fd == rfd) {
+				uint64_t x;
+
+				if (read(rfd, &x, sizeof(x)) < 0)
+					x = 0;
+				retry_due = true;
+				inbox_changed = settle_wait != 0;
 			} else if (rb && fd == ring_buffer__epoll_fd(rb)) {
 				ring_buffer__consume(rb);
 			} else {
 				nl_recvmsgs_default(sk);
 			}
 		}
-		if (inbox_changed || kernel_changed) {
+		if (inbox_changed || kernel_changed || retry_due) {
 			lock = lock_store();
 			if (kernel_changed)
 				bpf_sync();
@@ -1202,6 +1471,7 @@ static int cmd_daemon_run(void)
 			unlock_store(lock);
 			kernel_changed = false;
 			arm_window_timer(tfd);
+			arm_retry_timer(rfd);
 		}
 	}
 out:
@@ -1304,6 +1574,7 @@ static int verb(int argc, char **argv, const char *what)
 		}
 		want = PL_WANT_ACTIVE;
 		r.activated_at = now_s();
+		window_start_now(&r);
 		r.crashes = 0;
 		r.restarts[0] = '\0';
 	}

@@ -35,9 +35,16 @@ struct pl_bpf {
 /* every pin; "scan" is pinned last, so its presence means a complete load */
 static const char *const pl_pins[] = {
 	"watched", "layers", "slots", "tasks", "events",
-	"mmap_file", "mprotect", "exec", "exit", "signal", "state", "scan",
+	"mmap_file", "mprotect", "exec", "exit", "signal", "state", "build", "scan",
 };
 #define PL_PIN_COMPLETE "scan"
+/*
+ * "build": a one-entry array holding pl_build_id() of the patchlayer that
+ * pinned the programs. The pins outlive the daemon, and so a package
+ * upgrade: programs and maps of another build (another layout of the maps,
+ * other fixes) are not reused but loaded again.
+ */
+#define PL_PIN_BUILD "build"
 
 typedef char pl_name_key[PL_BPF_NAME_MAX + 8];
 
@@ -86,6 +93,56 @@ static int pl_pin_link(struct bpf_link *link, const char *name)
 	return bpf_link__pin(link, path);
 }
 
+/* This build's BPF object, hashed (FNV-1a): what its pins must carry. */
+static uint64_t pl_build_id(void)
+{
+	size_t len = 0;
+	const unsigned char *p = plbpf_bpf__elf_bytes(&len);
+	uint64_t h = 0xcbf29ce484222325ULL;
+
+	for (size_t i = 0; i < len; i++) {
+		h ^= p[i];
+		h *= 0x100000001b3ULL;
+	}
+	return h;
+}
+
+static int pl_pin_build(void)
+{
+	char path[PATH_MAX];
+	uint64_t id = pl_build_id();
+	__u32 key = 0;
+	int fd, err;
+
+	fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "pl_build", sizeof(key), sizeof(id), 1, NULL);
+	if (fd < 0)
+		return -errno;
+	pl_pin_path(path, sizeof(path), PL_PIN_BUILD);
+	err = bpf_map_update_elem(fd, &key, &id, BPF_ANY) ?: bpf_obj_pin(fd, path);
+	if (err)
+		err = -errno;
+	close(fd);
+	return err;
+}
+
+/* Whether the complete pins are this build's. */
+static bool pl_pins_ours(void)
+{
+	char path[PATH_MAX];
+	uint64_t id = 0;
+	__u32 key = 0;
+	int fd;
+	bool ours;
+
+	pl_pin_path(path, sizeof(path), PL_PIN_BUILD);
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return false;	/* pinned by a build before the marker */
+	ours = bpf_map_lookup_elem(fd, &key, &id) == 0 && id == pl_build_id();
+	close(fd);
+	return ours;
+}
+
 /* Loads, attaches and pins everything; on failure nothing stays pinned. */
 static int pl_load_and_pin(void)
 {
@@ -116,7 +173,8 @@ static int pl_load_and_pin(void)
 	      pl_pin_link(skel->links.pl_exec, "exec") ?:
 	      pl_pin_link(skel->links.pl_exit, "exit") ?:
 	      pl_pin_link(skel->links.pl_signal, "signal") ?:
-	      pl_pin_link(skel->links.pl_state, "state");
+	      pl_pin_link(skel->links.pl_state, "state") ?:
+	      pl_pin_build();
 	if (err)
 		goto out;
 	pl_pin_path(path, sizeof(path), PL_PIN_COMPLETE);
@@ -187,7 +245,17 @@ int pl_bpf_open(struct pl_bpf **out, unsigned int flags)
 	err = pl_lock(b);
 	if (err)
 		goto fail;
-	if (!pl_pins_complete()) {
+	if (pl_pins_complete() && !pl_pins_ours()) {
+		if (!(flags & PL_BPF_LOAD)) {
+			err = -ESTALE;
+		} else {
+			/* its links go with their pins: the old programs are detached */
+			pl_err("the BPF side pinned in %s is another build's: loading this one's",
+			       PL_BPF_PIN_DIR);
+			pl_remove_pins();
+		}
+	}
+	if (!err && !pl_pins_complete()) {
 		if (!(flags & PL_BPF_LOAD))
 			err = -ENOENT;
 		else {

@@ -39,6 +39,12 @@ static int bpf_fail(const char *what, int err)
 {
 	if (err == -ENODEV)
 		return pl_module_missing();
+	if (err == -ESTALE) {
+		pl_err("%s (%s): pinned by another build of patchlayer (before an upgrade?); "
+		       "'%s bpf load' or a restart of the daemon loads this one's", what,
+		       PL_BPF_PIN_DIR, pl_prog);
+		return PL_EXIT_FAIL;
+	}
 	/* the verifier refuses with EACCES too: say which it is */
 	if ((err == -EPERM || err == -EACCES) && have_bpf_caps()) {
 		pl_err("%s (%s): %s", what, PL_BPF_PIN_DIR, strerror(-err));

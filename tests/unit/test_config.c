@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -42,6 +43,9 @@ static void test_defaults(void **state)
 	assert_int_equal(c.health_window, 600);
 	assert_int_equal(c.crash_threshold, 3);
 	assert_int_equal(c.restart, PL_RESTART_NO);
+	assert_true(c.never_default);
+	assert_int_equal(c.n_never, 0);
+	assert_int_equal(c.inbox_settle, 5);
 }
 
 static void test_every_key(void **state)
@@ -57,7 +61,9 @@ static void test_every_key(void **state)
 		"store = /srv/store\n"
 		"health_window = 2h\n"
 		"crash_threshold = 7\n"
-		"restart_services = ssh.service cron.service";
+		"restart_services = ssh.service cron.service\n"
+		"restart_never = default my-*.service\n"
+		"inbox_settle = 1m";
 	struct pl_config c;
 	struct pl_config_error err;
 
@@ -79,6 +85,10 @@ static void test_every_key(void **state)
 	assert_int_equal(c.restart, PL_RESTART_LIST);
 	assert_int_equal(c.n_units, 2);
 	assert_string_equal(c.restart_units[1], "cron.service");
+	assert_true(c.never_default);
+	assert_int_equal(c.n_never, 1);
+	assert_string_equal(c.restart_never[0], "my-*.service");
+	assert_int_equal(c.inbox_settle, 60);
 }
 
 static void test_values(void **state)
@@ -105,6 +115,49 @@ static void test_values(void **state)
 	assert_int_equal(c.n_protect, 0);
 	assert_int_equal(parse(&c, "protect = /\n", &err), 0);
 	assert_string_equal(c.protect[0], "/");
+	/* restart_never: the list replaces the default unless it names it */
+	assert_int_equal(parse(&c, "restart_never = none\n", &err), 0);
+	assert_false(c.never_default);
+	assert_int_equal(c.n_never, 0);
+	assert_int_equal(parse(&c, "restart_never = a.service *-vpn.service\n", &err), 0);
+	assert_false(c.never_default);
+	assert_int_equal(c.n_never, 2);
+	assert_string_equal(c.restart_never[1], "*-vpn.service");
+	assert_int_equal(parse(&c, "inbox_settle = 0\n", &err), 0);
+	assert_int_equal(c.inbox_settle, 0);
+	assert_int_equal(parse(&c, "inbox_settle = 1h\n", &err), 0);
+	assert_int_equal(c.inbox_settle, 3600);
+	assert_int_equal(parse(&c, "restart_never = default\n", &err), 0);
+	assert_true(c.never_default);
+	assert_int_equal(c.n_never, 0);
+}
+
+static void test_pattern(void **state)
+{
+	size_t i;
+
+	(void)state;
+	assert_true(pl_unit_pattern_match("dbus.service", "dbus.service"));
+	assert_false(pl_unit_pattern_match("dbus.service", "dbus.servicex"));
+	assert_false(pl_unit_pattern_match("dbus.service", "xdbus.service"));
+	assert_true(pl_unit_pattern_match("getty@*.service", "getty@tty1.service"));
+	assert_false(pl_unit_pattern_match("getty@*.service", "serial-getty@ttyS0.service"));
+	assert_true(pl_unit_pattern_match("*", "anything.service"));
+	assert_true(pl_unit_pattern_match("a*b*c.service", "a-b-b-c.service"));
+	assert_false(pl_unit_pattern_match("a*b*c.service", "a-c.service"));
+	assert_true(pl_unit_pattern_match("gdm*.service", "gdm.service"));
+	assert_true(pl_unit_pattern_match("gdm*.service", "gdm3.service"));
+	assert_false(pl_unit_pattern_match("x.service", ""));
+	/* the built-in list: valid patterns, each one accepted by the parser */
+	for (i = 0; pl_restart_never_default[i]; i++) {
+		char text[PL_CONFIG_UNIT_MAX + 32];
+		struct pl_config c;
+		struct pl_config_error err;
+
+		snprintf(text, sizeof(text), "restart_never = %s\n", pl_restart_never_default[i]);
+		assert_int_equal(parse(&c, text, &err), 0);
+	}
+	assert_true(i > 20);
 }
 
 struct bad {
@@ -148,6 +201,16 @@ static void test_refused(void **state)
 		{ "restart_services = ssh\n", 1, "not a systemd unit name (e.g. foo.service)" },
 		{ "restart_services = a/b.service\n", 1, "not a systemd unit name" },
 		{ "restart_services = a.service a.service\n", 1, "unit listed twice" },
+		{ "inbox_settle = 61m\n", 1, "settle time longer than an hour" },
+		{ "inbox_settle = soon\n", 1, "expected a duration: a number with s, m or h (seconds if none)" },
+		{ "restart_never =\n", 1, "expected none, default or a list of unit patterns" },
+		{ "restart_never = default default\n", 1, "default listed twice" },
+		{ "restart_never = dbus\n", 1,
+		  "not a systemd unit name or pattern (e.g. foo.service, foo-*.service)" },
+		{ "restart_never = *\n", 1,
+		  "not a systemd unit name or pattern (e.g. foo.service, foo-*.service)" },
+		{ "restart_never = a?.service\n", 1, "not a systemd unit name or pattern" },
+		{ "restart_never = a.service a.service\n", 1, "unit pattern listed twice" },
 		{ "inbox = /x\nstore = /x\n", 0, "inbox and store are the same directory" },
 	};
 	struct pl_config c;
@@ -190,6 +253,7 @@ int main(void)
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_every_key),
 		cmocka_unit_test(test_values),
+		cmocka_unit_test(test_pattern),
 		cmocka_unit_test(test_refused),
 		cmocka_unit_test(test_nul_and_size),
 	};

@@ -44,7 +44,7 @@
 #define R_ORDER		"key out of order or repeated (format, name, version, replaces, file)"
 #define R_FORMAT	"unsupported format (expected patchlayer/1)"
 #define R_NAME_LONG	"name longer than 64 bytes"
-#define R_NAME		"name must be 1-64 of [A-Za-z0-9._-]"
+#define R_NAME		"name must be 1-64 of [A-Za-z0-9._-], a letter or digit first, not ending in '.state'"
 #define R_VER_EARLY	"version before name"
 #define R_VER_LONG	"version longer than 64 bytes"
 #define R_VER		"version must be 1-64 bytes of printable UTF-8"
@@ -339,7 +339,7 @@ static void test_valid_edges(void **state)
 			    REC("/usr/local/lib/a")), 9);
 	OK("64-byte name", FMT "name: " LONG64 "\nversion: 1\n");
 	OK("name charset", FMT "name: AZaz09._-\nversion: 1\n");
-	OK("name ...", FMT "name: ...\nversion: 1\n");
+	OK("name a..", FMT "name: a..\nversion: 1\n");
 	OK("64-byte replaces", HDR "replaces: " LONG64 "\n");
 	OK("replaces differs in case", FMT "name: zlib\nversion: 1\nreplaces: ZLIB\n");
 	/* 32 two-byte characters: 64 bytes */
@@ -516,6 +516,9 @@ static void test_name_errors(void **state)
 	FAIL("name with tab", FMT "name: a\tb\nversion: 1\n", -EINVAL, 2, R_NAME);
 	FAIL("name with UTF-8", FMT "name: caf\xc3\xa9\nversion: 1\n", -EINVAL, 2, R_NAME);
 	FAIL("name with +", FMT "name: a+b\nversion: 1\n", -EINVAL, 2, R_NAME);
+	FAIL("name .a", FMT "name: .a\nversion: 1\n", -EINVAL, 2, R_NAME);
+	FAIL("name -a", FMT "name: -a\nversion: 1\n", -EINVAL, 2, R_NAME);
+	FAIL("name a.state", FMT "name: a.state\nversion: 1\n", -EINVAL, 2, R_NAME);
 
 	FAIL("65-byte replaces", HDR "replaces: " LONG65 "\n", -EFBIG, 4, R_REPL_LONG);
 	FAIL("replaces ..", HDR "replaces: ..\n", -EINVAL, 4, R_REPL);
@@ -766,8 +769,19 @@ static void test_name_valid(void **state)
 	assert_true(pl_name_valid("a", 1));
 	assert_true(pl_name_valid("zlib-cve-2026-0001", 18));
 	assert_true(pl_name_valid("A.Z_a-z.0_9", 11));
-	assert_true(pl_name_valid("...", 3));
-	assert_true(pl_name_valid(".a", 2));
+	assert_true(pl_name_valid("0day", 4));
+	assert_true(pl_name_valid("a.stat", 6));
+	assert_true(pl_name_valid("a.state2", 8));
+	assert_true(pl_name_valid("a.states", 8));
+	/* the store's own names, and what looks like an option */
+	assert_false(pl_name_valid("...", 3));
+	assert_false(pl_name_valid(".a", 2));
+	assert_false(pl_name_valid("-a", 2));
+	assert_false(pl_name_valid("_a", 2));
+	assert_false(pl_name_valid("a.state", 7));
+	assert_false(pl_name_valid(".state", 6));
+	assert_false(pl_name_valid("zlib-fix.state", 14));
+	assert_true(pl_name_valid("zlib-fix.state", 8));
 	assert_true(pl_name_valid(LONG64, 64));
 	assert_false(pl_name_valid(LONG65, 65));
 	assert_false(pl_name_valid("", 0));

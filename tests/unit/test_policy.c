@@ -58,18 +58,22 @@ static void test_health_window(void **state)
 
 	(void)state;
 	pl_config_defaults(&c);	/* 600 s */
-	assert_true(pl_in_health_window(&c, 1000, 1000));
-	assert_true(pl_in_health_window(&c, 1000, 1599));
-	assert_false(pl_in_health_window(&c, 1000, 1600));
+	/* seconds of the monotonic clock since the window started */
+	assert_true(pl_in_health_window(&c, 1000, 0));
+	assert_true(pl_in_health_window(&c, 1000, 599));
+	assert_false(pl_in_health_window(&c, 1000, 600));
 	assert_false(pl_in_health_window(&c, 0, 10));
-	assert_false(pl_in_health_window(&c, 1000, 999));
+	/* not started in this boot */
+	assert_false(pl_in_health_window(&c, 1000, -1));
+	/* the wall clock does not matter: before NTP, activated "in 1970" */
+	assert_true(pl_in_health_window(&c, 1, 10));
 }
 
 static struct pl_facts facts(enum pl_want w, enum pl_kstate k)
 {
 	struct pl_facts f = {
 		.want = w, .kstate = k, .in_store = true, .now = 10000,
-		.minute_of_day = 600, .activated_at = 9990, .crashes = 0,
+		.minute_of_day = 600, .activated_at = 9990, .window_elapsed = 10, .crashes = 0,
 	};
 
 	return f;
@@ -129,8 +133,14 @@ static void test_active(void **state)
 	assert_int_equal(pl_decide(&c, &f), PL_ACT_NONE);
 	f.crashes = 3;
 	assert_int_equal(pl_decide(&c, &f), PL_ACT_WITHDRAW);
-	f.now = f.activated_at + 600;	/* past the health window */
+	f.window_elapsed = 600;	/* past the health window */
 	assert_int_equal(pl_decide(&c, &f), PL_ACT_NONE);
+	f.window_elapsed = -1;	/* activated in another boot, not yet in this one */
+	assert_int_equal(pl_decide(&c, &f), PL_ACT_NONE);
+	f.window_elapsed = 10;
+	f.now = f.activated_at + 100000;	/* the wall clock jumped */
+	assert_int_equal(pl_decide(&c, &f), PL_ACT_WITHDRAW);
+	f.window_elapsed = 600;
 	f.kstate = PL_K_SUPERSEDED;
 	assert_int_equal(pl_decide(&c, &f), PL_ACT_SET_SUPERSEDED);
 	f.kstate = PL_K_STALE;
@@ -159,6 +169,32 @@ static void test_history(void **state)
 	}
 	f = facts(PL_WANT_SUPERSEDED, PL_K_SUPERSEDED);
 	assert_int_equal(pl_decide(&c, &f), PL_ACT_UNLOAD);
+}
+
+/* a state file that did not parse: nothing automatic, whatever the kernel says */
+static void test_unknown(void **state)
+{
+	static const enum pl_kstate ks[] = {
+		PL_K_ABSENT, PL_K_LOADED, PL_K_ACTIVE, PL_K_STALE, PL_K_SUPERSEDED,
+	};
+	struct pl_config c;
+	struct pl_facts f;
+	size_t i;
+
+	(void)state;
+	pl_config_defaults(&c);	/* auto_install = yes, any time */
+	for (i = 0; i < sizeof(ks) / sizeof(ks[0]); i++) {
+		f = facts(PL_WANT_UNKNOWN, ks[i]);
+		assert_int_equal(pl_decide(&c, &f), PL_ACT_NONE);
+		f.crashes = 100;
+		f.activated_at = f.now - 1;
+		assert_int_equal(pl_decide(&c, &f), PL_ACT_NONE);
+	}
+	c.restart = PL_RESTART_ALL;
+	f = facts(PL_WANT_UNKNOWN, PL_K_ACTIVE);
+	f.activated_at = f.now - 1;
+	assert_int_equal(pl_restarts_due(&c, &f, 0), PL_RESTARTS_NONE);
+	assert_int_equal(pl_want_parse("unknown"), PL_WANT_UNKNOWN);
 }
 
 static void test_dropped_and_removing(void **state)
@@ -238,6 +274,46 @@ static void test_restarts_due(void **state)
 	assert_int_equal(pl_restarts_due(&all, &f, 0), PL_RESTARTS_NONE);
 }
 
+/* "all" leaves the system's plumbing alone, as needrestart does */
+static void test_restart_never(void **state)
+{
+	struct pl_config all = restart_config("restart_services = all\n");
+	struct pl_config none = restart_config("restart_services = all\nrestart_never = none\n");
+	struct pl_config mine = restart_config("restart_services = all\n"
+					       "restart_never = default db-*.service\n");
+	struct pl_config only = restart_config("restart_services = all\n"
+					       "restart_never = db-*.service\n");
+	struct pl_config list = restart_config("restart_services = dbus.service nginx.service\n");
+	static const char *const never[] = {
+		"dbus.service", "systemd-logind.service", "gdm.service", "gdm3.service",
+		"sddm.service", "lightdm.service", "getty@tty1.service",
+		"serial-getty@ttyS0.service", "systemd-journald.service",
+		"NetworkManager.service", "wpa_supplicant.service", "openvpn@vpn.service",
+		"display-manager.service", "emergency.service", "rescue.service",
+		"unattended-upgrades.service",
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(never) / sizeof(never[0]); i++) {
+		print_message("%s\n", never[i]);
+		assert_int_equal(pl_unit_verdict(&all, never[i], NULL), PL_UNIT_NEVER);
+		assert_int_equal(pl_unit_verdict(&mine, never[i], NULL), PL_UNIT_NEVER);
+		assert_int_equal(pl_unit_verdict(&none, never[i], NULL), PL_UNIT_RESTART);
+		assert_int_equal(pl_unit_verdict(&only, never[i], NULL), PL_UNIT_RESTART);
+	}
+	assert_int_equal(pl_unit_verdict(&all, "nginx.service", NULL), PL_UNIT_RESTART);
+	assert_int_equal(pl_unit_verdict(&all, "cron.service", NULL), PL_UNIT_RESTART);
+	assert_int_equal(pl_unit_verdict(&all, "db-main.service", NULL), PL_UNIT_RESTART);
+	assert_int_equal(pl_unit_verdict(&mine, "db-main.service", NULL), PL_UNIT_NEVER);
+	assert_int_equal(pl_unit_verdict(&only, "db-main.service", NULL), PL_UNIT_NEVER);
+	/* named by the administrator: restarted as asked */
+	assert_int_equal(pl_unit_verdict(&list, "dbus.service", NULL), PL_UNIT_RESTART);
+	/* and never patchlayer itself or a user's manager, whatever the list */
+	assert_int_equal(pl_unit_verdict(&none, "patchlayer.service", NULL), PL_UNIT_OWN);
+	assert_int_equal(pl_unit_verdict(&none, "user@1000.service", NULL), PL_UNIT_USER_MANAGER);
+}
+
 static void test_unit_verdict(void **state)
 {
 	struct pl_config off = restart_config("restart_services = no\n");
@@ -284,6 +360,7 @@ static void test_unit_verdict(void **state)
 	assert_int_equal(pl_unit_verdict(&all, huge, NULL), PL_UNIT_INVALID);
 
 	assert_string_equal(pl_unit_verdict_why(PL_UNIT_NOT_LISTED), "not in restart_services");
+	assert_string_equal(pl_unit_verdict_why(PL_UNIT_NEVER), "in restart_never");
 	assert_string_equal(pl_unit_verdict_why(PL_UNIT_RESTART), "");
 	assert_string_equal(pl_unit_verdict_why(PL_UNIT_VERDICT_COUNT), "unknown");
 }
@@ -298,9 +375,11 @@ int main(void)
 		cmocka_unit_test(test_active),
 		cmocka_unit_test(test_history),
 		cmocka_unit_test(test_dropped_and_removing),
+		cmocka_unit_test(test_unknown),
 		cmocka_unit_test(test_names),
 		cmocka_unit_test(test_restarts_due),
 		cmocka_unit_test(test_unit_verdict),
+		cmocka_unit_test(test_restart_never),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

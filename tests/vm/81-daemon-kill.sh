@@ -5,7 +5,8 @@
 . "$(dirname "$0")/daemonlib.sh"
 trap daemon_cleanup EXIT
 daemon_setup
-daemon_config "auto_install = yes"
+# deliveries found at start wait until still for inbox_settle: 1 s, not 5
+daemon_config "auto_install = yes" "inbox_settle = 1s"
 
 killed=0
 for n in $(seq 1 8); do
@@ -44,7 +45,8 @@ done
 # killed in the middle of a removal: the next start finishes it
 deliver $T/zfix zfix
 daemon_start
-wait_store zlib-fix active
+# found at start, just renamed: taken once still for inbox_settle (1 s here)
+wait_store zlib-fix active 50
 daemon_stop
 expect_rc 137 env PATCHLAYER_CONF="$CONF" PATCHLAYER_DIE_AT=3 "$PL" remove zlib-fix
 expect_eq "$(store_state zlib-fix)" removing "state after a killed remove"

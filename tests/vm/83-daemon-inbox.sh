@@ -1,7 +1,9 @@
 # Hostile inbox entries each get a clear outcome: moved to inbox/rejected/
 # with a reason file, never retried, nothing lost, the daemon stays up.
-# Deliveries under way (dot names) are left alone; a world-writable inbox
-# is refused. 100 layers delivered at once are all installed.
+# Deliveries under way (dot names) are left alone, so are directories
+# written in place until they are still (a slow copy, tar -x); a
+# world-writable inbox is refused. 100 layers delivered at once are all
+# installed.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/daemonlib.sh"
 trap daemon_cleanup EXIT
@@ -30,6 +32,7 @@ daemon_config "auto_install = yes"
 expect_rc 1 env PATCHLAYER_CONF="$CONF" "$PL" daemon
 expect_match "$out" "$INBOX: refused: writable by others than root" "world-writable inbox"
 chmod 0755 $INBOX
+daemon_config "auto_install = yes" "inbox_settle = 10s"
 daemon_start
 
 echo junk > $INBOX/junk
@@ -86,6 +89,25 @@ l = {x["name"]: x for x in json.load(sys.stdin)}["zlib-fix"]
 assert set(l) >= {"name", "version", "state", "since", "hits", "patched", "stale", "why"}, l
 print(l["version"], l["state"], l["kernel"], type(l["patched"]).__name__, type(l["stale"]).__name__, bool(l["why"]))
 ' <<< "$out")" "26.3 (b) active active int int True" "layers -j of zlib-fix"
+expect_rc 0 env PATCHLAYER_CONF="$CONF" "$PL" remove zlib-fix
+
+# written in place, as cp -r, tar -x or mv from another filesystem do, and
+# slowly: not taken half-copied, taken once still for inbox_settle (10 s
+# here, not 5: a TCG guest on a busy host can stall for seconds)
+mkdir $INBOX/slow
+for f in manifest files manifest.p7s; do
+	sleep 1
+	cp -a $T/zfix/$f $INBOX/slow/ 2> /dev/null || break
+done
+[ -d $INBOX/slow ] && [ ! -e $INBOX/rejected/slow ] || fail "taken while being copied: $(cat $INBOX/rejected/slow.reason 2>&1)"
+wait_store zlib-fix active 250
+[ ! -e $INBOX/slow ] || fail "slow: still in the inbox"
+[ ! -e $INBOX/rejected/slow ] || fail "slow: rejected: $(cat $INBOX/rejected/slow.reason)"
+expect_rc 0 env PATCHLAYER_CONF="$CONF" "$PL" remove zlib-fix
+tar -C $T -cf $T/zfix.tar zfix
+tar -C $INBOX -xf $T/zfix.tar
+wait_store zlib-fix active 250
+[ ! -e $INBOX/rejected/zfix ] || fail "tar -x: rejected: $(cat $INBOX/rejected/zfix.reason)"
 expect_rc 0 env PATCHLAYER_CONF="$CONF" "$PL" remove zlib-fix
 daemon_stop
 

@@ -1,5 +1,6 @@
 # Least privilege: the running daemon keeps only the capabilities it needs
-# (and they are enough to install a layer) with no_new_privs set; the CLI
+# (and they are enough to install a layer) with no_new_privs set, from
+# before its first look at the store and the inbox; the CLI
 # refuses the changing verbs to a user who is not root; a store writable by
 # others than root, or not owned by root, is refused at start.
 . "$(dirname "$0")/lib.sh"
@@ -12,7 +13,15 @@ nobody() {
 	setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all --bounding-set=-all "$@"
 }
 
+# a delivery waiting at start: taken with the reduced set, not before it
+deliver $T/zfix zfix
 daemon_start
+wait_store zlib-fix active 100
+first_step=$(grep -n "step [0-9]*: load zlib-fix" $T/daemon.log | head -n 1 | cut -d: -f1)
+reduced=$(grep -n "capabilities reduced" $T/daemon.log | head -n 1 | cut -d: -f1)
+[ -n "$first_step" ] && [ -n "$reduced" ] && [ "$reduced" -lt "$first_step" ] ||
+	fail "the inbox was scanned before the capabilities were reduced: $(head -n 20 $T/daemon.log)"
+expect_rc 0 env PATCHLAYER_CONF="$CONF" "$PL" remove zlib-fix
 # cap_dac_read_search 2, cap_sys_admin 21, cap_perfmon 38, cap_bpf 39
 want=$(printf '%016x' $(((1 << 2) | (1 << 21) | (1 << 38) | (1 << 39))))
 expect_eq "$(awk '$1 == "CapEff:" { print $2 }' /proc/$daemon_pid/status)" "$want" "CapEff"
