@@ -30,7 +30,7 @@
 enum pl_bpf_kind {
 	PL_BPF_PATCHED = 1,	/* mapped a layer's replacement executable */
 	PL_BPF_STALE = 2,	/* mapped the base a layer replaces: needs a restart */
-	PL_BPF_CRASH = 3,	/* fatal signal (.signal) while mapping the layer's code */
+	PL_BPF_CRASH = 3,	/* a crash (.signal, .code) while mapping the layer's code */
 	PL_BPF_DENIED = 4,	/* enforcement refused an executable mapping of a stale base */
 	PL_BPF_EXIT = 5,	/* a process that mapped a watched file exited */
 };
@@ -48,7 +48,15 @@ struct pl_bpf_event {
 	__u32 slot;		/* index in the layers map */
 	char comm[PL_BPF_COMM_LEN];
 	char layer[PL_BPF_NAME_MAX + 8];	/* NUL-terminated; EXIT: empty */
+	__s32 code;		/* CRASH: the siginfo's si_code */
+	__u32 flags;		/* CRASH: PL_BPF_EV_SERVICE */
 };
+
+/*
+ * A crash of a system service's process: its cgroup v2 is a .service unit
+ * of the system manager (not user@UID.service, nothing under user.slice).
+ */
+#define PL_BPF_EV_SERVICE	(1U << 0)
 
 /* Key of the "watched" map: a file by device and inode. */
 struct pl_bpf_inode {
@@ -70,8 +78,21 @@ struct pl_bpf_layer {
 	__u8 active;		/* the layer is active in the module */
 	__u8 enforce;		/* refuse executable mappings of its stale bases */
 	__u8 pad[2];
-	__u64 crashes;		/* fatal signals of processes mapping its replacements */
+	__u64 crashes;		/* unused, 0: the "counts" map has them */
 	__u64 denied;		/* mappings refused by enforcement */
+};
+
+/*
+ * Value of the "counts" array map, one per slot of "layers": what the
+ * daemon decides on. User space writes one only when it gives the slot to
+ * a layer (zeros, the new gen, before the slot's "layers" entry), BPF only
+ * adds to it while the gens agree, so no increment is ever overwritten.
+ */
+struct pl_bpf_counts {
+	__u32 gen;		/* the gen of the slot they count for */
+	__u32 pad;
+	__u64 crashes;		/* crashes of processes mapping its replacements */
+	__u64 service_crashes;	/* those of them in system services (PL_BPF_EV_SERVICE) */
 };
 
 /* Records of the scan iterator (program "scan"), one per watched mapping. */

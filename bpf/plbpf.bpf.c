@@ -7,10 +7,12 @@
  * "layers" from the module's layers/<name>/files. Executable mappings are
  * seen as they happen (LSM mmap_file) and remembered per process in task
  * storage (LSM mmap_file, and file_mprotect for mappings made executable
- * later), which exec and exit clear; a task_vma iterator ("scan") finds
- * the same in one pass over every process and seeds that storage. Fatal
- * signals of processes mapping a layer's replacement count against the
- * layer. docs/ebpf.md has the whole picture.
+ * later), which a child forked without exec inherits and exec and exit
+ * clear; a task_vma iterator ("scan") finds the same in one pass over every
+ * process and seeds that storage. Crashes (faults the kernel raised, or
+ * the process's own abort) of processes mapping a layer's replacement
+ * count against the layer, those of system services apart. docs/ebpf.md
+ * has the whole picture.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -30,6 +32,8 @@ char LICENSE[] SEC("license") = "GPL";
 #define SIGFPE		8
 #define SIGSEGV		11
 #define SIGSYS		31
+#define SI_USER		0
+#define SI_TKILL	(-6)
 
 /* files of these filesystems wrap the real file in ->private_data */
 #define PATCHLAYER_SUPER_MAGIC	0x504c4159
@@ -60,6 +64,14 @@ struct {
 	__type(value, struct pl_bpf_layer);
 } layers SEC(".maps");
 
+/* slot -> its crash counters (struct pl_bpf_counts has why apart) */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, PL_BPF_MAX_LAYERS);
+	__type(key, __u32);
+	__type(value, struct pl_bpf_counts);
+} counts SEC(".maps");
+
 /* layer name (zero-padded) -> slot, for the module's state tracepoint */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -74,6 +86,20 @@ struct {
 	__type(key, int);
 	__type(value, struct pl_task);
 } tasks SEC(".maps");
+
+/* a cgroup's name, for the crash watch's service test */
+#define PL_CGROUP_NAME_MAX	256
+#define PL_CGROUP_DEPTH		8
+struct pl_scratch {
+	char name[PL_CGROUP_NAME_MAX + 16];	/* room to index past a short read */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct pl_scratch);
+} scratch SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -121,7 +147,7 @@ static __always_inline bool pl_real_inode(struct file *file, struct pl_bpf_inode
 
 /* An event about the current task. */
 static __always_inline void pl_emit(__u32 kind, __u32 slot, const struct pl_bpf_layer *l,
-				    const struct pl_bpf_inode *key, int sig)
+				    const struct pl_bpf_inode *key, int sig, int code, __u32 flags)
 {
 	struct pl_bpf_event *ev;
 	__u64 id = bpf_get_current_pid_tgid();
@@ -138,6 +164,8 @@ static __always_inline void pl_emit(__u32 kind, __u32 slot, const struct pl_bpf_
 	ev->ino = key ? key->ino : 0;
 	ev->dev = key ? key->dev : 0;
 	ev->slot = slot;
+	ev->code = code;
+	ev->flags = flags;
 	bpf_get_current_comm(ev->comm, sizeof(ev->comm));
 	if (l)
 		__builtin_memcpy(ev->layer, l->name, sizeof(ev->layer));
@@ -202,12 +230,12 @@ static __always_inline int pl_exec_mapping(struct file *file)
 		return 0;
 	if (w->kind == PL_BPF_STALE && l->enforce) {
 		__sync_fetch_and_add(&l->denied, 1);
-		pl_emit(PL_BPF_DENIED, w->slot, l, &key, 0);
+		pl_emit(PL_BPF_DENIED, w->slot, l, &key, 0, 0, 0);
 		return -EPERM;
 	}
 	task = bpf_get_current_task_btf();
 	if (pl_note(task->group_leader, w->slot, w->kind, l))
-		pl_emit(w->kind, w->slot, l, &key, 0);
+		pl_emit(w->kind, w->slot, l, &key, 0, 0, 0);
 	return 0;
 }
 
@@ -243,7 +271,7 @@ static __always_inline void pl_forget(struct task_struct *leader)
 	if (!t)
 		return;
 	if (t->patched | t->stale)
-		pl_emit(PL_BPF_EXIT, 0, NULL, NULL, 0);
+		pl_emit(PL_BPF_EXIT, 0, NULL, NULL, 0, 0, 0);
 	bpf_task_storage_delete(&tasks, leader);
 }
 
@@ -265,20 +293,164 @@ int BPF_PROG(pl_exit, struct task_struct *p)
 	return 0;
 }
 
-static __always_inline bool pl_crash_signal(int sig)
+/*
+ * A child forked without exec (a server's worker, an sshd session) maps
+ * what its parent mapped: it inherits the parent's storage, which fork
+ * does not copy by itself. Threads share their leader's.
+ */
+SEC("tp_btf/sched_process_fork")
+int BPF_PROG(pl_fork, struct task_struct *parent, struct task_struct *child)
 {
-	return sig == SIGSEGV || sig == SIGBUS || sig == SIGILL || sig == SIGFPE ||
-	       sig == SIGABRT || sig == SIGSYS;
+	struct pl_task *pt, *ct;
+
+	if (child->pid != child->tgid)
+		return 0;
+	pt = bpf_task_storage_get(&tasks, parent->group_leader, 0, 0);
+	if (!pt || !(pt->patched | pt->stale))
+		return 0;
+	ct = bpf_task_storage_get(&tasks, child, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (!ct)
+		return 0;
+	__builtin_memcpy(ct, pt, sizeof(*ct));
+	return 0;
+}
+
+/*
+ * A crash, not a kill: a fault the kernel raised in the process (si_code
+ * > 0: SEGV_MAPERR, BUS_ADRERR, ILL_ILLOPN, FPE_INTDIV, SYS_SECCOMP, ...;
+ * kill(), tgkill() and sigqueue() give SI_USER or a negative code, and
+ * sigqueue() may not forge a positive one for another process), or an
+ * abort the process sent itself (abort(): tgkill() of its own pid, which
+ * the kernel fills in and nobody else can claim).
+ */
+static __always_inline bool pl_crash(struct task_struct *task, int sig,
+				     struct kernel_siginfo *info)
+{
+	int code = BPF_CORE_READ(info, si_code);
+	struct upid upid = {};
+	unsigned int level;
+	struct pid *pid;
+
+	if (sig == SIGSEGV || sig == SIGBUS || sig == SIGILL || sig == SIGFPE || sig == SIGSYS)
+		return code > 0;
+	if (sig != SIGABRT || (code != SI_TKILL && code != SI_USER))
+		return false;
+	/* si_pid is the sender's pid as the receiver's pid namespace numbers it */
+	pid = BPF_CORE_READ(task, group_leader, thread_pid);
+	level = BPF_CORE_READ(pid, level);
+	if (level > 32)
+		return false;
+	bpf_probe_read_kernel(&upid, sizeof(upid),
+			      (void *)pid + bpf_core_field_offset(struct pid, numbers) +
+			      level * bpf_core_type_size(struct upid));
+	return upid.nr && BPF_CORE_READ(info, _sifields._kill._pid) == upid.nr;
+}
+
+/*
+ * Whether the LEN bytes at S end with the N (up to 8) bytes packed in WANT,
+ * first byte lowest: no string literal, which would be a map of its own.
+ */
+#define PL_PACK4(a, b, c, d) \
+	((__u64)(a) | (__u64)(b) << 8 | (__u64)(c) << 16 | (__u64)(d) << 24)
+#define PL_SUFFIX_SLICE \
+	(PL_PACK4('.', 's', 'l', 'i') | PL_PACK4('c', 'e', 0, 0) << 32)
+#define PL_SUFFIX_SERVICE \
+	(PL_PACK4('.', 's', 'e', 'r') | PL_PACK4('v', 'i', 'c', 'e') << 32)
+#define PL_PREFIX_USER		PL_PACK4('u', 's', 'e', 'r')
+
+static __always_inline bool pl_ends_with(const char *s, int len, __u64 want, int n)
+{
+	__u64 got = 0;
+
+	if (len < n)
+		return false;
+	for (int i = 0; i < n && i < 8; i++)
+		got |= (__u64)(unsigned char)s[((len - n) & (PL_CGROUP_NAME_MAX - 1)) + i] << (8 * i);
+	return got == want;
+}
+
+static __always_inline bool pl_starts_with_user(const char *s)
+{
+	return PL_PACK4(s[0], s[1], s[2], s[3]) == PL_PREFIX_USER;
+}
+
+struct pl_svc {
+	struct cgroup *cgrp;
+	int level;
+	int verdict;		/* 1 a system service, 0 not (yet), -1 not */
+};
+
+/* Components of the cgroup path from the top: slices, then the unit. */
+static long pl_svc_level(__u32 i, void *data)
+{
+	struct pl_svc *c = data;
+	struct cgroup *a = NULL;
+	struct pl_scratch *buf;
+	__u32 zero = 0;
+	const char *name;
+	int len;
+
+	i++;	/* ancestors[0] is the root */
+	if ((int)i > c->level)
+		return 1;
+	buf = bpf_map_lookup_elem(&scratch, &zero);
+	if (!buf)
+		return 1;
+	bpf_probe_read_kernel(&a, sizeof(a), (void *)c->cgrp +
+			      bpf_core_field_offset(struct cgroup, ancestors) + i * sizeof(a));
+	name = BPF_CORE_READ(a, kn, name);
+	len = bpf_probe_read_kernel_str(buf->name, PL_CGROUP_NAME_MAX, name);
+	if (len <= 1)
+		return 1;
+	len--;	/* the NUL */
+	c->verdict = -1;
+	/* the users' slice, their managers and all they start */
+	if (i == 1 && len == 10 && pl_starts_with_user(buf->name) &&
+	    pl_ends_with(buf->name, len, PL_SUFFIX_SLICE, 6))
+		return 1;
+	if (pl_ends_with(buf->name, len, PL_SUFFIX_SLICE, 6)) {
+		c->verdict = 0;
+		return 0;
+	}
+	if (pl_ends_with(buf->name, len, PL_SUFFIX_SERVICE, 8) &&
+	    !(pl_starts_with_user(buf->name) && buf->name[4] == '@'))
+		c->verdict = 1;
+	return 1;
+}
+
+/*
+ * Whether TASK belongs to a system service: the first component of its
+ * cgroup v2 path below the slices is a .service unit, and it is not under
+ * user.slice nor a user manager (user@UID.service), which run whatever
+ * their user starts. An unprivileged user cannot move a process into
+ * another unit's cgroup (cgroup.procs of their common ancestor is root's).
+ */
+static __always_inline bool pl_system_service(struct task_struct *task)
+{
+	struct pl_svc c = {};
+	struct cgroup *cgrp;
+
+	/* a local: BPF_CORE_READ() of c.cgrp would relocate c's own field */
+	cgrp = BPF_CORE_READ(task, cgroups, dfl_cgrp);
+	if (!cgrp)
+		return false;
+	c.cgrp = cgrp;
+	c.level = BPF_CORE_READ(cgrp, level);
+	bpf_loop(PL_CGROUP_DEPTH, pl_svc_level, &c, 0);
+	return c.verdict == 1;
 }
 
 struct pl_crash {
 	struct pl_task *t;
 	int sig;
+	int code;
+	bool service;
 };
 
 static long pl_crash_slot(__u32 slot, void *data)
 {
 	struct pl_crash *c = data;
+	struct pl_bpf_counts *n;
 	struct pl_bpf_layer *l;
 	__u32 i = slot & PL_SLOT_MASK;
 	__u32 key = i;	/* i itself stays in a register, and bounded */
@@ -288,8 +460,14 @@ static long pl_crash_slot(__u32 slot, void *data)
 	l = bpf_map_lookup_elem(&layers, &key);
 	if (!l || !l->name[0] || l->gen != c->t->gen[i])
 		return 0;
-	__sync_fetch_and_add(&l->crashes, 1);
-	pl_emit(PL_BPF_CRASH, i, l, NULL, c->sig);
+	/* the counters are what the daemon decides on: the events may be lost */
+	n = bpf_map_lookup_elem(&counts, &key);
+	if (n && n->gen == l->gen) {
+		__sync_fetch_and_add(&n->crashes, 1);
+		if (c->service)
+			__sync_fetch_and_add(&n->service_crashes, 1);
+	}
+	pl_emit(PL_BPF_CRASH, i, l, NULL, c->sig, c->code, c->service ? PL_BPF_EV_SERVICE : 0);
 	return 0;
 }
 
@@ -300,12 +478,16 @@ int BPF_PROG(pl_signal, int sig, struct kernel_siginfo *info, struct k_sigaction
 	struct task_struct *task;
 	struct pl_crash c = { .sig = sig };
 
-	if (!pl_crash_signal(sig) || ka->sa.sa_handler)
+	if (ka->sa.sa_handler)
 		return 0;
 	task = bpf_get_current_task_btf();
+	if (!pl_crash(task, sig, info))
+		return 0;
 	c.t = bpf_task_storage_get(&tasks, task->group_leader, 0, 0);
 	if (!c.t || !c.t->patched)
 		return 0;
+	c.code = BPF_CORE_READ(info, si_code);
+	c.service = pl_system_service(task);
 	/* bpf_loop: a plain loop here compiles to a shape 6.1's CFG check refuses */
 	bpf_loop(PL_BPF_MAX_LAYERS, pl_crash_slot, &c, 0);
 	return 0;

@@ -20,6 +20,7 @@ void pl_config_defaults(struct pl_config *c)
 	c->health_window = PL_CONFIG_DEFAULT_HEALTH_WINDOW;
 	c->inbox_settle = PL_CONFIG_DEFAULT_SETTLE;
 	c->crash_threshold = PL_CONFIG_DEFAULT_CRASHES;
+	c->crash_scope = PL_CRASH_SERVICES;
 	c->restart = PL_RESTART_NO;
 	c->never_default = true;
 }
@@ -262,6 +263,17 @@ static const char *parse_threshold(unsigned int *dst, struct span v)
 	return NULL;
 }
 
+static const char *parse_scope(enum pl_crash_scope *dst, struct span v)
+{
+	if (span_is(v, "services"))
+		*dst = PL_CRASH_SERVICES;
+	else if (span_is(v, "all"))
+		*dst = PL_CRASH_ALL;
+	else
+		return "expected services or all";
+	return NULL;
+}
+
 static bool unit_char(char ch)
 {
 	return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
@@ -357,6 +369,7 @@ enum key {
 	K_STORE,
 	K_HEALTH_WINDOW,
 	K_CRASH_THRESHOLD,
+	K_CRASH_SCOPE,
 	K_RESTART_SERVICES,
 	K_RESTART_NEVER,
 	K_INBOX_SETTLE,
@@ -372,6 +385,7 @@ static const char *const key_names[K_COUNT] = {
 	[K_STORE] = "store",
 	[K_HEALTH_WINDOW] = "health_window",
 	[K_CRASH_THRESHOLD] = "crash_threshold",
+	[K_CRASH_SCOPE] = "crash_scope",
 	[K_RESTART_SERVICES] = "restart_services",
 	[K_RESTART_NEVER] = "restart_never",
 	[K_INBOX_SETTLE] = "inbox_settle",
@@ -396,6 +410,8 @@ static const char *parse_value(struct pl_config *c, enum key k, struct span v)
 		return parse_duration(&c->health_window, v);
 	case K_CRASH_THRESHOLD:
 		return parse_threshold(&c->crash_threshold, v);
+	case K_CRASH_SCOPE:
+		return parse_scope(&c->crash_scope, v);
 	case K_RESTART_SERVICES:
 		return parse_restart(c, v);
 	case K_RESTART_NEVER:

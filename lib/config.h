@@ -25,6 +25,12 @@ enum pl_restart_mode {
 	PL_RESTART_ALL,
 };
 
+/* Whose crashes count against a layer (crash_scope) */
+enum pl_crash_scope {
+	PL_CRASH_SERVICES,	/* processes of system services (.service units) */
+	PL_CRASH_ALL,		/* any process */
+};
+
 struct pl_config {
 	bool auto_install;
 	bool window_any;		/* install_window empty: any time */
@@ -39,6 +45,7 @@ struct pl_config {
 	unsigned int inbox_settle;	/* seconds a delivery written in place must be still */
 	unsigned int health_window;	/* seconds */
 	unsigned int crash_threshold;
+	enum pl_crash_scope crash_scope;
 	enum pl_restart_mode restart;
 	unsigned int n_units;
 	char restart_units[PL_CONFIG_MAX_UNITS][PL_CONFIG_UNIT_MAX];

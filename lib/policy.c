@@ -32,6 +32,20 @@ bool pl_in_health_window(const struct pl_config *c, int64_t activated_at, int64_
 	return activated_at > 0 && elapsed >= 0 && elapsed < (int64_t)c->health_window;
 }
 
+unsigned int pl_crashes_since(const struct pl_config *c, const struct pl_crash_count *seen,
+			      const struct pl_crash_count *now)
+{
+	bool all = c->crash_scope == PL_CRASH_ALL;
+	uint64_t was = all ? seen->all : seen->services;
+	uint64_t is = all ? now->all : now->services;
+	uint64_t n;
+
+	if (!now->id)
+		return 0;
+	n = now->id != seen->id || is < was ? is : is - was;
+	return n > PL_CONFIG_MAX_CRASHES ? PL_CONFIG_MAX_CRASHES : (unsigned int)n;
+}
+
 static bool crashed_too_often(const struct pl_config *c, const struct pl_facts *f)
 {
 	return f->crashes >= c->crash_threshold &&

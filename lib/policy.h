@@ -72,6 +72,25 @@ unsigned int pl_window_wait(const struct pl_config *c, unsigned int minute_of_da
  * seconds ago on a monotonic clock (-1: not in this boot).
  */
 bool pl_in_health_window(const struct pl_config *c, int64_t activated_at, int64_t elapsed);
+
+/*
+ * The BPF side's crash counters of one layer's slot, as the daemon last
+ * read them. ID names the slot (the layers map's id, the slot's gen): the
+ * counters only grow while it stays the same; 0 when there was no slot.
+ */
+struct pl_crash_count {
+	uint64_t id;
+	uint64_t all;
+	uint64_t services;	/* of system services */
+};
+
+/*
+ * Crashes that count (crash_scope) between two readings SEEN and NOW: a
+ * new slot or a reloaded BPF side counted all of NOW's since. Capped at
+ * PL_CONFIG_MAX_CRASHES.
+ */
+unsigned int pl_crashes_since(const struct pl_config *c, const struct pl_crash_count *seen,
+			      const struct pl_crash_count *now);
 enum pl_action pl_decide(const struct pl_config *c, const struct pl_facts *f);
 
 /*

@@ -5,8 +5,8 @@
  *
  * The store records intent (lib/policy.h, enum pl_want) in one small file
  * per layer, written with rename and fsync before the kernel is touched;
- * every change of the inbox, the kernel (netlink events) or the crash ring
- * buffer runs the same reconciliation of store against kernel, step by step
+ * every change of the inbox, the kernel (netlink events) or the crash
+ * counters of the BPF side runs the same reconciliation of store against kernel, step by step
  * until lib/policy.c has nothing more to do. So a SIGKILL between any two
  * steps is repaired by the next start: nothing is ever half done twice.
  */
@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -59,6 +60,8 @@ struct pl_record {
 	int64_t since;		/* when it entered that state */
 	int64_t activated_at;	/* when the daemon last activated it */
 	unsigned int crashes;	/* of patched processes since activated_at */
+	int64_t crash_for;	/* the activated_at crash_seen was taken for */
+	struct pl_crash_count crash_seen;	/* the BPF side's counters, last read */
 	int64_t restarted_for;	/* the activated_at restart_services was done for */
 	char version[PL_VERSION_MAX + 1];
 	char why[PL_WHY_MAX];
@@ -266,6 +269,14 @@ static int record_read(const char *name, struct pl_record *r)
 			if (!parse_num(v, false, &x) || x > UINT_MAX)
 				bad = "crashes: not a number";
 			r->crashes = (unsigned int)x;
+		} else if (strcmp(line, "crash_for") == 0) {
+			if (!parse_num(v, false, &x))
+				bad = "crash_for: not a number";
+			r->crash_for = x;
+		} else if (strcmp(line, "crash_seen") == 0) {
+			if (sscanf(v, "%" SCNu64 " %" SCNu64 " %" SCNu64, &r->crash_seen.id,
+				   &r->crash_seen.all, &r->crash_seen.services) != 3)
+				bad = "crash_seen: not three numbers";
 		} else if (strcmp(line, "restarted_for") == 0) {
 			if (!parse_num(v, false, &x))
 				bad = "restarted_for: not a number";
@@ -342,10 +353,13 @@ static int record_write(const char *name, const struct pl_record *r)
 
 	snprintf(text, sizeof(text),
 		 "state=%s\nsince=%lld\nactivated_at=%lld\ncrashes=%u\nversion=%s\nwhy=%s\n"
-		 "restarted_for=%lld\nrestarts=%s\nwindow_boot=%s\nwindow_start=%lld\n",
+		 "restarted_for=%lld\nrestarts=%s\nwindow_boot=%s\nwindow_start=%lld\n"
+		 "crash_for=%lld\ncrash_seen=%" PRIu64 " %" PRIu64 " %" PRIu64 "\n",
 		 pl_want_name(r->want), (long long)r->since, (long long)r->activated_at,
 		 r->crashes, r->version, r->why, (long long)r->restarted_for, r->restarts,
-		 r->window_boot, (long long)r->window_start);
+		 r->window_boot, (long long)r->window_start,
+		 (long long)r->crash_for, r->crash_seen.id, r->crash_seen.all,
+		 r->crash_seen.services);
 	snprintf(file, sizeof(file), "%s.state", name);
 	err = write_atomic(cfg.store, file, text);
 	if (err)
@@ -452,6 +466,36 @@ static int kernel_load(const char *dir)
 
 /* --- reconciliation --- */
 
+/*
+ * The BPF side's crash counters of NAME now (id 0: no slot, or no BPF
+ * side), through the daemon's handle or, for a command, one of its own.
+ */
+static void crash_count(const char *name, struct pl_crash_count *c)
+{
+	struct pl_bpf *b = bpf;
+	struct pl_bpf_counts n;
+	__u64 id;
+
+	memset(c, 0, sizeof(*c));
+	if (!b && (!pl_bpf_loaded() || pl_bpf_open(&b, 0)))
+		return;
+	if (!pl_bpf_counts(b, name, &n, &id)) {
+		c->id = id;
+		c->all = n.crashes;
+		c->services = n.service_crashes;
+	}
+	if (b != bpf)
+		pl_bpf_close(b);
+}
+
+/* A new activation: only crashes from now on count against it. */
+static void crash_baseline(const char *name, struct pl_record *r)
+{
+	r->crashes = 0;
+	r->crash_for = r->activated_at;
+	crash_count(name, &r->crash_seen);
+}
+
 /* What lib/policy.c decides on: the record, the kernel, the store, the clock. */
 static void facts_of(const char *name, const struct pl_record *r, struct pl_facts *f)
 {
@@ -533,7 +577,7 @@ static void reconcile(const char *name)
 		case PL_ACT_SET_ACTIVE:
 			r.activated_at = now_s();
 			window_start_now(&r);
-			r.crashes = 0;
+			crash_baseline(name, &r);
 			r.restarts[0] = '\0';
 			record_set(name, &r, PL_WANT_ACTIVE, "%s",
 				   f.kstate == PL_K_ACTIVE ? "found active in the kernel"
@@ -1243,10 +1287,93 @@ static void notify_ready(void)
 
 /* --- the health watch --- */
 
+/*
+ * Counts what the BPF side's counters of NAME grew by since the last look
+ * (crash_scope picks the counter), within health_window; EV, when not NULL,
+ * is a crash event of NAME to name in the log. The counters, not the ring
+ * buffer, decide: another consumer (patchlayer bpf events) takes events
+ * from the daemon, and a full ring buffer drops them. Returns whether NAME
+ * is still in its health window.
+ */
+static bool health_look(const char *name, const struct pl_bpf_event *ev)
+{
+	struct pl_crash_count now;
+	struct pl_record r;
+	unsigned int n;
+	bool in_window;
+
+	if (record_read(name, &r) <= 0 || r.want != PL_WANT_ACTIVE)
+		return false;
+	in_window = pl_in_health_window(&cfg, r.activated_at, window_elapsed(&r));
+	crash_count(name, &now);
+	if (r.crash_for != r.activated_at) {
+		/* activated by a version without crash_for: count from now */
+		if (in_window) {
+			r.crash_for = r.activated_at;
+			r.crash_seen = now;
+			record_write(name, &r);
+		}
+		return in_window;
+	}
+	if (!in_window || !now.id)
+		return in_window;
+	n = pl_crashes_since(&cfg, &r.crash_seen, &now);
+	if (!n) {
+		if (ev && !(ev->flags & PL_BPF_EV_SERVICE) && cfg.crash_scope == PL_CRASH_SERVICES)
+			dlog("%s: crash of pid %u (%.16s), signal %d: not counted, not a system service "
+			     "(crash_scope = services)", name, ev->pid, ev->comm, ev->signal);
+		if (memcmp(&now, &r.crash_seen, sizeof(now))) {
+			r.crash_seen = now;
+			record_write(name, &r);
+		}
+		return true;
+	}
+	r.crashes = r.crashes + n > PL_CONFIG_MAX_CRASHES ? PL_CONFIG_MAX_CRASHES : r.crashes + n;
+	r.crash_seen = now;
+	step("crash", name);
+	record_write(name, &r);
+	if (ev && n == 1 && (cfg.crash_scope == PL_CRASH_ALL || (ev->flags & PL_BPF_EV_SERVICE)))
+		history(name, "crash %u of %u: pid %u (%.16s) killed by signal %d (%s)",
+			r.crashes, cfg.crash_threshold, ev->pid, ev->comm, ev->signal,
+			sigabbrev_np(ev->signal) ? sigabbrev_np(ev->signal) : "?");
+	else
+		history(name, "crash %u of %u: counted by the BPF side (%u new, event not received)",
+			r.crashes, cfg.crash_threshold, n);
+	reconcile(name);
+	return true;
+}
+
+/* health_look() of every layer of the store: whether one is in its window. */
+static bool health_look_all(void)
+{
+	bool any = false;
+	struct dirent *de;
+	DIR *d;
+
+	if (!bpf)
+		return false;
+	d = opendir(cfg.store);
+	if (!d)
+		return false;
+	while ((de = readdir(d))) {
+		char name[PL_NAME_MAX + 8];
+		size_t len = strlen(de->d_name);
+
+		if (de->d_name[0] == '.' || len <= 6 || len - 6 > PL_NAME_MAX ||
+		    strcmp(de->d_name + len - 6, ".state"))
+			continue;
+		snprintf(name, sizeof(name), "%.*s", (int)(len - 6), de->d_name);
+		if (valid_name(name))
+			any |= health_look(name, NULL);
+	}
+	closedir(d);
+	return any;
+}
+
+/* A crash event: a look at its layer's counters now. */
 static int on_bpf_event(const struct pl_bpf_event *ev, void *ctx)
 {
 	char name[PL_BPF_NAME_MAX + 8];
-	struct pl_record r;
 	int fd;
 
 	(void)ctx;
@@ -1256,18 +1383,23 @@ static int on_bpf_event(const struct pl_bpf_event *ev, void *ctx)
 	if (!valid_name(name))
 		return 0;
 	fd = lock_store();
-	if (record_read(name, &r) > 0 && r.want == PL_WANT_ACTIVE &&
-	    pl_in_health_window(&cfg, r.activated_at, window_elapsed(&r))) {
-		r.crashes++;
-		step("crash", name);
-		record_write(name, &r);
-		history(name, "crash %u of %u: pid %u (%.16s) killed by signal %d (%s)",
-			r.crashes, cfg.crash_threshold, ev->pid, ev->comm, ev->signal,
-			sigabbrev_np(ev->signal) ? sigabbrev_np(ev->signal) : "?");
-		reconcile(name);
-	}
+	health_look(name, ev);
 	unlock_store(fd);
 	return 0;
+}
+
+/*
+ * While a layer is in its health window, a look every PL_HEALTH_POLL_S
+ * seconds finds the crashes whose events the daemon did not get.
+ */
+#define PL_HEALTH_POLL_S 2
+
+static void arm_health_timer(int tfd, bool on)
+{
+	struct itimerspec its = { 0 };
+
+	its.it_value.tv_sec = on ? PL_HEALTH_POLL_S : 0;
+	timerfd_settime(tfd, 0, &its, NULL);
 }
 
 static int nl_event_cb(struct nl_msg *msg, void *arg)
@@ -1316,7 +1448,7 @@ static int cmd_daemon_run(void)
 	struct ring_buffer *rb = NULL;
 	struct nl_sock *sk = NULL;
 	sigset_t mask;
-	int ep, ino, sfd, tfd, rfd, grp, err, lock;
+	int ep, ino, sfd, tfd, rfd, htfd, grp, err, lock;
 	bool kernel_changed = false;
 
 	in_daemon = true;
@@ -1336,8 +1468,9 @@ static int cmd_daemon_run(void)
 	ep = epoll_create1(EPOLL_CLOEXEC);
 	tfd = timerfd_create(CLOCK_REALTIME, TFD_CLOEXEC);
 	rfd = timerfd_create(CLOCK_BOOTTIME, TFD_CLOEXEC);
+	htfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
 	ino = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
-	if (sfd < 0 || ep < 0 || tfd < 0 || rfd < 0 || ino < 0 ||
+	if (sfd < 0 || ep < 0 || tfd < 0 || rfd < 0 || htfd < 0 || ino < 0 ||
 	    inotify_add_watch(ino, cfg.inbox, IN_MOVED_TO | IN_CREATE | IN_CLOSE_WRITE | IN_ONLYDIR) < 0) {
 		pl_err("daemon: %s", strerror(errno));
 		return PL_EXIT_FAIL;
@@ -1382,6 +1515,8 @@ static int cmd_daemon_run(void)
 	epoll_ctl(ep, EPOLL_CTL_ADD, tfd, &ev);
 	ev.data.fd = rfd;
 	epoll_ctl(ep, EPOLL_CTL_ADD, rfd, &ev);
+	ev.data.fd = htfd;
+	epoll_ctl(ep, EPOLL_CTL_ADD, htfd, &ev);
 	ev.data.fd = nl_socket_get_fd(sk);
 	epoll_ctl(ep, EPOLL_CTL_ADD, nl_socket_get_fd(sk), &ev);
 	if (rb) {
@@ -1410,10 +1545,12 @@ static int cmd_daemon_run(void)
 	/* after READY=1: systemd is not waiting for us when we ask it to restart */
 	lock = lock_store();
 	restart_services();
+	/* what crashed while no daemon looked */
+	arm_health_timer(htfd, health_look_all());
 	unlock_store(lock);
 
 	for (;;) {
-		bool inbox_changed = false, retry_due = false;
+		bool inbox_changed = false, retry_due = false, health_due = false;
 		int n = epoll_wait(ep, evs, 8, -1);
 
 		if (n < 0 && errno == EINTR)
@@ -1454,6 +1591,12 @@ static int cmd_daemon_run(void)
 					x = 0;
 				retry_due = true;
 				inbox_changed = settle_wait != 0;
+			} else if (fd == htfd) {
+				uint64_t x;
+
+				if (read(htfd, &x, sizeof(x)) < 0)
+					x = 0;
+				health_due = true;
 			} else if (rb && fd == ring_buffer__epoll_fd(rb)) {
 				ring_buffer__consume(rb);
 			} else {
@@ -1472,6 +1615,12 @@ static int cmd_daemon_run(void)
 			kernel_changed = false;
 			arm_window_timer(tfd);
 			arm_retry_timer(rfd);
+			health_due = true;	/* an activation starts a window */
+		}
+		if (health_due) {
+			lock = lock_store();
+			arm_health_timer(htfd, health_look_all());
+			unlock_store(lock);
 		}
 	}
 out:
@@ -1575,7 +1724,7 @@ static int verb(int argc, char **argv, const char *what)
 		want = PL_WANT_ACTIVE;
 		r.activated_at = now_s();
 		window_start_now(&r);
-		r.crashes = 0;
+		crash_baseline(name, &r);
 		r.restarts[0] = '\0';
 	}
 	record_set(name, &r, want, "%s by the administrator", what);

@@ -25,6 +25,7 @@ struct pl_bpf {
 	int dir_fd;		/* PL_BPF_PIN_DIR, flock()ed around changes */
 	int watched_fd;
 	int layers_fd;
+	int counts_fd;
 	int slots_fd;
 	int events_fd;
 	int scan_fd;
@@ -34,8 +35,8 @@ struct pl_bpf {
 
 /* every pin; "scan" is pinned last, so its presence means a complete load */
 static const char *const pl_pins[] = {
-	"watched", "layers", "slots", "tasks", "events",
-	"mmap_file", "mprotect", "exec", "exit", "signal", "state", "build", "scan",
+	"watched", "layers", "counts", "slots", "tasks", "events", "scratch",
+	"mmap_file", "mprotect", "exec", "exit", "fork", "signal", "state", "build", "scan",
 };
 #define PL_PIN_COMPLETE "scan"
 /*
@@ -72,12 +73,17 @@ static void pl_remove_pins(void)
 	}
 }
 
+/* A complete load of this version: every pin (an older one lacks some) */
 static bool pl_pins_complete(void)
 {
 	char path[PATH_MAX];
 
-	pl_pin_path(path, sizeof(path), PL_PIN_COMPLETE);
-	return access(path, F_OK) == 0;
+	for (size_t i = 0; i < sizeof(pl_pins) / sizeof(pl_pins[0]); i++) {
+		pl_pin_path(path, sizeof(path), pl_pins[i]);
+		if (access(path, F_OK))
+			return false;
+	}
+	return true;
 }
 
 bool pl_bpf_loaded(void)
@@ -172,6 +178,7 @@ static int pl_load_and_pin(void)
 	      pl_pin_link(skel->links.pl_mprotect, "mprotect") ?:
 	      pl_pin_link(skel->links.pl_exec, "exec") ?:
 	      pl_pin_link(skel->links.pl_exit, "exit") ?:
+	      pl_pin_link(skel->links.pl_fork, "fork") ?:
 	      pl_pin_link(skel->links.pl_signal, "signal") ?:
 	      pl_pin_link(skel->links.pl_state, "state") ?:
 	      pl_pin_build();
@@ -208,7 +215,7 @@ static void pl_unlock(struct pl_bpf *b)
 
 void pl_bpf_close(struct pl_bpf *b)
 {
-	int *fds[] = { &b->dir_fd, &b->watched_fd, &b->layers_fd, &b->slots_fd,
+	int *fds[] = { &b->dir_fd, &b->watched_fd, &b->layers_fd, &b->counts_fd, &b->slots_fd,
 		       &b->events_fd, &b->scan_fd };
 
 	if (!b)
@@ -232,7 +239,8 @@ int pl_bpf_open(struct pl_bpf **out, unsigned int flags)
 	b = calloc(1, sizeof(*b));
 	if (!b)
 		return -ENOMEM;
-	b->dir_fd = b->watched_fd = b->layers_fd = b->slots_fd = b->events_fd = b->scan_fd = -1;
+	b->dir_fd = b->watched_fd = b->layers_fd = b->counts_fd = b->slots_fd = -1;
+	b->events_fd = b->scan_fd = -1;
 	if ((flags & PL_BPF_LOAD) && mkdir(PL_BPF_PIN_DIR, 0700) && errno != EEXIST) {
 		err = -errno;
 		goto fail;
@@ -267,11 +275,12 @@ int pl_bpf_open(struct pl_bpf **out, unsigned int flags)
 	if (!err) {
 		b->watched_fd = pl_get_pin("watched");
 		b->layers_fd = pl_get_pin("layers");
+		b->counts_fd = pl_get_pin("counts");
 		b->slots_fd = pl_get_pin("slots");
 		b->events_fd = pl_get_pin("events");
 		b->scan_fd = pl_get_pin("scan");
 		err = b->watched_fd < 0 ? b->watched_fd : b->layers_fd < 0 ? b->layers_fd :
-		      b->slots_fd < 0 ? b->slots_fd : b->events_fd < 0 ? b->events_fd :
+		      b->counts_fd < 0 ? b->counts_fd : b->slots_fd < 0 ? b->slots_fd : b->events_fd < 0 ? b->events_fd :
 		      b->scan_fd < 0 ? b->scan_fd : 0;
 	}
 	pl_unlock(b);
@@ -473,13 +482,16 @@ static int pl_sync_slots(struct pl_bpf *b, struct pl_sync_layer *ls, size_t n)
 			}
 			s = &slots[i];
 			__u32 gen = s->gen + 1 ?: 1;
+			struct pl_bpf_counts zero = { .gen = gen };
 
 			memset(s, 0, sizeof(*s));
 			s->gen = gen;
 			memcpy(s->name, ls[j].name, sizeof(s->name));
 			s->active = ls[j].active;
 			ls[j].slot = (int)i;
-			if (bpf_map_update_elem(b->layers_fd, &i, s, BPF_ANY) ||
+			/* counted from zero, before BPF sees the new gen */
+			if (bpf_map_update_elem(b->counts_fd, &i, &zero, BPF_ANY) ||
+			    bpf_map_update_elem(b->layers_fd, &i, s, BPF_ANY) ||
 			    bpf_map_update_elem(b->slots_fd, s->name, &i, BPF_ANY))
 				return -errno;
 			continue;
@@ -609,14 +621,49 @@ static int pl_slot_of(struct pl_bpf *b, const char *layer, __u32 *slot)
 	return bpf_map_lookup_elem(b->slots_fd, key, slot) ? -errno : 0;
 }
 
+/* The slot's counters, when they count for its current gen; else zeros. */
+static void pl_counts_of(struct pl_bpf *b, __u32 slot, const struct pl_bpf_layer *info,
+			 struct pl_bpf_counts *c)
+{
+	if (bpf_map_lookup_elem(b->counts_fd, &slot, c) || c->gen != info->gen)
+		memset(c, 0, sizeof(*c));
+}
+
 int pl_bpf_layer(struct pl_bpf *b, const char *layer, struct pl_bpf_layer *info)
 {
+	struct pl_bpf_counts c;
 	__u32 slot;
 	int err = pl_slot_of(b, layer, &slot);
 
 	if (err)
 		return err;
-	return bpf_map_lookup_elem(b->layers_fd, &slot, info) ? -errno : 0;
+	if (bpf_map_lookup_elem(b->layers_fd, &slot, info))
+		return -errno;
+	pl_counts_of(b, slot, info, &c);
+	info->crashes = c.crashes;
+	return 0;
+}
+
+int pl_bpf_counts(struct pl_bpf *b, const char *layer, struct pl_bpf_counts *c, __u64 *id)
+{
+	struct bpf_map_info mi = { 0 };
+	struct pl_bpf_layer info;
+	__u32 len = sizeof(mi);
+	__u32 slot;
+	int err = pl_slot_of(b, layer, &slot);
+
+	if (err)
+		return err;
+	if (bpf_map_lookup_elem(b->layers_fd, &slot, &info))
+		return -errno;
+	/* the slot changed hands between the two lookups */
+	if (strncmp(info.name, layer, sizeof(info.name)))
+		return -ENOENT;
+	pl_counts_of(b, slot, &info, c);
+	if (bpf_obj_get_info_by_fd(b->counts_fd, &mi, &len))
+		return -errno;
+	*id = (__u64)mi.id << 32 | info.gen;
+	return 0;
 }
 
 int pl_bpf_enforce(struct pl_bpf *b, const char *layer, bool on)

@@ -13,11 +13,15 @@
  *	poll() on ring_buffer__epoll_fd(rb), then ring_buffer__consume(rb):
  *	on_event() gets each struct pl_bpf_event (bpf/pl_bpf_event.h):
  *	PATCHED, STALE (a process mapped a layer's replacement or the base it
- *	replaces, once per process and layer), CRASH (.signal: SIGSEGV, SIGBUS,
- *	SIGILL, SIGFPE, SIGABRT or SIGSYS with its default, fatal action, in a
- *	process mapping the layer's replacement), DENIED (enforcement refused a
- *	mapping of a stale base), EXIT (a process that mapped a watched file).
- *	ring_buffer__free(rb) when done.
+ *	replaces, once per process and layer), CRASH (.signal: a SIGSEGV,
+ *	SIGBUS, SIGILL, SIGFPE or SIGSYS the kernel raised, or a SIGABRT the
+ *	process sent itself, with its default, fatal action, in a process
+ *	mapping the layer's replacement; .flags PL_BPF_EV_SERVICE: of a system
+ *	service), DENIED (enforcement refused a mapping of a stale base), EXIT
+ *	(a process that mapped a watched file). ring_buffer__free(rb) when done.
+ *	The ring buffer is for display: every consumer of it takes events from
+ *	the others, and it drops events when full. Decisions read the layer's
+ *	counters (pl_bpf_counts()), which lose nothing.
  *	err = pl_bpf_usage(b, "zlib-fix", &procs, &n);	// one iterator scan
  *	err = pl_bpf_layer(b, "zlib-fix", &info);	// crashes, denied, enforce
  *	pl_bpf_close(b);
@@ -84,6 +88,13 @@ int pl_bpf_usage(struct pl_bpf *b, const char *layer, struct pl_bpf_proc **procs
 
 /* The layer's slot: crash and denial counts, enforcement, activity. */
 int pl_bpf_layer(struct pl_bpf *b, const char *layer, struct pl_bpf_layer *info);
+
+/*
+ * The layer's crash counters, and *ID naming them for as long as they only
+ * grow: the counts map's id (another load of the BPF side, another id) and
+ * the slot's gen (another layer, another gen).
+ */
+int pl_bpf_counts(struct pl_bpf *b, const char *layer, struct pl_bpf_counts *c, __u64 *id);
 
 /* Enforcement: refuse new executable mappings of the layer's stale bases. */
 int pl_bpf_enforce(struct pl_bpf *b, const char *layer, bool on);

@@ -262,7 +262,9 @@ int cmd_usage(int argc, char **argv, const struct pl_opts *o)
 	}
 	for (char **l = layer ? one : names; *l; l++) {
 		struct pl_bpf_layer info = { 0 };
+		struct pl_bpf_counts cn = { 0 };
 		char attr[PL_BPF_NAME_MAX + 32];
+		__u64 cid;
 		size_t np = count_kind(procs, n, *l, PL_BPF_PATCHED);
 		size_t ns = count_kind(procs, n, *l, PL_BPF_STALE);
 
@@ -270,6 +272,7 @@ int cmd_usage(int argc, char **argv, const struct pl_opts *o)
 		if (pl_sysfs_read(attr, state, sizeof(state)) < 0)
 			snprintf(state, sizeof(state), "unloaded");
 		pl_bpf_layer(b, *l, &info);
+		pl_bpf_counts(b, *l, &cn, &cid);
 		stale += ns;
 		if (o->json) {
 			json_object_start(&j, NULL);
@@ -278,10 +281,13 @@ int cmd_usage(int argc, char **argv, const struct pl_opts *o)
 			json_bool(&j, "enforce", info.enforce);
 			json_uint(&j, "crashes", info.crashes);
 			json_uint(&j, "denied", info.denied);
+			json_uint(&j, "service_crashes", cn.service_crashes);
 		} else {
-			printf("%s (%s, enforcement %s): %zu patched, %zu stale, %llu crashes, "
-			       "%llu denied\n", *l, state, info.enforce ? "on" : "off", np, ns,
-			       (unsigned long long)info.crashes, (unsigned long long)info.denied);
+			printf("%s (%s, enforcement %s): %zu patched, %zu stale, %llu crashes "
+			       "(%llu of services), %llu denied\n", *l, state,
+			       info.enforce ? "on" : "off", np, ns, (unsigned long long)info.crashes,
+			       (unsigned long long)cn.service_crashes,
+			       (unsigned long long)info.denied);
 		}
 		if (!stale_only)
 			print_procs(&j, o, *l, PL_BPF_PATCHED, procs, n);
@@ -365,8 +371,11 @@ static int print_event(const struct pl_bpf_event *ev, void *ctx)
 		json_uint(&j, "tid", ev->tid);
 		json_string(&j, "comm", ev->comm);
 		json_uint(&j, "cgroup_id", ev->cgroup_id);
-		if (ev->kind == PL_BPF_CRASH)
+		if (ev->kind == PL_BPF_CRASH) {
 			json_int(&j, "signal", ev->signal);
+			json_int(&j, "code", ev->code);
+			json_bool(&j, "service", ev->flags & PL_BPF_EV_SERVICE);
+		}
 		if (ev->ino) {
 			char dev[32];
 
@@ -381,7 +390,8 @@ static int print_event(const struct pl_bpf_event *ev, void *ctx)
 		printf("%s layer=%s pid=%u comm=%s", pl_bpf_kind_name(ev->kind),
 		       ev->layer[0] ? ev->layer : "-", ev->pid, ev->comm);
 		if (ev->kind == PL_BPF_CRASH)
-			printf(" signal=%d (%s)", ev->signal, strsignal(ev->signal));
+			printf(" signal=%d (%s) code=%d%s", ev->signal, strsignal(ev->signal),
+			       ev->code, ev->flags & PL_BPF_EV_SERVICE ? " service" : "");
 		if (ev->ino)
 			printf(" file=%u:%u:%llu", PL_BPF_MAJOR(ev->dev), PL_BPF_MINOR(ev->dev),
 			       (unsigned long long)ev->ino);
@@ -481,6 +491,11 @@ static int bpf_status(const struct pl_opts *o)
 	}
 	for (size_t i = 0; names && names[i]; i++) {
 		bool synced = pl_bpf_layer(b, names[i], &info) == 0;
+		struct pl_bpf_counts cn = { 0 };
+		__u64 cid;
+
+		if (synced)
+			pl_bpf_counts(b, names[i], &cn, &cid);
 
 		if (o->json) {
 			json_object_start(&j, NULL);
@@ -490,6 +505,7 @@ static int bpf_status(const struct pl_opts *o)
 			json_bool(&j, "enforce", synced && info.enforce);
 			json_uint(&j, "crashes", synced ? info.crashes : 0);
 			json_uint(&j, "denied", synced ? info.denied : 0);
+			json_uint(&j, "service_crashes", cn.service_crashes);
 			json_object_end(&j);
 		} else if (synced) {
 			printf("  %-24s %-8s enforcement %-3s %llu crashes %llu denied\n", names[i],

@@ -42,6 +42,7 @@ static void test_defaults(void **state)
 	assert_string_equal(c.store, "/var/lib/patchlayer/layers");
 	assert_int_equal(c.health_window, 600);
 	assert_int_equal(c.crash_threshold, 3);
+	assert_int_equal(c.crash_scope, PL_CRASH_SERVICES);
 	assert_int_equal(c.restart, PL_RESTART_NO);
 	assert_true(c.never_default);
 	assert_int_equal(c.n_never, 0);
@@ -61,6 +62,7 @@ static void test_every_key(void **state)
 		"store = /srv/store\n"
 		"health_window = 2h\n"
 		"crash_threshold = 7\n"
+		"crash_scope = all\n"
 		"restart_services = ssh.service cron.service\n"
 		"restart_never = default my-*.service\n"
 		"inbox_settle = 1m";
@@ -82,6 +84,7 @@ static void test_every_key(void **state)
 	assert_string_equal(c.store, "/srv/store");
 	assert_int_equal(c.health_window, 7200);
 	assert_int_equal(c.crash_threshold, 7);
+	assert_int_equal(c.crash_scope, PL_CRASH_ALL);
 	assert_int_equal(c.restart, PL_RESTART_LIST);
 	assert_int_equal(c.n_units, 2);
 	assert_string_equal(c.restart_units[1], "cron.service");
@@ -103,6 +106,10 @@ static void test_values(void **state)
 	assert_int_equal(c.health_window, 600);
 	assert_int_equal(parse(&c, "health_window = 0s\n", &err), 0);
 	assert_int_equal(c.health_window, 0);
+	assert_int_equal(parse(&c, "crash_scope = services\n", &err), 0);
+	assert_int_equal(c.crash_scope, PL_CRASH_SERVICES);
+	assert_int_equal(parse(&c, "crash_scope = all\n", &err), 0);
+	assert_int_equal(c.crash_scope, PL_CRASH_ALL);
 	assert_int_equal(parse(&c, "restart_services = all\n", &err), 0);
 	assert_int_equal(c.restart, PL_RESTART_ALL);
 	assert_int_equal(parse(&c, "restart_services = no\n", &err), 0);
@@ -197,6 +204,10 @@ static void test_refused(void **state)
 		{ "crash_threshold = 0\n", 1, "expected a number of crashes from 1 to 1000000" },
 		{ "crash_threshold = 1000001\n", 1, "expected a number of crashes from 1 to 1000000" },
 		{ "crash_threshold = three\n", 1, "expected a number of crashes from 1 to 1000000" },
+		{ "crash_scope = user\n", 1, "expected services or all" },
+		{ "crash_scope =\n", 1, "expected services or all" },
+		{ "crash_scope = services all\n", 1, "expected services or all" },
+		{ "crash_scope = all\ncrash_scope = all\n", 2, "key set twice" },
 		{ "restart_services =\n", 1, "expected no, all or a list of systemd units" },
 		{ "restart_services = ssh\n", 1, "not a systemd unit name (e.g. foo.service)" },
 		{ "restart_services = a/b.service\n", 1, "not a systemd unit name" },

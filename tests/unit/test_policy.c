@@ -69,6 +69,35 @@ static void test_health_window(void **state)
 	assert_true(pl_in_health_window(&c, 1, 10));
 }
 
+static void test_crashes_since(void **state)
+{
+	struct pl_config c;
+	struct pl_crash_count seen = { .id = 7, .all = 5, .services = 2 };
+	struct pl_crash_count now = { .id = 7, .all = 9, .services = 3 };
+	struct pl_crash_count none = { 0 };
+	struct pl_crash_count huge = { .id = 8, .all = UINT64_MAX, .services = UINT64_MAX };
+
+	(void)state;
+	pl_config_defaults(&c);	/* crash_scope = services */
+	assert_int_equal(pl_crashes_since(&c, &seen, &now), 1);
+	assert_int_equal(pl_crashes_since(&c, &seen, &seen), 0);
+	c.crash_scope = PL_CRASH_ALL;
+	assert_int_equal(pl_crashes_since(&c, &seen, &now), 4);
+	/* another slot, or the BPF side loaded again: all of its count is new */
+	now.id = 8;
+	assert_int_equal(pl_crashes_since(&c, &seen, &now), 9);
+	/* a counter below the last reading: not the same counter */
+	now.id = 7;
+	now.all = 1;
+	assert_int_equal(pl_crashes_since(&c, &seen, &now), 1);
+	/* no slot now: nothing to count */
+	assert_int_equal(pl_crashes_since(&c, &seen, &none), 0);
+	/* no slot then: the new slot's every crash */
+	now.all = 3;
+	assert_int_equal(pl_crashes_since(&c, &none, &now), 3);
+	assert_int_equal(pl_crashes_since(&c, &seen, &huge), 1000000);
+}
+
 static struct pl_facts facts(enum pl_want w, enum pl_kstate k)
 {
 	struct pl_facts f = {
@@ -370,6 +399,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_window),
 		cmocka_unit_test(test_health_window),
+		cmocka_unit_test(test_crashes_since),
 		cmocka_unit_test(test_new_layer),
 		cmocka_unit_test(test_pending),
 		cmocka_unit_test(test_active),
