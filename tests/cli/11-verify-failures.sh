@@ -233,7 +233,7 @@ expect_rc 2 build "$new1"
 expect_eq "$err" "patchlayer: build: '$new1': expected FILE=TARGET" "missing ="
 expect_rc 2 "$PL" build --name 'bad name' --version 1 --key "$work/vendor.key" \
 	--cert "$work/vendor.pem" -o "$out_dir"
-expect_eq "$err" "patchlayer: build: --name 'bad name': a layer name is 1-64 of [A-Za-z0-9._-], not '.' or '..'" \
+expect_eq "$err" "patchlayer: build: --name 'bad name': a layer name is 1-64 of [A-Za-z0-9._-], a letter or digit first, not ending in '.state'" \
 	"bad name"
 expect_rc 2 "$PL" build --name demo --version "$(printf '1\nfile: x')" \
 	--key "$work/vendor.key" --cert "$work/vendor.pem" -o "$out_dir"
