@@ -10,6 +10,7 @@
 #include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/mutex.h>
+#include <linux/mount.h>
 #include <linux/namei.h>
 #include <linux/slab.h>
 #include <linux/posix_acl.h>
@@ -58,6 +59,7 @@ void pl_layer_free(struct pl_layer *layer)
 			fput(f->file);
 		}
 		iput(f->base);
+		mntput(f->base_mnt);
 		kfree(f->target);
 	}
 	kvfree(layer->windows);
@@ -423,6 +425,8 @@ static int pl_verify_file(const struct path *dir, struct pl_layer_file *f,
 	}
 	/* what activation will recognise: this inode, unchanged */
 	f->base = igrab(file_inode(base));
+	/* and its filesystem: a lazy umount must not leave f->base busy on it */
+	f->base_mnt = mntget(base->f_path.mnt);
 	f->base_size = i_size_read(f->base);
 	f->base_mtime = pl_inode_mtime(f->base);
 	f->base_ctime = pl_inode_ctime(f->base);

@@ -60,6 +60,7 @@ struct pl_layer_file {
 	struct file *file;	/* held open and write-denied while loaded */
 	/* the lower base as verified: activation refuses any other */
 	struct inode *base;
+	struct vfsmount *base_mnt;	/* holds base's superblock */
 	loff_t base_size;
 	struct timespec64 base_mtime;
 	struct timespec64 base_ctime;

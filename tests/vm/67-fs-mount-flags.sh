@@ -40,3 +40,23 @@ done
 expect_rc 0 $D/lib/prog
 expect_eq "$out" ran "the program through the protected directory"
 expect_rc 0 "$PL" unprotect $D/lib
+
+# A loaded layer keeps its bases' filesystem alive: unmounting it, even
+# lazily and with the protection gone first, must not leave the layer's
+# inodes behind on a dead superblock ("Busy inodes after unmount", then a
+# BUG in the next umount).
+U=/usr/lib/pl-umount T=/var/tmp/pl-flags-store
+mkdir -p $U $T && mount -t tmpfs tmpfs $U
+printf 'base' > $U/libbase.so
+make_key $T vendor
+printf 'replacement' > $T/new
+build_layer $T/layer vendor umount-fix 1 "$T/new=$U/libbase.so"
+expect_rc 0 "$PL" protect $U
+expect_write OK $SYSFS/trust --bytes-from $T/vendor.der
+expect_write OK $SYSFS/load $T/layer
+expect_write OK $SYSFS/layers/umount-fix/state activate
+expect_write OK $SYSFS/layers/umount-fix/state drop
+umount -l $U
+umount -l $U
+expect_write OK $SYSFS/unload umount-fix
+mount -t tmpfs tmpfs $U && umount $U	# the next umount
