@@ -129,6 +129,7 @@ static int pl_inode_set(struct inode *inode, void *data)
 		return -ESTALE;
 	pi->meta = igrab(key->meta);
 	if (!pi->meta) {
+		/* under inode_hash_lock: never the last reference, the caller pins REAL */
 		iput(key->real);
 		inode->i_private = NULL;
 		return -ESTALE;
@@ -146,8 +147,8 @@ struct inode *pl_get_inode(struct super_block *sb, struct inode *real, struct in
 	struct pl_inode_key key = { .real = real, .meta = meta };
 	struct inode *inode;
 
-	inode = iget5_locked(sb, (unsigned long)real ^ (unsigned long)meta,
-			     pl_inode_test, pl_inode_set, &key);
+	/* by REAL alone: REAL ^ META is 0 for every name no layer redirects */
+	inode = iget5_locked(sb, (unsigned long)real, pl_inode_test, pl_inode_set, &key);
 	if (!inode)
 		return ERR_PTR(-ENOMEM);
 	if (!(inode->i_state & I_NEW))
@@ -360,6 +361,7 @@ static int pl_d_revalidate(struct dentry *dentry, unsigned int flags)
 {
 	struct pl_dentry *pd;
 	struct dentry *base;
+	struct inode *inode;
 	int ret = 1;
 	u64 view;
 
@@ -369,28 +371,31 @@ static int pl_d_revalidate(struct dentry *dentry, unsigned int flags)
 		goto out;
 	base = pd->base;
 	ret = 0;
-	/*
-	 * A name something is mounted on shows the mount, whatever a layer
-	 * serves under it: looking it up again would detach the mount.
-	 */
-	if (d_is_reg(base) && !d_mountpoint(dentry)) {
+	if (d_is_reg(base)) {
 		view = pl_view_time();
 		/* a change this process belongs to, not published yet: wait in lookup */
 		if (pl_view_pending(view)) {
 			ret = flags & LOOKUP_RCU ? -ECHILD : 0;
 			goto out;
 		}
-		if (READ_ONCE(dentry->d_time) != pl_redirect_generation())
-			goto out;
-		if (view < pd->view_from || view >= pd->view_to)
+		/*
+		 * A name no layer serves in any view serves its base whatever
+		 * changed: it is not looked up again, which would also detach
+		 * what is mounted on it (the table is read after the
+		 * generation, so it is at least as new).
+		 */
+		if ((READ_ONCE(dentry->d_time) != pl_redirect_generation() ||
+		     view < pd->view_from || view >= pd->view_to) &&
+		    (pd->layer || pl_redirect_known(d_inode_rcu(base))))
 			goto out;
 	}
 	if (d_unhashed(base))
 		goto out;
-	if (d_really_is_negative(dentry) != d_really_is_negative(base))
+	/* once: an unlink may make either negative under RCU walk */
+	inode = d_inode_rcu(dentry);
+	if (!inode != d_really_is_negative(base))
 		goto out;
-	if (d_really_is_positive(dentry) && !pd->layer &&
-	    pl_real_inode(d_inode(dentry)) != d_inode(base))
+	if (inode && !pd->layer && pl_real_inode(inode) != d_inode_rcu(base))
 		goto out;
 	ret = 1;
 	if (base->d_flags & DCACHE_OP_REVALIDATE) {

@@ -356,8 +356,13 @@ static int pl_verify_manifest(const struct path *dir, const void *manifest, size
 
 	sig_len = pl_read_layer_file(dir, "manifest.p7s", PL_SIGNATURE_MAX, &sig, v);
 	if (sig_len == -ENOENT) {
-		if (!pl_require_signature)
+		if (!pl_require_signature) {
+			/* the lookup's refusal is not the verdict */
+			v->err = 0;
+			strscpy(v->reason, "verified, unsigned (require_signature=0)",
+				sizeof(v->reason));
 			return 0;
+		}
 		return pl_reject(v, -EKEYREJECTED, "manifest.p7s: missing, and signatures are required");
 	}
 	if (sig_len < 0)

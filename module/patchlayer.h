@@ -70,7 +70,9 @@ struct pl_layer_file {
 	unsigned long file_ino, base_ino;
 };
 
-#define PL_LAYER_RECHECK 0	/* bit in pl_layer.flags: its bases may have changed */
+/* bits in pl_layer.flags */
+#define PL_LAYER_RECHECK 0	/* its bases may have changed */
+#define PL_LAYER_BASE_WRITTEN 1	/* one was written while it was active */
 
 /* A span of process start times (boottime ns) a layer serves; to is open at U64_MAX. */
 struct pl_window {
@@ -131,6 +133,7 @@ void pl_unwatch_layer(struct pl_layer *layer);
 struct pl_dentry;
 u64 pl_redirect_generation(void);
 bool pl_redirect_get(const struct inode *base, struct pl_dentry *pd);
+bool pl_redirect_known(const struct inode *base);
 bool pl_redirect_active(const struct inode *base);
 u64 pl_view_time(void);
 bool pl_view_pending(u64 view);
@@ -138,7 +141,7 @@ int pl_view_settle(void);
 int pl_redirect_republish(struct pl_layer *exclude);
 int pl_redirect_activate(struct pl_layer *layer, const char **why);
 int pl_redirect_drop(struct pl_layer *layer, enum pl_layer_state state, const char *why);
-void pl_redirect_base_changed(const struct inode *base);
+void pl_redirect_base_changed(const struct inode *base, bool written);
 int __init pl_redirect_init(void);
 void pl_redirect_exit(void);
 

@@ -93,12 +93,15 @@ u64 pl_view_time(void)
 	rcu_read_lock();
 	for (int i = 0; i < PL_VIEW_MAX_FORKS; i++) {
 		struct task_struct *p;
+		struct pid *pid;
 
 		if (READ_ONCE(t->self_exec_id) != t->parent_exec_id)
 			break;
 		p = rcu_dereference(t->real_parent);
-		if (READ_ONCE(p->self_exec_id) != t->parent_exec_id ||
-		    p->flags & PF_KTHREAD || is_child_reaper(task_pid(p)) ||
+		/* a parent released meanwhile has no pid any more (RCU keeps it readable) */
+		pid = READ_ONCE(p->thread_pid);
+		if (!pid || READ_ONCE(p->self_exec_id) != t->parent_exec_id ||
+		    p->flags & PF_KTHREAD || is_child_reaper(pid) ||
 		    p->signal->is_child_subreaper)
 			break;
 		t = READ_ONCE(p->group_leader);
@@ -231,6 +234,23 @@ out:
 	pd->view_from = lo;
 	pd->view_to = hi;
 	return chosen;
+}
+
+/* Whether any layer in the table, active or not, serves BASE in some view. */
+bool pl_redirect_known(const struct inode *base)
+{
+	const struct pl_redirect_table *t;
+	bool known = false;
+
+	rcu_read_lock();
+	t = rcu_dereference(pl_table);
+	if (t && base) {
+		const struct pl_redirect *r = pl_table_first(t, base);
+
+		known = r < t->r + t->n && r->base == base;
+	}
+	rcu_read_unlock();
+	return known;
 }
 
 /* Whether an active layer redirects BASE now, whoever asks. */
@@ -561,12 +581,15 @@ int pl_redirect_drop(struct pl_layer *layer, enum pl_layer_state state, const ch
 /*
  * Whether LAYER's bases are still the files it was verified against: the
  * same inode at each target (else a package update replaced or removed it:
- * superseded), with the same size and mtime (else it was changed in place:
- * stale). The ctime is not compared: unlinking another hard link of a base
- * changes it and nothing else.
+ * superseded), not written since the layer was activated, with the same
+ * size and mtime (else it was changed in place: stale). The ctime is not
+ * compared: unlinking another hard link of a base changes it and nothing
+ * else. Returns an error when it could not tell, to be asked again.
  */
-static void pl_recheck(struct pl_layer *layer)
+static int pl_recheck(struct pl_layer *layer)
 {
+	bool written = test_and_clear_bit(PL_LAYER_BASE_WRITTEN, &layer->flags);
+
 	for (size_t i = 0; i < layer->n_files; i++) {
 		const struct pl_layer_file *f = &layer->files[i];
 		struct timespec64 mtime;
@@ -579,51 +602,61 @@ static void pl_recheck(struct pl_layer *layer)
 		if (err == -ENOENT || (!err && d_inode(lower.dentry) != f->base)) {
 			if (!err)
 				path_put(&lower);
-			pl_redirect_drop(layer, PL_LAYER_SUPERSEDED,
-					 "a package update replaced a base file");
-			return;
+			return pl_redirect_drop(layer, PL_LAYER_SUPERSEDED,
+						"a package update replaced a base file");
 		}
-		if (err)	/* unresolvable for now (ENOMEM): the next event tells */
-			continue;
+		if (err)	/* ENOMEM, or the target's mount moved: ask again */
+			return err;
 		inode = d_inode(lower.dentry);
 		mtime = pl_inode_mtime(inode);
 		same = i_size_read(inode) == f->base_size &&
 		       timespec64_equal(&mtime, &f->base_mtime);
 		path_put(&lower);
-		if (!same) {
-			pl_redirect_drop(layer, PL_LAYER_STALE, "a base file was changed in place");
-			return;
-		}
+		if (!same)
+			written = true;
 	}
+	if (written)
+		return pl_redirect_drop(layer, PL_LAYER_STALE, "a base file was changed in place");
+	return 0;
 }
+
+static void pl_recheck_work_fn(struct work_struct *work);
+static DECLARE_DELAYED_WORK(pl_recheck_work, pl_recheck_work_fn);
 
 static void pl_recheck_work_fn(struct work_struct *work)
 {
 	struct pl_layer *layer;
+	bool again = false;
 
 	mutex_lock(&pl_layers_lock);
 	pl_for_each_layer(layer) {
-		if (test_and_clear_bit(PL_LAYER_RECHECK, &layer->flags) &&
-		    layer->state == PL_LAYER_ACTIVE)
-			pl_recheck(layer);
+		if (!test_and_clear_bit(PL_LAYER_RECHECK, &layer->flags) ||
+		    layer->state != PL_LAYER_ACTIVE)
+			continue;
+		/* no later event may come (the mark is on the replaced inode) */
+		if (pl_recheck(layer)) {
+			set_bit(PL_LAYER_RECHECK, &layer->flags);
+			again = true;
+		}
 	}
 	mutex_unlock(&pl_layers_lock);
+	if (again)
+		queue_delayed_work(pl_wq, &pl_recheck_work, HZ);
 }
-static DECLARE_WORK(pl_recheck_work, pl_recheck_work_fn);
 
 static void pl_recheck_later(struct pl_layer *layer)
 {
 	if (!test_and_set_bit(PL_LAYER_RECHECK, &layer->flags))
-		queue_work(pl_wq, &pl_recheck_work);
+		mod_delayed_work(pl_wq, &pl_recheck_work, 0);
 }
 
 /*
  * Called by watch.c when the lower inode BASE changed: its link count, its
- * data or its name. The layers serving it are checked again by a worker,
+ * data (WRITTEN) or its name. The layers serving it are checked again by a worker,
  * because the caller holds filesystem locks that pl_layers_lock must not
  * nest in.
  */
-void pl_redirect_base_changed(const struct inode *base)
+void pl_redirect_base_changed(const struct inode *base, bool written)
 {
 	const struct pl_redirect_table *t;
 	const struct pl_redirect *r;
@@ -637,8 +670,12 @@ void pl_redirect_base_changed(const struct inode *base)
 	rcu_read_lock();
 	t = rcu_dereference(pl_table);
 	for (r = t ? pl_table_first(t, base) : NULL; r && r < t->r + t->n && r->base == base; r++)
-		if (r->win->w[r->win->n - 1].to == U64_MAX)
+		if (r->win->w[r->win->n - 1].to == U64_MAX) {
+			/* a write that restores size and mtime is a change too */
+			if (written)
+				set_bit(PL_LAYER_BASE_WRITTEN, &r->win->layer->flags);
 			pl_recheck_later(r->win->layer);
+		}
 	rcu_read_unlock();
 }
 
@@ -653,6 +690,8 @@ void pl_redirect_exit(void)
 {
 	struct pl_redirect_table *t;
 
+	/* no layer is left to ask for it again */
+	cancel_delayed_work_sync(&pl_recheck_work);
 	t = rcu_dereference_protected(pl_table, true);
 	RCU_INIT_POINTER(pl_table, NULL);
 	if (t)

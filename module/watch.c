@@ -4,9 +4,10 @@
  * base through the protected directory, but root may also change it
  * through another mount of the same filesystem (a bind mount, a chroot's,
  * a container's), and a rename over it may land while a layer is being
- * activated. An fsnotify mark on each base inode sees every such change,
- * whichever mount it came through; redirect.c then checks the layers that
- * serve it again. The marks reference no layer: the handler passes only
+ * activated. An fsnotify mark on each base inode sees such changes,
+ * whichever mount they came through (not a store through a shared
+ * writable mapping, which raises no event: its mtime tells at the next
+ * event); redirect.c then checks the layers that serve it again. The marks reference no layer: the handler passes only
  * the inode, which the table maps to layers under RCU.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
@@ -31,7 +32,8 @@ static struct fsnotify_group *pl_watch_group;
 static int pl_watch_event(struct fsnotify_mark *mark, u32 mask, struct inode *inode,
 			  struct inode *dir, const struct qstr *name, u32 cookie)
 {
-	pl_redirect_base_changed(container_of(mark, struct pl_watch, mark)->base);
+	pl_redirect_base_changed(container_of(mark, struct pl_watch, mark)->base,
+				 mask & FS_MODIFY);
 	return 0;
 }
 

@@ -16,7 +16,8 @@ echo 1 > $TRACEFS/events/patchlayer/enable
 "$PL" -j monitor > "$T/events" 2> "$T/monitor.err" &
 monitor=$!
 old=
-trap 'kill $monitor $old 2>/dev/null || true' EXIT
+userns=
+trap 'kill $monitor $old $userns 2>/dev/null || true' EXIT
 for _ in $(seq 50); do grep -q listening "$T/monitor.err" && break; sleep 0.1; done
 expect_write OK $SYSFS/trust --bytes-from "$T/vendor.der"
 expect_write OK $SYSFS/load "$T/zfix"
@@ -31,6 +32,16 @@ echo bound > "$T/bound"
 : > $LIBDIR/pl-bound && mount --bind "$T/bound" $LIBDIR/pl-bound
 expect_write EINVAL $L/state frobnicate
 expect_write EINVAL $L/state ""$'\n'
+
+# a user's own mount namespace with something bound on the library's
+# name: the mount flags our dentry for every namespace, which must not
+# freeze what the name serves (the layer below must still be served)
+U=$(mktemp -d) && chmod 777 "$U"
+setpriv --reuid=65534 --regid=65534 --clear-groups unshare -Urm \
+	sh -c "mount --bind /dev/null $ZLIB && touch $U/ready && exec sleep 600" &
+userns=$!
+for _ in $(seq 100); do [ -e "$U/ready" ] && break; sleep 0.1; done
+[ -e "$U/ready" ] || fail "no bind mount in a user's namespace"
 
 # a process started before activation
 python3 -c 'import zlib, sys, time; print(zlib.ZLIB_RUNTIME_VERSION, flush=True); time.sleep(600)' > "$T/old.out" &

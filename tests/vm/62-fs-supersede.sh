@@ -61,7 +61,10 @@ expect_write OK $SYSFS/unload demo-fix-2
 build_layer "$T/demo3" vendor demo-fix-3 "2.0 (b)" "$T/v1-fixed=$LIB"
 expect_write OK $SYSFS/load "$T/demo3"
 expect_write OK $SYSFS/layers/demo-fix-3/state activate
-printf 'changed' >> $O/libdemo.so.1.0
+# one byte rewritten in place, the mtime put back: only the write tells
+mtime=$(stat -c %y $O/libdemo.so.1.0)
+printf 'X' | dd of=$O/libdemo.so.1.0 bs=1 seek=100 conv=notrunc status=none
+touch -d "$mtime" $O/libdemo.so.1.0
 wait_state demo-fix-3 stale
 grep -q 'patchlayer_state: layer=demo-fix-3 from=active to=stale why=a base file was changed in place' \
 	$TRACEFS/trace || fail "no stale trace"
