@@ -86,9 +86,13 @@ static bool pl_pins_complete(void)
 	return true;
 }
 
+/* Whether some build's load finished: its last pin exists. */
 bool pl_bpf_loaded(void)
 {
-	return pl_pins_complete();
+	char path[PATH_MAX];
+
+	pl_pin_path(path, sizeof(path), PL_PIN_COMPLETE);
+	return access(path, F_OK) == 0;
 }
 
 static int pl_pin_link(struct bpf_link *link, const char *name)
@@ -253,7 +257,8 @@ int pl_bpf_open(struct pl_bpf **out, unsigned int flags)
 	err = pl_lock(b);
 	if (err)
 		goto fail;
-	if (pl_pins_complete() && !pl_pins_ours()) {
+	/* a finished load without this build's pins or marker: another build's */
+	if (pl_bpf_loaded() && (!pl_pins_complete() || !pl_pins_ours())) {
 		if (!(flags & PL_BPF_LOAD)) {
 			err = -ESTALE;
 		} else {

@@ -42,7 +42,7 @@ valid = {
 }
 # what each file may answer to garbage (docs/ABI/sysfs-kernel-patchlayer)
 allowed = {
-    "load": {"EINVAL", "ENOENT", "ENAMETOOLONG", "ENOTDIR", "EACCES", "ELOOP", "EEXIST"},
+    "load": {"EINVAL", "ENOENT", "ENAMETOOLONG", "ENOTDIR", "EACCES", "ELOOP", "EEXIST", "EXDEV", "EPERM", "EMEDIUMTYPE"},
     "unload": {"EINVAL", "ENOENT"},
     # a flipped bit in the key still parses: refused, never displacing
     "trust": {"EINVAL", "EEXIST"},
