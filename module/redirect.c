@@ -236,43 +236,41 @@ out:
 	return chosen;
 }
 
-/* Whether any layer in the table, active or not, serves BASE in some view. */
-bool pl_redirect_known(const struct inode *base)
+/* Whether a table's copy of a layer's windows ends with an open one. */
+static bool pl_windows_open(const struct pl_windows *win)
 {
+	return win->n && win->w[win->n - 1].to == U64_MAX;
+}
+
+/* Whether a layer in the table serves BASE: an active one, or any. */
+static bool pl_redirect_has(const struct inode *base, bool active)
+{
+	const struct pl_redirect *r, *end;
 	const struct pl_redirect_table *t;
-	bool known = false;
+	bool found = false;
 
 	rcu_read_lock();
 	t = rcu_dereference(pl_table);
-	if (t && base) {
-		const struct pl_redirect *r = pl_table_first(t, base);
-
-		known = r < t->r + t->n && r->base == base;
-	}
+	if (!t || !base)
+		goto out;
+	end = t->r + t->n;
+	for (r = pl_table_first(t, base); r < end && r->base == base && !found; r++)
+		found = !active || pl_windows_open(r->win);
+out:
 	rcu_read_unlock();
-	return known;
+	return found;
+}
+
+/* Whether any layer in the table, active or not, serves BASE in some view. */
+bool pl_redirect_known(const struct inode *base)
+{
+	return pl_redirect_has(base, false);
 }
 
 /* Whether an active layer redirects BASE now, whoever asks. */
 bool pl_redirect_active(const struct inode *base)
 {
-	const struct pl_redirect *r, *end;
-	const struct pl_redirect_table *t;
-	bool active = false;
-
-	rcu_read_lock();
-	t = rcu_dereference(pl_table);
-	if (!t)
-		goto out;
-	end = t->r + t->n;
-	for (r = pl_table_first(t, base); r < end && r->base == base; r++) {
-		/* an open window is the last */
-		if (r->win->n && r->win->w[r->win->n - 1].to == U64_MAX)
-			active = true;
-	}
-out:
-	rcu_read_unlock();
-	return active;
+	return pl_redirect_has(base, true);
 }
 
 static void pl_table_free(struct pl_redirect_table *t)
@@ -352,7 +350,7 @@ static struct pl_redirect_table *pl_table_build(struct pl_layer *exclude)
 		size_t j;
 
 		for (j = i; j < t->n && t->r[j].base == t->r[i].base; j++)
-			open += t->r[j].win->w[t->r[j].win->n - 1].to == U64_MAX;
+			open += pl_windows_open(t->r[j].win);
 		if (open > 1) {
 			pl_table_free(t);
 			return ERR_PTR(-EBUSY);
@@ -670,7 +668,7 @@ void pl_redirect_base_changed(const struct inode *base, bool written)
 	rcu_read_lock();
 	t = rcu_dereference(pl_table);
 	for (r = t ? pl_table_first(t, base) : NULL; r && r < t->r + t->n && r->base == base; r++)
-		if (r->win->w[r->win->n - 1].to == U64_MAX) {
+		if (pl_windows_open(r->win)) {
 			/* a write that restores size and mtime is a change too */
 			if (written)
 				set_bit(PL_LAYER_BASE_WRITTEN, &r->win->layer->flags);
