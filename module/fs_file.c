@@ -306,17 +306,44 @@ static int pl_dir_open(struct inode *inode, struct file *file)
 	return 0;
 }
 
+/* A listing of the real directory, its inode numbers as stat reports them. */
+struct pl_readdir {
+	struct dir_context ctx;
+	struct dir_context *caller;
+	const struct super_block *real_sb;
+};
+
+static bool pl_filldir(struct dir_context *ctx, const char *name, int namelen,
+		       loff_t offset, u64 ino, unsigned int d_type)
+{
+	struct pl_readdir *rd = container_of(ctx, struct pl_readdir, ctx);
+
+	if (d_type == DT_REG || d_type == DT_UNKNOWN)
+		ino = pl_redirect_ino(rd->real_sb, ino);
+	return rd->caller->actor(rd->caller, name, namelen, offset, ino, d_type);
+}
+
 /* Under the mounter's credentials, as every access to the real directory. */
 static int pl_iterate_shared(struct file *file, struct dir_context *ctx)
 {
 	struct file *realfile = file->private_data;
+	struct pl_readdir rd = {
+		.ctx.actor = pl_filldir,
+		.caller = ctx,
+		.real_sb = file_inode(realfile)->i_sb,
+	};
 	const struct cred *old;
 	int err;
 
+	/* the view pl_redirect_ino answers from, as lookup settles it */
+	err = pl_view_settle();
+	if (err)
+		return err;
 	realfile->f_pos = ctx->pos;
 	old = override_creds(pl_file_creds(file));
-	err = iterate_dir(realfile, ctx);
+	err = iterate_dir(realfile, &rd.ctx);
 	revert_creds(old);
+	ctx->pos = rd.ctx.pos;
 	file->f_pos = realfile->f_pos;
 	return err;
 }

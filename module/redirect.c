@@ -45,6 +45,8 @@ struct pl_redirect_table {
 	struct rcu_work free_work;
 	size_t n_layers;
 	struct pl_windows **layers;
+	/* r again, by base's inode number: what readdir reports (pl_redirect_ino) */
+	const struct pl_redirect **by_ino;
 	size_t n;
 	struct pl_redirect r[];		/* sorted by base */
 };
@@ -236,6 +238,57 @@ out:
 	return chosen;
 }
 
+static int pl_redirect_ino_cmp(const void *a, const void *b)
+{
+	const struct inode *x = (*(const struct pl_redirect **)a)->base;
+	const struct inode *y = (*(const struct pl_redirect **)b)->base;
+
+	if (x->i_ino != y->i_ino)
+		return x->i_ino < y->i_ino ? -1 : 1;
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * The inode number a directory listing reports for a name whose lower
+ * inode is INO on SB: what stat of the name tells the caller (pl_getattr),
+ * the replacement's when a layer serves the caller that base, else INO.
+ * Tools that match d_ino against st_ino (find, du, fts) must not see two
+ * files where there is one. The caller has settled its view.
+ */
+u64 pl_redirect_ino(const struct super_block *sb, u64 ino)
+{
+	const struct pl_redirect_table *t;
+	u64 s = pl_view_time();
+	size_t lo = 0, hi;
+
+	rcu_read_lock();
+	t = rcu_dereference(pl_table);
+	hi = t ? t->n : 0;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (t->by_ino[mid]->base->i_ino < ino)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (; t && lo < t->n && t->by_ino[lo]->base->i_ino == ino; lo++) {
+		const struct pl_redirect *r = t->by_ino[lo];
+
+		if (r->base->i_sb != sb)
+			continue;
+		for (unsigned int i = 0; i < r->win->n; i++) {
+			if (r->win->w[i].from <= s && s < r->win->w[i].to) {
+				ino = d_inode(r->win->layer->files[r->file].file->f_path.dentry)->i_ino;
+				goto out;
+			}
+		}
+	}
+out:
+	rcu_read_unlock();
+	return ino;
+}
+
 /* Whether a table's copy of a layer's windows ends with an open one. */
 static bool pl_windows_open(const struct pl_windows *win)
 {
@@ -282,6 +335,7 @@ static void pl_table_free(struct pl_redirect_table *t)
 		}
 	}
 	kvfree(t->layers);
+	kvfree(t->by_ino);
 	kvfree(t);
 }
 
@@ -345,6 +399,12 @@ static struct pl_redirect_table *pl_table_build(struct pl_layer *exclude)
 	}
 	t->n = n;
 	sort(t->r, t->n, sizeof(t->r[0]), pl_redirect_cmp, NULL);
+	t->by_ino = kvmalloc_array(n ?: 1, sizeof(*t->by_ino), GFP_KERNEL | __GFP_NOWARN);
+	if (!t->by_ino)
+		goto err_nomem;
+	for (size_t i = 0; i < n; i++)
+		t->by_ino[i] = &t->r[i];
+	sort(t->by_ino, n, sizeof(*t->by_ino), pl_redirect_ino_cmp, NULL);
 	for (size_t i = 0; i < t->n; i++) {
 		unsigned int open = 0;
 		size_t j;

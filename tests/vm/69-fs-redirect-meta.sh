@@ -39,7 +39,22 @@ chown 65534:65534 "$R"
 chmod 4755 "$R"
 setcap cap_setuid+ep "$R"
 python3 -c "import os; os.setxattr('$R', '$x', b'layer')"
+# a listing agrees with stat on the name's inode number (find, du and fts
+# match d_ino against st_ino), in each process's own view: one started
+# before the activation still sees the base, and lists the base's number
+ids() { python3 -c "import os, sys
+d, n = os.path.split(sys.argv[1])
+if len(sys.argv) > 2: open(sys.argv[2]).read()
+print([e.inode() for e in os.scandir(d) if e.name == n], [os.stat(sys.argv[1]).st_ino])" "$@"; }
+base_ino=$(stat -c %i $S/pl-cat)
+mkfifo "$T/go"
+ids $S/pl-cat "$T/go" > "$T/old-view" &
+old_view=$!
 expect_write OK $SYSFS/layers/meta-fix/state activate
+echo > "$T/go"
+wait $old_view
+expect_eq "$(cat "$T/old-view")" "[$base_ino] [$base_ino]" "d_ino and st_ino before the activation"
+expect_eq "$(ids $S/pl-cat)" "[$(stat -c %i "$R")] [$(stat -c %i "$R")]" "d_ino and st_ino after it"
 
 cmp -s $S/pl-cat "$T/cat" || fail "the replacement is not served"
 expect_eq "$(meta $S/pl-cat)" "$base" "mode, owner and times served"
