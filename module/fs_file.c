@@ -311,6 +311,7 @@ struct pl_readdir {
 	struct dir_context ctx;
 	struct dir_context *caller;
 	const struct super_block *real_sb;
+	u64 view;
 };
 
 static bool pl_filldir(struct dir_context *ctx, const char *name, int namelen,
@@ -319,7 +320,7 @@ static bool pl_filldir(struct dir_context *ctx, const char *name, int namelen,
 	struct pl_readdir *rd = container_of(ctx, struct pl_readdir, ctx);
 
 	if (d_type == DT_REG || d_type == DT_UNKNOWN)
-		ino = pl_redirect_ino(rd->real_sb, ino);
+		ino = pl_redirect_ino(rd->real_sb, ino, rd->view);
 	return rd->caller->actor(rd->caller, name, namelen, offset, ino, d_type);
 }
 
@@ -339,6 +340,7 @@ static int pl_iterate_shared(struct file *file, struct dir_context *ctx)
 	err = pl_view_settle();
 	if (err)
 		return err;
+	rd.view = pl_view_time();
 	realfile->f_pos = ctx->pos;
 	old = override_creds(pl_file_creds(file));
 	err = iterate_dir(realfile, &rd.ctx);

@@ -135,7 +135,7 @@ u64 pl_redirect_generation(void);
 bool pl_redirect_get(const struct inode *base, struct pl_dentry *pd);
 bool pl_redirect_known(const struct inode *base);
 bool pl_redirect_active(const struct inode *base);
-u64 pl_redirect_ino(const struct super_block *sb, u64 ino);
+u64 pl_redirect_ino(const struct super_block *sb, u64 ino, u64 view);
 u64 pl_view_time(void);
 bool pl_view_pending(u64 view);
 int pl_view_settle(void);

@@ -253,12 +253,11 @@ static int pl_redirect_ino_cmp(const void *a, const void *b)
  * inode is INO on SB: what stat of the name tells the caller (pl_getattr),
  * the replacement's when a layer serves the caller that base, else INO.
  * Tools that match d_ino against st_ino (find, du, fts) must not see two
- * files where there is one. The caller has settled its view.
+ * files where there is one. VIEW is the caller's pl_view_time(), settled.
  */
-u64 pl_redirect_ino(const struct super_block *sb, u64 ino)
+u64 pl_redirect_ino(const struct super_block *sb, u64 ino, u64 view)
 {
 	const struct pl_redirect_table *t;
-	u64 s = pl_view_time();
 	size_t lo = 0, hi;
 
 	rcu_read_lock();
@@ -278,7 +277,7 @@ u64 pl_redirect_ino(const struct super_block *sb, u64 ino)
 		if (r->base->i_sb != sb)
 			continue;
 		for (unsigned int i = 0; i < r->win->n; i++) {
-			if (r->win->w[i].from <= s && s < r->win->w[i].to) {
+			if (r->win->w[i].from <= view && view < r->win->w[i].to) {
 				ino = d_inode(r->win->layer->files[r->file].file->f_path.dentry)->i_ino;
 				goto out;
 			}
