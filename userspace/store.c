@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <stddef.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -104,16 +105,126 @@ bool valid_name(const char *name)
 {
 	return pl_name_valid(name, strnlen(name, PL_NAME_MAX + 1));
 }
-/* A decimal number, whole: "" or "12x" is not one. */
-static bool parse_num(const char *v, bool sign, long long *out)
+/* A decimal number, whole and not negative: "" or "12x" is not one. */
+static bool parse_num(const char *v, long long *out)
 {
 	char *end;
 
-	if (!*v || (!sign && *v == '-'))
+	if (!*v || *v == '-')
 		return false;
 	errno = 0;
 	*out = strtoll(v, &end, 10);
 	return !errno && !*end;
+}
+
+/*
+ * The keys of a state file, in the order record_write() writes them:
+ * where each goes in struct pl_record, how it is read, and what is said
+ * when it does not parse. Keys not listed (a later version's) are ignored.
+ */
+enum field_kind {
+	F_WANT,		/* enum pl_want, by name */
+	F_TIME,		/* int64_t, a whole non-negative decimal */
+	F_COUNT,	/* unsigned int, the same */
+	F_CRASHES,	/* struct pl_crash_count: three numbers */
+	F_TEXT,		/* char[], cut to its size */
+};
+
+#define FIELD(k, kind, member, bad) \
+	{ k, kind, offsetof(struct pl_record, member), sizeof(((struct pl_record *)0)->member), bad }
+
+static const struct field {
+	const char *key;
+	enum field_kind kind;
+	size_t off, size;
+	const char *bad;
+} fields[] = {
+	FIELD("state", F_WANT, want, "unknown state"),
+	FIELD("since", F_TIME, since, "since: not a number"),
+	FIELD("activated_at", F_TIME, activated_at, "activated_at: not a number"),
+	FIELD("crashes", F_COUNT, crashes, "crashes: not a number"),
+	FIELD("version", F_TEXT, version, NULL),
+	FIELD("why", F_TEXT, why, NULL),
+	FIELD("restarted_for", F_TIME, restarted_for, "restarted_for: not a number"),
+	FIELD("restarts", F_TEXT, restarts, NULL),
+	FIELD("window_boot", F_TEXT, window_boot, NULL),
+	FIELD("window_start", F_TIME, window_start, "window_start: not a number"),
+	FIELD("crash_for", F_TIME, crash_for, "crash_for: not a number"),
+	FIELD("crash_seen", F_CRASHES, crash_seen, "crash_seen: not three numbers"),
+};
+
+/* Sets F of R from V: NULL, or why V is not one. */
+static const char *field_parse(const struct field *f, struct pl_record *r, const char *v)
+{
+	void *p = (char *)r + f->off;
+	struct pl_crash_count *c = p;
+	long long x;
+	int w;
+
+	switch (f->kind) {
+	case F_WANT:
+		if ((w = pl_want_parse(v)) < 0)
+			return f->bad;
+		*(enum pl_want *)p = (enum pl_want)w;
+		return NULL;
+	case F_TIME:
+		if (!parse_num(v, &x))
+			return f->bad;
+		*(int64_t *)p = x;
+		return NULL;
+	case F_COUNT:
+		if (!parse_num(v, &x) || x > UINT_MAX)
+			return f->bad;
+		*(unsigned int *)p = (unsigned int)x;
+		return NULL;
+	case F_CRASHES:
+		if (sscanf(v, "%" SCNu64 " %" SCNu64 " %" SCNu64, &c->id, &c->all, &c->services) != 3)
+			return f->bad;
+		return NULL;
+	case F_TEXT:
+		snprintf(p, f->size, "%s", v);
+		return NULL;
+	}
+	return f->bad;
+}
+
+/* Appends F of R as "key=value\n" to the SIZE bytes at TEXT. */
+static void field_format(const struct field *f, const struct pl_record *r, char *text, size_t size)
+{
+	const void *p = (const char *)r + f->off;
+	const struct pl_crash_count *c = p;
+	size_t used = strlen(text);
+
+	text += used;
+	size -= used;
+	switch (f->kind) {
+	case F_WANT:
+		snprintf(text, size, "%s=%s\n", f->key, pl_want_name(*(const enum pl_want *)p));
+		break;
+	case F_TIME:
+		snprintf(text, size, "%s=%lld\n", f->key, (long long)*(const int64_t *)p);
+		break;
+	case F_COUNT:
+		snprintf(text, size, "%s=%u\n", f->key, *(const unsigned int *)p);
+		break;
+	case F_CRASHES:
+		snprintf(text, size, "%s=%" PRIu64 " %" PRIu64 " %" PRIu64 "\n", f->key,
+			 c->id, c->all, c->services);
+		break;
+	case F_TEXT:
+		snprintf(text, size, "%s=%s\n", f->key, (const char *)p);
+		break;
+	}
+}
+
+static const struct field *field_of(const char *key)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
+		if (strcmp(fields[i].key, key) == 0)
+			return &fields[i];
+	return NULL;
 }
 
 /*
@@ -129,19 +240,18 @@ int record_read(const char *name, struct pl_record *r)
 	const char *bad = NULL;
 	unsigned int n = 0;
 	bool has_state = false;
-	FILE *f;
-	int w;
+	FILE *file;
 
 	memset(r, 0, sizeof(*r));
 	r->want = PL_WANT_NEW;
 	snprintf(path, sizeof(path), "%s/%s.state", cfg.store, name);
-	f = fopen(path, "re");
-	if (!f)
+	file = fopen(path, "re");
+	if (!file)
 		return errno == ENOENT ? 0 : -errno;
-	while (!bad && fgets(line, sizeof(line), f)) {
+	while (!bad && fgets(line, sizeof(line), file)) {
 		size_t len = strlen(line);
 		char *v = strchr(line, '=');
-		long long x = 0;
+		const struct field *f;
 
 		n++;
 		if (len + 1 == sizeof(line) && line[len - 1] != '\n') {
@@ -154,54 +264,15 @@ int record_read(const char *name, struct pl_record *r)
 			break;
 		}
 		*v++ = '\0';
-		if (strcmp(line, "state") == 0) {
-			if ((w = pl_want_parse(v)) < 0)
-				bad = "unknown state";
-			else
-				r->want = (enum pl_want)w;
-			has_state = true;
-		} else if (strcmp(line, "since") == 0) {
-			if (!parse_num(v, false, &x))
-				bad = "since: not a number";
-			r->since = x;
-		} else if (strcmp(line, "activated_at") == 0) {
-			if (!parse_num(v, false, &x))
-				bad = "activated_at: not a number";
-			r->activated_at = x;
-		} else if (strcmp(line, "crashes") == 0) {
-			if (!parse_num(v, false, &x) || x > UINT_MAX)
-				bad = "crashes: not a number";
-			r->crashes = (unsigned int)x;
-		} else if (strcmp(line, "crash_for") == 0) {
-			if (!parse_num(v, false, &x))
-				bad = "crash_for: not a number";
-			r->crash_for = x;
-		} else if (strcmp(line, "crash_seen") == 0) {
-			if (sscanf(v, "%" SCNu64 " %" SCNu64 " %" SCNu64, &r->crash_seen.id,
-				   &r->crash_seen.all, &r->crash_seen.services) != 3)
-				bad = "crash_seen: not three numbers";
-		} else if (strcmp(line, "restarted_for") == 0) {
-			if (!parse_num(v, false, &x))
-				bad = "restarted_for: not a number";
-			r->restarted_for = x;
-		} else if (strcmp(line, "window_start") == 0) {
-			if (!parse_num(v, false, &x))
-				bad = "window_start: not a number";
-			r->window_start = x;
-		} else if (strcmp(line, "window_boot") == 0) {
-			snprintf(r->window_boot, sizeof(r->window_boot), "%s", v);
-		} else if (strcmp(line, "restarts") == 0) {
-			snprintf(r->restarts, sizeof(r->restarts), "%s", v);
-		} else if (strcmp(line, "version") == 0) {
-			snprintf(r->version, sizeof(r->version), "%s", v);
-		} else if (strcmp(line, "why") == 0) {
-			snprintf(r->why, sizeof(r->why), "%s", v);
-		}
+		f = field_of(line);
 		/* other keys: a later version's, ignored */
+		if (f)
+			bad = field_parse(f, r, v);
+		has_state |= f && f->kind == F_WANT;
 	}
-	if (!bad && ferror(f))
+	if (!bad && ferror(file))
 		bad = strerror(errno);
-	fclose(f);
+	fclose(file);
 	if (!bad && !has_state) {
 		bad = n ? "no state line" : "empty";
 		n = 0;
@@ -252,17 +323,12 @@ void record_quarantine(const char *name, struct pl_record *r)
 int record_write(const char *name, const struct pl_record *r)
 {
 	char text[PL_WHY_MAX + PL_RESTARTS_MAX + 512], file[PL_NAME_MAX + 8];
+	size_t i;
 	int err;
 
-	snprintf(text, sizeof(text),
-		 "state=%s\nsince=%lld\nactivated_at=%lld\ncrashes=%u\nversion=%s\nwhy=%s\n"
-		 "restarted_for=%lld\nrestarts=%s\nwindow_boot=%s\nwindow_start=%lld\n"
-		 "crash_for=%lld\ncrash_seen=%" PRIu64 " %" PRIu64 " %" PRIu64 "\n",
-		 pl_want_name(r->want), (long long)r->since, (long long)r->activated_at,
-		 r->crashes, r->version, r->why, (long long)r->restarted_for, r->restarts,
-		 r->window_boot, (long long)r->window_start,
-		 (long long)r->crash_for, r->crash_seen.id, r->crash_seen.all,
-		 r->crash_seen.services);
+	text[0] = '\0';
+	for (i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
+		field_format(&fields[i], r, text, sizeof(text));
 	snprintf(file, sizeof(file), "%s.state", name);
 	err = write_atomic(cfg.store, file, text);
 	if (err)
