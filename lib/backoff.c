@@ -1,24 +1,17 @@
 // SPDX-License-Identifier: GPL-2.0 OR MIT
 /* The daemon's retries of refused layers (backoff.h). */
-#include <string.h>
-
 #include "backoff.h"
+
+#define TABLE(b) PL_SLOTS((b)->e, PL_NAME_MAX)
 
 void pl_backoff_init(struct pl_backoff *b)
 {
-	memset(b, 0, sizeof(*b));
+	pl_slots_init(&TABLE(b));
 }
 
-static struct pl_backoff_entry *find(const struct pl_backoff *b, const char *name)
+static struct pl_backoff_entry *find(struct pl_backoff *b, const char *name)
 {
-	unsigned int i;
-
-	if (!name[0])
-		return NULL;
-	for (i = 0; i < PL_BACKOFF_SLOTS; i++)
-		if (strncmp(b->e[i].name, name, sizeof(b->e[i].name)) == 0)
-			return (struct pl_backoff_entry *)&b->e[i];
-	return NULL;
+	return (struct pl_backoff_entry *)pl_slots_find(&TABLE(b), name);
 }
 
 bool pl_backoff_may_try(struct pl_backoff *b, const char *name, uint64_t fp, int64_t now)
@@ -27,7 +20,7 @@ bool pl_backoff_may_try(struct pl_backoff *b, const char *name, uint64_t fp, int
 
 	if (!e)
 		return true;
-	e->seen = true;
+	e->slot.seen = true;
 	return e->fp != fp || now >= e->next;
 }
 
@@ -39,16 +32,11 @@ bool pl_backoff_failed(struct pl_backoff *b, const char *name, uint64_t fp, int 
 	unsigned int i, d;
 
 	*delay = PL_BACKOFF_FIRST;
-	if (strnlen(name, PL_NAME_MAX + 1) > PL_NAME_MAX)
-		return true;	/* not a layer's name: nothing to remember */
 	if (!e) {
 		/* a free slot, else the one refused longest ago */
-		e = &b->e[0];
-		for (i = 0; i < PL_BACKOFF_SLOTS && e->name[0]; i++)
-			if (!b->e[i].name[0] || b->e[i].last < e->last)
-				e = &b->e[i];
-		memset(e, 0, sizeof(*e));
-		strcpy(e->name, name);
+		e = (struct pl_backoff_entry *)pl_slots_add(&TABLE(b), name);
+		if (!e)
+			return true;	/* not a layer's name: nothing to remember */
 	} else if (e->fp == fp && e->err == err) {
 		say = false;
 	} else {
@@ -56,8 +44,8 @@ bool pl_backoff_failed(struct pl_backoff *b, const char *name, uint64_t fp, int 
 	}
 	e->fp = fp;
 	e->err = err;
-	e->seen = true;
-	e->last = now;
+	e->slot.seen = true;
+	e->slot.stamp = now;
 	/* 1, 2, 4 ... seconds, at most PL_BACKOFF_MAX; no overflow */
 	d = PL_BACKOFF_FIRST;
 	for (i = 0; i < e->failures && d < PL_BACKOFF_MAX; i++)
@@ -73,27 +61,17 @@ bool pl_backoff_failed(struct pl_backoff *b, const char *name, uint64_t fp, int 
 
 void pl_backoff_clear(struct pl_backoff *b, const char *name)
 {
-	struct pl_backoff_entry *e = find(b, name);
-
-	if (e)
-		memset(e, 0, sizeof(*e));
+	pl_slots_forget(&TABLE(b), name);
 }
 
 void pl_backoff_sweep_begin(struct pl_backoff *b)
 {
-	unsigned int i;
-
-	for (i = 0; i < PL_BACKOFF_SLOTS; i++)
-		b->e[i].seen = false;
+	pl_slots_sweep_begin(&TABLE(b));
 }
 
 void pl_backoff_sweep_end(struct pl_backoff *b)
 {
-	unsigned int i;
-
-	for (i = 0; i < PL_BACKOFF_SLOTS; i++)
-		if (b->e[i].name[0] && !b->e[i].seen)
-			memset(&b->e[i], 0, sizeof(b->e[i]));
+	pl_slots_sweep_end(&TABLE(b));
 }
 
 int64_t pl_backoff_next(const struct pl_backoff *b, int64_t now)
@@ -104,7 +82,7 @@ int64_t pl_backoff_next(const struct pl_backoff *b, int64_t now)
 	for (i = 0; i < PL_BACKOFF_SLOTS; i++) {
 		int64_t w;
 
-		if (!b->e[i].name[0])
+		if (!b->e[i].slot.name[0])
 			continue;
 		w = b->e[i].next > now ? b->e[i].next - now : 0;
 		if (best < 0 || w < best)

@@ -15,19 +15,18 @@
 #include <stdint.h>
 
 #include "manifest.h"
+#include "slots.h"
 
 #define PL_BACKOFF_FIRST	1	/* seconds before the first retry */
 #define PL_BACKOFF_MAX		600	/* seconds between retries, at most */
 #define PL_BACKOFF_SLOTS	256	/* layers remembered; the oldest make room */
 
 struct pl_backoff_entry {
-	char name[PL_NAME_MAX + 1];	/* "" for a free slot */
+	struct pl_slot slot;		/* its name; stamp: the last failure, the oldest goes first */
 	uint64_t fp;			/* the fingerprint the refusal was for */
 	int err;			/* its errno */
 	unsigned int failures;		/* in a row, with that fingerprint */
 	int64_t next;			/* no retry before */
-	int64_t last;			/* of the last failure: the oldest goes first */
-	bool seen;			/* asked about since pl_backoff_sweep_begin */
 };
 
 struct pl_backoff {

@@ -15,17 +15,18 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "slots.h"
+
 #define PL_SETTLE_SLOTS		256	/* deliveries under way remembered */
-#define PL_SETTLE_NAME_MAX	255	/* of an inbox entry */
+#define PL_SETTLE_NAME_MAX	PL_SLOT_NAME_MAX	/* of an inbox entry */
 
 struct pl_settle_entry {
-	char name[PL_SETTLE_NAME_MAX + 1];	/* "" for a free slot */
+	/* its name; stamp: monotonic, when it last changed (the oldest makes room) */
+	struct pl_slot slot;
 	uint64_t fp;
-	int64_t quiet_since;	/* monotonic: when it last changed */
-	bool looked;		/* fp and quiet_since are set */
+	bool looked;		/* fp and slot.stamp are set */
 	bool renamed;		/* arrived by rename: complete */
 	bool said;		/* the daemon said it waits for it */
-	bool seen;
 };
 
 struct pl_settle {

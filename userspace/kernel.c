@@ -1,0 +1,163 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The daemon's hands on patchlayer.ko: writes to /sys/kernel/patchlayer
+ * (load, unload, a layer's state, trust), a layer's state as the kernel
+ * says it, the directories to protect, and the netlink events that say
+ * the kernel changed. Nothing here decides (lib/policy.c does).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <netlink/genl/ctrl.h>
+#include <netlink/genl/genl.h>
+#include <netlink/netlink.h>
+
+#include "../include/uapi/patchlayer.h"
+#include "daemon.h"
+#include "layer.h"
+#include "patchlayer.h"
+
+int sysfs_write(const char *rel, const char *text)
+{
+	char path[PATH_MAX];
+	ssize_t n;
+	int fd, err = 0;
+
+	snprintf(path, sizeof(path), "%s/%s", pl_sysfs_dir(), rel);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = write(fd, text, strlen(text));
+	if (n < 0)
+		err = -errno;
+	close(fd);
+	return err;
+}
+
+enum pl_kstate kstate_of(const char *name)
+{
+	char rel[PATH_MAX], buf[64];
+
+	snprintf(rel, sizeof(rel), "layers/%s/state", name);
+	if (pl_sysfs_read(rel, buf, sizeof(buf)) < 0)
+		return PL_K_ABSENT;
+	return pl_kstate_parse(buf);
+}
+
+int kernel_load(const char *dir)
+{
+	return sysfs_write("load", dir);
+}
+
+void protect_and_trust(void)
+{
+	char mounts[8192];
+	unsigned int i;
+
+	for (i = 0; i < cfg.n_trust; i++) {
+		char *der = NULL;
+		size_t len = 0;
+		int err = pl_read_file(cfg.trust[i], 4096, &der, &len);
+
+		if (!err) {
+			int fd;
+			char path[PATH_MAX];
+
+			/* one write of the DER bytes, as the ABI asks */
+			snprintf(path, sizeof(path), "%s/trust", pl_sysfs_dir());
+			fd = open(path, O_WRONLY | O_CLOEXEC);
+			if (fd < 0 || write(fd, der, len) != (ssize_t)len)
+				err = -errno;
+			if (fd >= 0)
+				close(fd);
+		}
+		free(der);
+		if (err)
+			dlog("trust %s: %s", cfg.trust[i], strerror(-err));
+	}
+	if (pl_sysfs_read("mounts", mounts, sizeof(mounts)) < 0)
+		mounts[0] = '\0';
+	for (i = 0; i < cfg.n_protect; i++) {
+		char line[PL_CONFIG_PATH_MAX + 2];
+		pid_t pid;
+		int status = 0;
+
+		snprintf(line, sizeof(line), "%s", cfg.protect[i]);
+		/* already protected: the module lists it */
+		{
+			char *p = mounts, *nl;
+			bool found = false;
+
+			while (*p) {
+				nl = strchr(p, '\n');
+				if ((nl ? (size_t)(nl - p) : strlen(p)) == strlen(line) &&
+				    strncmp(p, line, strlen(line)) == 0)
+					found = true;
+				if (!nl)
+					break;
+				p = nl + 1;
+			}
+			if (found)
+				continue;
+		}
+		pid = fork();
+		if (pid == 0) {
+			char self[PATH_MAX];
+			ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+
+			if (n < 0)
+				_exit(127);
+			self[n] = '\0';
+			execl(self, "patchlayer", "protect", line, (char *)NULL);
+			_exit(127);
+		}
+		if (pid < 0 || waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) ||
+		    WEXITSTATUS(status) != 0)
+			dlog("protect %s failed", line);
+		else
+			dlog("protected %s", line);
+	}
+}
+
+static int nl_event_cb(struct nl_msg *msg, void *arg)
+{
+	(void)msg;
+	*(bool *)arg = true;
+	return NL_OK;
+}
+
+
+/*
+ * A socket on the module's events group: any event sets *CHANGED (the
+ * store is then reconciled whole). NULL with the reason said on stderr.
+ */
+struct nl_sock *kernel_events_open(bool *changed)
+{
+	struct nl_sock *sk = nl_socket_alloc();
+	int err, grp;
+
+	if (!sk)
+		return NULL;
+	nl_socket_disable_seq_check(sk);
+	err = genl_connect(sk);
+	if (err >= 0)
+		err = grp = genl_ctrl_resolve_grp(sk, PATCHLAYER_GENL_NAME, PATCHLAYER_GENL_MCGRP_EVENTS);
+	if (err >= 0)
+		err = nl_socket_add_membership(sk, grp);
+	if (err >= 0)
+		err = nl_socket_modify_cb(sk, NL_CB_VALID, NL_CB_CUSTOM, nl_event_cb, changed);
+	if (err >= 0)
+		err = nl_socket_set_nonblocking(sk);
+	if (err < 0) {
+		pl_err("netlink family %s: %s", PATCHLAYER_GENL_NAME, nl_geterror(err));
+		nl_socket_free(sk);
+		return NULL;
+	}
+	return sk;
+}

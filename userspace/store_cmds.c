@@ -1,0 +1,241 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The administrator's verbs on the daemon's store (patchlayer(8)):
+ * install, activate, drop, remove (a new intent recorded, then the same
+ * reconciliation as the daemon's), layers (the store's records) and log
+ * (its history).
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "daemon.h"
+#include "patchlayer.h"
+#include "plbpf.h"
+
+/* install, activate, drop, remove: a new intent, then the same reconciliation. */
+static int verb(int argc, char **argv, const char *what)
+{
+	int rc = 0, first = common_opts(argc, argv, &rc), lock;
+	struct pl_record r;
+	const char *name;
+	enum pl_want want;
+
+	if (first < 0)
+		return rc;
+	if (argc - first != 1) {
+		pl_err("usage: %s %s NAME", pl_prog, what);
+		return PL_EXIT_USAGE;
+	}
+	name = argv[first];
+	if (need_root(what))
+		return PL_EXIT_FAIL;
+	if (!pl_module_loaded())
+		return pl_module_missing();
+	if (!valid_name(name) || !in_store(name)) {
+		pl_err("%s: no layer %s in the store %s", what, name, cfg.store);
+		return PL_EXIT_FAIL;
+	}
+	lock = lock_store();
+	record_read(name, &r);
+	if (strcmp(what, "drop") == 0) {
+		want = PL_WANT_DROPPED;
+	} else if (strcmp(what, "remove") == 0) {
+		want = PL_WANT_REMOVING;
+	} else {
+		if (strcmp(what, "activate") == 0 &&
+		    (r.want == PL_WANT_SUPERSEDED || r.want == PL_WANT_STALE)) {
+			pl_err("activate: %s is %s (%s)", name, pl_want_name(r.want), r.why);
+			unlock_store(lock);
+			return PL_EXIT_FAIL;
+		}
+		want = PL_WANT_ACTIVE;
+		r.activated_at = now_s();
+		window_start_now(&r);
+		crash_baseline(name, &r);
+		r.restarts[0] = '\0';
+	}
+	record_set(name, &r, want, "%s by the administrator", what);
+	reconcile(name);
+	record_read(name, &r);
+	unlock_store(lock);
+	if (want == PL_WANT_REMOVING)
+		return in_store(name) ? PL_EXIT_FAIL : PL_EXIT_OK;
+	if (r.want != want || (want == PL_WANT_ACTIVE && kstate_of(name) != PL_K_ACTIVE)) {
+		pl_err("%s %s: %s", what, name, r.why);
+		return PL_EXIT_FAIL;
+	}
+	return PL_EXIT_OK;
+}
+
+int cmd_install(int argc, char **argv, const struct pl_opts *o)
+{
+	(void)o;
+	return verb(argc, argv, "install");
+}
+
+int cmd_activate(int argc, char **argv, const struct pl_opts *o)
+{
+	(void)o;
+	return verb(argc, argv, "activate");
+}
+
+int cmd_drop(int argc, char **argv, const struct pl_opts *o)
+{
+	(void)o;
+	return verb(argc, argv, "drop");
+}
+
+int cmd_remove(int argc, char **argv, const struct pl_opts *o)
+{
+	(void)o;
+	return verb(argc, argv, "remove");
+}
+
+/* -ENOENT: NAME is not in the kernel (history), so the BPF side has no count. */
+static int usage_counts(const char *name, long *patched, long *stale)
+{
+	struct pl_bpf_proc *procs = NULL;
+	size_t n = 0, i;
+	int err;
+
+	*patched = *stale = -1;
+	if (!bpf)
+		return -ENODEV;
+	err = pl_bpf_usage(bpf, name, &procs, &n);
+	if (err)
+		return err;
+	*patched = *stale = 0;
+	for (i = 0; i < n; i++) {
+		if (procs[i].kind == PL_BPF_PATCHED)
+			(*patched)++;
+		else if (procs[i].kind == PL_BPF_STALE)
+			(*stale)++;
+	}
+	free(procs);
+	return 0;
+}
+
+struct layers_walk {
+	const struct pl_opts *o;
+	struct json j;
+	bool started;
+};
+
+/* The BPF side's handle and the JSON array, once the store could be read. */
+static void layers_begin(struct layers_walk *w)
+{
+	if (w->started)
+		return;
+	w->started = true;
+	if (pl_bpf_loaded() && pl_bpf_open(&bpf, 0) < 0)
+		bpf = NULL;
+	if (bpf)
+		pl_bpf_sync(bpf);
+	if (w->o->json) {
+		pl_json_begin(&w->j, w->o);
+		json_array_start(&w->j, NULL);
+	}
+}
+
+static int layers_one(const char *name, void *ctx)
+{
+	struct layers_walk *w = ctx;
+	struct json *j = &w->j;
+	char rel[PATH_MAX], hits[32], since[32];
+	struct pl_record r;
+	long patched, stale;
+	int counted;
+	time_t t;
+	struct tm tm;
+
+	layers_begin(w);
+	if (record_read(name, &r) <= 0)
+		return 0;
+	snprintf(rel, sizeof(rel), "layers/%s/hits", name);
+	if (pl_sysfs_read(rel, hits, sizeof(hits)) < 0)
+		strcpy(hits, "0");
+	counted = usage_counts(name, &patched, &stale);
+	t = (time_t)r.since;
+	gmtime_r(&t, &tm);
+	strftime(since, sizeof(since), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	if (w->o->json) {
+		json_object_start(j, NULL);
+		json_string(j, "name", name);
+		json_string(j, "version", r.version);
+		json_string(j, "state", pl_want_name(r.want));
+		json_string(j, "kernel", pl_kstate_name(kstate_of(name)));
+		json_string(j, "since", since);
+		json_uint(j, "hits", strtoull(hits, NULL, 10));
+		patched < 0 ? json_null(j, "patched") : json_int(j, "patched", patched);
+		stale < 0 ? json_null(j, "stale") : json_int(j, "stale", stale);
+		json_uint(j, "crashes", r.crashes);
+		json_string(j, "why", r.why);
+		json_string(j, "restarts", r.restarts);
+		json_object_end(j);
+	} else {
+		printf("%s version \"%s\" %s since %s hits %s", name, r.version,
+		       pl_want_name(r.want), since, hits);
+		if (!counted)
+			printf(" patched %ld stale %ld", patched, stale);
+		else if (counted == -ENODEV)
+			printf(" processes unknown (the BPF side is not loaded)");
+		else if (counted != -ENOENT)	/* not in the kernel: nothing to count */
+			printf(" processes unknown (%s)", strerror(-counted));
+		if (r.crashes)
+			printf(" crashes %u", r.crashes);
+		printf("\n    %s\n", r.why);
+		if (r.restarts[0])
+			printf("    restart_services: %s\n", r.restarts);
+	}
+	return 0;
+}
+
+int cmd_layers(int argc, char **argv, const struct pl_opts *o)
+{
+	int rc = 0, first = common_opts(argc, argv, &rc), err;
+	struct layers_walk w = { .o = o };
+
+	if (first < 0)
+		return rc;
+	err = store_walk(layers_one, &w);
+	if (err) {
+		pl_err("%s: %s", cfg.store, strerror(-err));
+		return PL_EXIT_FAIL;
+	}
+	layers_begin(&w);
+	if (o->json) {
+		json_array_end(&w.j);
+		json_finish(&w.j);
+	}
+	if (bpf)
+		pl_bpf_close(bpf);
+	return PL_EXIT_OK;
+}
+
+int cmd_log(int argc, char **argv, const struct pl_opts *o)
+{
+	int rc = 0, first = common_opts(argc, argv, &rc);
+	char path[PATH_MAX], buf[4096];
+	size_t n;
+	FILE *f;
+
+	(void)o;
+	if (first < 0)
+		return rc;
+	snprintf(path, sizeof(path), "%s/.log", cfg.store);
+	f = fopen(path, "re");
+	if (!f) {
+		if (errno == ENOENT)
+			return PL_EXIT_OK;
+		pl_err("%s: %s", path, strerror(errno));
+		return PL_EXIT_FAIL;
+	}
+	while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
+		fwrite(buf, 1, n, stdout);
+	fclose(f);
+	return PL_EXIT_OK;
+}
