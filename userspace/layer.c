@@ -17,6 +17,7 @@
 #include <openssl/pem.h>
 
 #include "layer.h"
+#include "patchlayer.h"
 
 #define PL_HASH_CHUNK (64 * 1024)
 
@@ -471,4 +472,144 @@ int pl_cms_verify(CMS_ContentInfo *cms, const char *data, size_t len,
 	free(ids);
 	ERR_clear_error();
 	return -EKEYREJECTED;
+}
+
+int pl_write_all(int fd, const void *buf, size_t len)
+{
+	const char *p = buf;
+
+	while (len) {
+		ssize_t n = write(fd, p, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* Creates PATH (which must not exist) 0644, whatever the umask. */
+int pl_create(const char *path)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+
+	if (fd < 0)
+		return -errno;
+	if (fchmod(fd, 0644) < 0) {
+		int err = -errno;
+
+		close(fd);
+		return err;
+	}
+	return fd;
+}
+
+/* Flushes and closes FD: a layer must be on disk before it is renamed in. */
+int pl_finish_file(int fd, int err)
+{
+	if (!err && fsync(fd) < 0)
+		err = -errno;
+	if (close(fd) < 0 && !err)
+		err = -errno;
+	return err;
+}
+
+int pl_write_new_file(const char *path, const void *buf, size_t len)
+{
+	int fd = pl_create(path), err;
+
+	if (fd < 0) {
+		pl_err("%s: %s", path, strerror(-fd));
+		return -1;
+	}
+	err = pl_finish_file(fd, pl_write_all(fd, buf, len));
+	if (err)
+		pl_err("%s: %s", path, strerror(-err));
+	return err ? -1 : 0;
+}
+
+/* Creates every missing directory of PATH after offset FROM, 0755. */
+int pl_mkdirs(char *path, size_t from)
+{
+	for (char *p = path + from; (p = strchr(p + 1, '/')); ) {
+		int err = 0;
+
+		*p = '\0';
+		if (mkdir(path, 0755) == 0) {
+			if (chmod(path, 0755) < 0)	/* not what the umask left */
+				err = -errno;
+		} else if (errno != EEXIST) {
+			err = -errno;
+		}
+		if (err)
+			pl_err("%s: %s", path, strerror(-err));
+		*p = '/';
+		if (err)
+			return -1;
+	}
+	return 0;
+}
+
+/*
+ * Copies IN to OUT and hashes what was copied: the manifest then describes
+ * the bytes in the layer even if the source changes meanwhile.
+ */
+int pl_copy_hash(int in, int out, u8 digest[PL_SHA256_SIZE], uint64_t *size,
+			bool *reading)
+{
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	char *buf = malloc(PL_HASH_CHUNK);
+	uint64_t total = 0;
+	int err = 0;
+
+	*reading = false;
+	if (!ctx || !buf || !EVP_DigestInit_ex(ctx, EVP_sha256(), NULL)) {
+		err = -ENOMEM;
+		goto out;
+	}
+	for (;;) {
+		ssize_t n = read(in, buf, PL_HASH_CHUNK);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n == 0)
+			break;
+		if (n < 0) {
+			err = -errno;
+			*reading = true;
+			break;
+		}
+		total += (uint64_t)n;
+		if (total > PL_FILE_MAX_SIZE) {
+			err = -EFBIG;
+			*reading = true;
+			break;
+		}
+		err = pl_write_all(out, buf, (size_t)n);
+		if (err)
+			break;
+		if (!EVP_DigestUpdate(ctx, buf, (size_t)n)) {
+			err = -EIO;
+			break;
+		}
+	}
+	if (!err && !EVP_DigestFinal_ex(ctx, digest, NULL))
+		err = -EIO;
+	*size = total;
+out:
+	free(buf);
+	EVP_MD_CTX_free(ctx);
+	return err;
+}
+
+int pl_rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	remove(path);
+	return 0;
 }

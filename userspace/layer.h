@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <ftw.h>
 #include <sys/stat.h>
 
 #include <openssl/cms.h>
@@ -114,5 +115,20 @@ char *pl_cms_signer_ids(CMS_ContentInfo *cms);
  */
 int pl_cms_verify(CMS_ContentInfo *cms, const char *data, size_t len,
 		  STACK_OF(X509) *certs, char *why, size_t why_size);
+
+/* Writing layers (build, package, deliver). All return 0 or -errno unless said. */
+int pl_write_all(int fd, const void *buf, size_t len);
+/* Creates PATH (which must not exist) 0644, whatever the umask; the descriptor. */
+int pl_create(const char *path);
+/* Flushes and closes FD: a layer must be on disk before it is renamed in. */
+int pl_finish_file(int fd, int err);
+/* PATH with LEN bytes of BUF, 0644; 0 or -1 (said on stderr). */
+int pl_write_new_file(const char *path, const void *buf, size_t len);
+/* Creates every missing directory of PATH after offset FROM, 0755; 0 or -1 (said). */
+int pl_mkdirs(char *path, size_t from);
+/* Copies IN to OUT, hashing what was copied; READING tells which side failed. */
+int pl_copy_hash(int in, int out, u8 digest[PL_SHA256_SIZE], uint64_t *size, bool *reading);
+/* nftw() callback removing every entry (FTW_DEPTH | FTW_PHYS). */
+int pl_rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw);
 
 #endif
