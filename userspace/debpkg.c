@@ -32,6 +32,7 @@
 #include <zlib.h>
 
 #include "../lib/config.h"
+#include "debpkg.h"
 #include "layer.h"
 #include "patchlayer.h"
 
@@ -285,34 +286,56 @@ static int pl_write_gzip(const char *path, const char *text)
 	return err ? -1 : 0;
 }
 
-/* Appends "advisories and packages" words for the descriptions. */
-static void pl_provenance_text(const struct pl_manifest *m, char *buf, size_t size)
+/*
+ * TEXT wrapped at 72 columns, each line after FIRST starting with INDENT
+ * and ending with a newline; malloc'ed, NULL without memory. Words
+ * longer than a line stay whole.
+ */
+static char *pl_wrap(const char *first, const char *indent, const char *text)
 {
-	struct pl_manifest_package pk;
-	struct pl_str id;
-	size_t n = 0;
+	size_t len, col;
+	char *out = NULL;
+	FILE *f = open_memstream(&out, &len);
 
-	buf[0] = '\0';
-	for (size_t i = 0; i < m->n_advisories && !pl_manifest_advisory(m, i, &id); i++)
-		n += (size_t)snprintf(buf + n, n < size ? size - n : 0, "%s%.*s", i ? " " : "",
-				      (int)id.len, id.s);
-	for (size_t i = 0; i < m->n_packages && !pl_manifest_package(m, i, &pk); i++)
-		n += (size_t)snprintf(buf + n, n < size ? size - n : 0, "%s%.*s %.*s",
-				      n ? ", " : "", (int)pk.name.len, pk.name.s,
-				      (int)pk.fixed.len, pk.fixed.s);
-	if (n >= size && size > 4)
-		strcpy(buf + size - 4, "...");
+	if (!f)
+		return NULL;
+	fputs(first, f);
+	col = strlen(first);
+	for (const char *w = text; *w; ) {
+		size_t n = strcspn(w, " ");
+
+		/* a word goes on this line if it fits, or if the line has none yet */
+		if (col > strlen(indent) && col + 1 + n > 72) {
+			fprintf(f, "\n%s", indent);
+			col = strlen(indent);
+		} else {
+			fputc(' ', f);
+			col++;
+		}
+		fwrite(w, 1, n, f);
+		col += n;
+		w += n;
+		while (*w == ' ')
+			w++;
+	}
+	fputc('\n', f);
+	if (fclose(f)) {
+		free(out);
+		return NULL;
+	}
+	return out;
 }
 
 /* The maintainer scripts and DEBIAN/control; KIB is the installed size. */
 static int pl_package_control(struct pl_package *p, const char *root, uint64_t kib,
 			      const char *prov)
 {
-	char *path = NULL, *text = NULL;
-	int len, err = -1;
+	char *path = NULL, *text = NULL, *fixes = *prov ? pl_wrap(" Fixes:", " ", prov) : strdup("");
+	int len = -1, err = -1;
 
 	/* Depends on patchlayer only: never on, against or before the library's package */
-	len = asprintf(&text,
+	if (fixes)
+		len = asprintf(&text,
 		       "Package: %s\n"
 		       "Version: %s\n"
 		       "Architecture: all\n"
@@ -322,14 +345,15 @@ static int pl_package_control(struct pl_package *p, const char *root, uint64_t k
 		       "Section: admin\n"
 		       "Priority: optional\n"
 		       "Description: patchlayer security layer %s\n"
-		       " The signed patchlayer layer %s, version %.*s%s%s%s.\n"
+		       " The signed patchlayer layer %s, version %.*s.\n"
+		       "%s"
 		       " Installing this package hands the layer to the patchlayer daemon,\n"
 		       " which verifies it and activates it as its policy allows; removing\n"
 		       " the package drops and removes the layer. The library's own package\n"
 		       " update supersedes the layer when it is installed.\n",
 		       p->pkg, p->version, p->maintainer, (unsigned long long)kib, p->layer,
-		       p->layer, (int)p->lm.m.version.len, p->lm.m.version.s,
-		       *prov ? " (" : "", prov, *prov ? ")" : "");
+		       p->layer, (int)p->lm.m.version.len, p->lm.m.version.s, fixes);
+	free(fixes);
 	path = pl_concat(root, "/DEBIAN/control", NULL);
 	if (len < 0 || !path) {
 		pl_err("%s", strerror(ENOMEM));
@@ -371,8 +395,8 @@ static const char pl_overrides[] =
 	"%1$s: arch-dependent-file-in-usr-share [usr/share/patchlayer/layers/*]\n"
 	"%1$s: arch-independent-package-contains-binary-or-object [usr/share/patchlayer/layers/*]\n"
 	"%1$s: missing-dependency-on-libc needed by usr/share/patchlayer/layers/*\n"
-	"# Generated for a fleet's own repository, not uploaded to Debian.\n"
-	"%1$s: initial-upload-closes-no-bugs *\n";
+	"# It is the library's own packaged build, which it replaces for a while.\n"
+	"%1$s: embedded-library * [usr/share/patchlayer/layers/*]\n";
 
 /* /usr/share/doc/PKG (copyright, changelog) and the lintian overrides. */
 static int pl_package_docs(struct pl_package *p, const char *root, const char *prov)
@@ -404,11 +428,16 @@ static int pl_package_docs(struct pl_package *p, const char *root, const char *p
 	free(text);
 	text = NULL;
 	path = pl_concat(doc, native ? "/changelog.gz" : "/changelog.Debian.gz", NULL);
-	len = asprintf(&text, "%s (%s) stable; urgency=high\n\n"
-		       "  * The patchlayer layer %s, version %.*s%s%s.\n\n"
-		       " -- %s  %s\n",
-		       p->pkg, p->version, p->layer, (int)p->lm.m.version.len,
-		       p->lm.m.version.s, *prov ? ": " : "", prov, p->maintainer, date);
+	{
+		char *fixes = *prov ? pl_wrap("  * Fixes:", "    ", prov) : strdup("");
+
+		len = fixes ? asprintf(&text, "%s (%s) stable; urgency=high\n\n"
+				       "  * The patchlayer layer %s, version %.*s.\n%s\n"
+				       " -- %s  %s\n",
+				       p->pkg, p->version, p->layer, (int)p->lm.m.version.len,
+				       p->lm.m.version.s, fixes, p->maintainer, date) : -1;
+		free(fixes);
+	}
 	if (!path || len < 0)
 		goto nomem;
 	if (pl_write_gzip(path, text))
@@ -615,10 +644,15 @@ int cmd_package(int argc, char **argv, const struct pl_opts *o)
 	{
 		char *debian = pl_concat(root, "/DEBIAN", NULL);
 		int bad = !debian || mkdir(debian, 0755) || chmod(debian, 0755);
-		char prov[1024];
+		struct pl_provenance *pv = calloc(1, sizeof(*pv));
+		char prov[4096] = "";
 
 		free(debian);
-		pl_provenance_text(&p.lm.m, prov, sizeof(prov));
+		if (pv) {
+			pl_provenance_of(&p.lm.m, pv);
+			pl_provenance_line(pv, prov, sizeof(prov));
+			free(pv);
+		}
 		if (bad || pl_package_docs(&p, root, prov) || pl_md5sums(root, &kib) ||
 		    pl_package_control(&p, root, kib, prov))
 			goto out;
@@ -1021,4 +1055,543 @@ int cmd_undeliver(int argc, char **argv, const struct pl_opts *o)
 			printf("%s: removed from the store\n", name);
 	}
 	return rc;
+}
+
+/* --- build --from-deb --- */
+
+#define PL_CAPTURE_MAX	(4 * 1024 * 1024)	/* dpkg-query -L of a big package */
+
+/* Runs ARGV and returns its stdout (NUL-terminated, malloc'ed) in OUT. 0 or -1 (said). */
+static int pl_run_capture(char *const argv[], char **out)
+{
+	posix_spawn_file_actions_t fa;
+	size_t len = 0, cap = 4096;
+	char *buf = malloc(cap);
+	int pipefd[2], status, err;
+	pid_t pid;
+
+	*out = NULL;
+	if (!buf || pipe2(pipefd, O_CLOEXEC) < 0) {
+		free(buf);
+		pl_err("%s: %s", argv[0], strerror(errno ? errno : ENOMEM));
+		return -1;
+	}
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_adddup2(&fa, pipefd[1], 1);
+	err = posix_spawnp(&pid, argv[0], &fa, NULL, argv, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	close(pipefd[1]);
+	if (err) {
+		close(pipefd[0]);
+		free(buf);
+		pl_err("%s: %s", argv[0], strerror(err));
+		return -1;
+	}
+	for (;;) {
+		ssize_t n;
+
+		if (len + 1 >= cap) {
+			char *bigger = cap < PL_CAPTURE_MAX ? realloc(buf, cap * 2) : NULL;
+
+			if (!bigger)
+				break;	/* too much: reported below */
+			buf = bigger;
+			cap *= 2;
+		}
+		n = read(pipefd[0], buf + len, cap - len - 1);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		len += (size_t)n;
+	}
+	close(pipefd[0]);
+	buf[len] = '\0';
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	if (len + 1 >= cap || !WIFEXITED(status) || WEXITSTATUS(status)) {
+		pl_err("%s %s failed", argv[0], argv[1] ? argv[1] : "");
+		free(buf);
+		return -1;
+	}
+	*out = buf;
+	return 0;
+}
+
+/* "Field: value" of a control paragraph TEXT, malloc'ed, or NULL. */
+static char *pl_control_field(const char *text, const char *field)
+{
+	size_t flen = strlen(field);
+
+	for (const char *l = text; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
+		if (!strncmp(l, field, flen) && l[flen] == ':') {
+			const char *v = l + flen + 1;
+
+			while (*v == ' ')
+				v++;
+			return strndup(v, strcspn(v, "\n"));
+		}
+	}
+	return NULL;
+}
+
+struct pl_deb_fields {
+	char *package, *version, *source, *source_version;
+};
+
+static void pl_deb_fields_free(struct pl_deb_fields *f)
+{
+	free(f->package);
+	free(f->version);
+	free(f->source);
+	free(f->source_version);
+}
+
+/* Package, Version and Source (which may carry its own version) of DEB. */
+static int pl_deb_fields(const char *deb, struct pl_deb_fields *f)
+{
+	char *const argv[] = { "dpkg-deb", "--field", (char *)deb, NULL };
+	char *text, *src, *paren;
+
+	memset(f, 0, sizeof(*f));
+	if (pl_run_capture(argv, &text))
+		return -1;
+	f->package = pl_control_field(text, "Package");
+	f->version = pl_control_field(text, "Version");
+	src = pl_control_field(text, "Source");
+	free(text);
+	if (!f->package || !f->version ||
+	    !pl_deb_name_valid(f->package, strlen(f->package)) ||
+	    !pl_deb_version_valid(f->version, strlen(f->version))) {
+		pl_err("%s: no valid Package and Version fields", deb);
+		free(src);
+		return -1;
+	}
+	/* "Source: name" or "Source: name (version)" when the binary's version differs */
+	if (!src)
+		src = strdup(f->package);
+	paren = src ? strchr(src, ' ') : NULL;
+	if (paren) {
+		*paren = '\0';
+		if (paren[1] == '(' && paren[strlen(paren + 1)] == ')') {
+			paren[strlen(paren + 1)] = '\0';
+			f->source_version = strdup(paren + 2);
+		}
+	} else if (src) {
+		f->source_version = strdup(f->version);
+	}
+	f->source = src;
+	if (!f->source || !f->source_version ||
+	    !pl_deb_name_valid(f->source, strlen(f->source)) ||
+	    !pl_deb_version_valid(f->source_version, strlen(f->source_version))) {
+		pl_err("%s: its Source field is not 'NAME' or 'NAME (VERSION)'", deb);
+		return -1;
+	}
+	return 0;
+}
+
+/* "dpkg-deb -x DEB DIR": dpkg's own extraction, into our private directory. */
+static int pl_deb_extract(const char *deb, const char *dir)
+{
+	char *const argv[] = { "dpkg-deb", "--extract", (char *)deb, (char *)dir, NULL };
+
+	return pl_run(argv, false);
+}
+
+/* A file of a package under a library directory: its path, kind and link. */
+struct pl_deb_entry {
+	char *path;		/* absolute, as installed */
+	mode_t type;		/* S_IFREG, S_IFLNK, other */
+	char *link;		/* a symlink's target */
+};
+
+struct pl_deb_tree {
+	struct pl_deb_entry *e;
+	size_t n, cap;
+	const char *root;	/* stripped from nftw's paths */
+};
+
+static struct pl_deb_tree *pl_tree_cur;
+
+static int pl_tree_add(struct pl_deb_tree *t, const char *path, const char *full,
+		       const struct stat *st)
+{
+	struct pl_deb_entry *e;
+
+	if (S_ISDIR(st->st_mode) || !pl_target_valid(path, strlen(path)))
+		return 0;	/* outside the library directories: documentation and the rest */
+	if (t->n == t->cap) {
+		size_t cap = t->cap ? t->cap * 2 : 64;
+		struct pl_deb_entry *bigger = realloc(t->e, cap * sizeof(*bigger));
+
+		if (!bigger || cap > 65536)
+			return -1;
+		t->e = bigger;
+		t->cap = cap;
+	}
+	e = &t->e[t->n];
+	e->path = strdup(path);
+	e->type = st->st_mode & S_IFMT;
+	e->link = NULL;
+	if (S_ISLNK(st->st_mode)) {
+		char buf[PATH_MAX];
+		ssize_t n = readlink(full, buf, sizeof(buf) - 1);
+
+		buf[n > 0 ? n : 0] = '\0';
+		e->link = strdup(buf);
+		if (!e->link) {
+			free(e->path);
+			return -1;
+		}
+	}
+	if (!e->path)
+		return -1;
+	t->n++;
+	return 0;
+}
+
+static int pl_tree_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)flag;
+	(void)ftw;
+	return pl_tree_add(pl_tree_cur, path + strlen(pl_tree_cur->root), path, st);
+}
+
+static int pl_entry_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct pl_deb_entry *)a)->path, ((const struct pl_deb_entry *)b)->path);
+}
+
+static void pl_tree_free(struct pl_deb_tree *t)
+{
+	for (size_t i = 0; i < t->n; i++) {
+		free(t->e[i].path);
+		free(t->e[i].link);
+	}
+	free(t->e);
+	memset(t, 0, sizeof(*t));
+}
+
+/* Every library file of the extracted tree ROOT, sorted. */
+static int pl_tree_walk(const char *root, struct pl_deb_tree *t)
+{
+	int err;
+
+	t->root = root;
+	pl_tree_cur = t;
+	err = nftw(root, pl_tree_entry, 16, FTW_PHYS);
+	pl_tree_cur = NULL;
+	if (err) {
+		pl_err("%s: %s", root, strerror(errno ? errno : ENOMEM));
+		return -1;
+	}
+	if (t->n)
+		qsort(t->e, t->n, sizeof(*t->e), pl_entry_cmp);
+	return 0;
+}
+
+/* The installed PACKAGE of ROOT: its version and its library files. */
+static int pl_installed(const char *root, const char *package, char **version,
+			struct pl_deb_tree *t)
+{
+	char *admin = NULL, *arg = NULL, *list = NULL;
+	int err = -1;
+
+	*version = NULL;
+	if (asprintf(&admin, "--admindir=%s/var/lib/dpkg", root) < 0 ||
+	    asprintf(&arg, "%s", package) < 0) {
+		admin = arg = NULL;
+		pl_err("%s", strerror(ENOMEM));
+		goto out;
+	}
+	{
+		char *const q[] = { "dpkg-query", admin, "--showformat=${db:Status-Status} ${Version}",
+				    "--show", arg, NULL };
+		char *sp;
+
+		if (pl_run_capture(q, version))
+			goto out;
+		sp = strchr(*version, ' ');
+		if (strncmp(*version, "installed ", 10) || !sp) {
+			pl_err("%s: %s is not installed there (%s)", root, package, *version);
+			goto out;
+		}
+		memmove(*version, sp + 1, strlen(sp + 1) + 1);
+	}
+	{
+		char *const q[] = { "dpkg-query", admin, "--listfiles", arg, NULL };
+
+		if (pl_run_capture(q, &list))
+			goto out;
+	}
+	t->root = root;
+	for (char *l = list, *nl; l && *l; l = nl ? nl + 1 : NULL) {
+		char full[PATH_MAX];
+		struct stat st;
+
+		nl = strchr(l, '\n');
+		if (nl)
+			*nl = '\0';
+		if (*l != '/' || snprintf(full, sizeof(full), "%s%s", root, l) >= (int)sizeof(full))
+			continue;
+		/* a file the package lists but the system lacks: removed by hand */
+		if (lstat(full, &st) < 0)
+			continue;
+		if (pl_tree_add(t, l, full, &st)) {
+			pl_err("%s", strerror(ENOMEM));
+			goto out;
+		}
+	}
+	if (t->n)
+		qsort(t->e, t->n, sizeof(*t->e), pl_entry_cmp);
+	err = 0;
+out:
+	if (err) {
+		free(*version);
+		*version = NULL;
+	}
+	free(admin);
+	free(arg);
+	free(list);
+	return err;
+}
+
+/* Whether two regular files have the same bytes. */
+static int pl_same_file(const char *a, const char *b)
+{
+	u8 da[PL_SHA256_SIZE], db[PL_SHA256_SIZE];
+	uint64_t sa, sb;
+
+	if (pl_sha256_file(a, true, da, &sa, NULL) || pl_sha256_file(b, true, db, &sb, NULL))
+		return -1;
+	return sa == sb && !memcmp(da, db, sizeof(da));
+}
+
+/*
+ * Compares the fixed tree F with the base B: each differing regular file
+ * becomes a replacement; an added, removed, retyped or relinked library
+ * file is listed and makes the result -PL_EXIT_NOT_A_LAYER.
+ */
+static int pl_compare(struct pl_from_debs *d, const char *fixed_root,
+		      const struct pl_deb_tree *f, const struct pl_deb_tree *b)
+{
+	size_t i = 0, j = 0, bad = 0;
+
+	d->files = calloc(f->n ? f->n : 1, sizeof(*d->files));
+	if (!d->files) {
+		pl_err("%s", strerror(ENOMEM));
+		return -1;
+	}
+	while (i < f->n || j < b->n) {
+		int cmp = i >= f->n ? 1 : j >= b->n ? -1 : strcmp(f->e[i].path, b->e[j].path);
+		const struct pl_deb_entry *fe = i < f->n ? &f->e[i] : NULL;
+		const struct pl_deb_entry *be = j < b->n ? &b->e[j] : NULL;
+
+		if (cmp < 0) {
+			pl_err("build: %s is added by the fixed package", fe->path);
+			bad++;
+			i++;
+			continue;
+		}
+		if (cmp > 0) {
+			pl_err("build: %s is removed by the fixed package", be->path);
+			bad++;
+			j++;
+			continue;
+		}
+		i++;
+		j++;
+		if (fe->type != be->type) {
+			pl_err("build: %s is %s in the fixed package and %s in the base", fe->path,
+			       pl_file_type(fe->type), pl_file_type(be->type));
+			bad++;
+		} else if (fe->type == S_IFLNK) {
+			/* a SONAME link: the same in both, or a rename */
+			if (strcmp(fe->link, be->link)) {
+				pl_err("build: %s is renamed: a symlink to %s in the base, to %s in the fixed package",
+				       fe->path, be->link, fe->link);
+				bad++;
+			}
+		} else if (fe->type != S_IFREG) {
+			pl_err("build: %s is %s, not a library file", fe->path, pl_file_type(fe->type));
+			bad++;
+		} else {
+			char *fp = pl_concat(fixed_root, fe->path, NULL);
+			char *bp = pl_concat(d->base_tree, be->path, NULL);
+			int same = fp && bp ? pl_same_file(fp, bp) : -1;
+
+			if (same < 0) {
+				pl_err("build: %s: cannot be read (fixed %s, base %s)", fe->path,
+				       fp ? fp : "?", bp ? bp : "?");
+				free(fp);
+				free(bp);
+				return -1;
+			}
+			free(bp);
+			if (!same) {
+				d->files[d->n_files] = pl_concat(fp, "=", fe->path);
+				if (!d->files[d->n_files]) {
+					free(fp);
+					return -1;
+				}
+				d->n_files++;
+			}
+			free(fp);
+		}
+	}
+	if (bad) {
+		pl_err("build: %zu library file%s added, removed or renamed: the fixed package%s cannot be a layer",
+		       bad, bad == 1 ? "" : "s", d->n_fixed == 1 ? "" : "s");
+		return -PL_EXIT_NOT_A_LAYER;
+	}
+	if (!d->n_files) {
+		pl_err("build: no library file differs from the base: nothing to replace");
+		return -1;
+	}
+	return 0;
+}
+
+static int pl_pkg_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct pl_deb_package *)a)->name,
+		      ((const struct pl_deb_package *)b)->name);
+}
+
+int pl_from_debs(struct pl_from_debs *d)
+{
+	const char *tmpdir = getenv("TMPDIR");
+	struct pl_deb_tree ft = { 0 }, bt = { 0 };
+	char *fixed_root = NULL;
+	int err = -1;
+
+	if (d->n_fixed > PL_MANIFEST_MAX_PACKAGES) {
+		pl_err("build: more than %d --from-deb", PL_MANIFEST_MAX_PACKAGES);
+		return -1;
+	}
+	/* 0700, ours: the packages' files are extracted where nobody else reaches */
+	if (asprintf(&d->tmp, "%s/patchlayer-debs.XXXXXX", tmpdir && *tmpdir ? tmpdir : "/tmp") < 0 ||
+	    !mkdtemp(d->tmp)) {
+		pl_err("build: a temporary directory: %s", strerror(errno));
+		free(d->tmp);
+		d->tmp = NULL;
+		return -1;
+	}
+	fixed_root = pl_concat(d->tmp, "/fixed", NULL);
+	if (!fixed_root || mkdir(fixed_root, 0700))
+		goto out;
+	for (size_t i = 0; i < d->n_fixed; i++) {
+		struct pl_deb_fields f;
+		struct pl_deb_package *p = &d->pkgs[d->n_pkgs];
+
+		if (pl_deb_fields(d->fixed[i], &f)) {
+			pl_deb_fields_free(&f);
+			goto out;
+		}
+		if (!d->source) {
+			d->source = f.source;
+			d->source_version = f.source_version;
+			f.source = f.source_version = NULL;
+		} else if (strcmp(d->source, f.source) || strcmp(d->source_version, f.source_version)) {
+			pl_err("build: %s is built from %s %s, the others from %s %s: one source per layer",
+			       d->fixed[i], f.source, f.source_version, d->source, d->source_version);
+			pl_deb_fields_free(&f);
+			goto out;
+		}
+		p->name = f.package;
+		p->fixed = f.version;
+		f.package = f.version = NULL;
+		d->n_pkgs++;
+		pl_deb_fields_free(&f);
+		if (pl_deb_extract(d->fixed[i], fixed_root))
+			goto out;
+	}
+	qsort(d->pkgs, d->n_pkgs, sizeof(d->pkgs[0]), pl_pkg_cmp);
+	for (size_t i = 1; i < d->n_pkgs; i++) {
+		if (!strcmp(d->pkgs[i].name, d->pkgs[i - 1].name)) {
+			pl_err("build: %s given twice", d->pkgs[i].name);
+			goto out;
+		}
+	}
+	if (pl_tree_walk(fixed_root, &ft))
+		goto out;
+
+	if (d->n_base_debs) {
+		d->base_tree = pl_concat(d->tmp, "/base", NULL);
+		if (!d->base_tree || mkdir(d->base_tree, 0700))
+			goto out;
+		for (size_t i = 0; i < d->n_base_debs; i++) {
+			struct pl_deb_fields f;
+			struct pl_deb_package key = { .name = NULL }, *p;
+
+			if (pl_deb_fields(d->base_debs[i], &f)) {
+				pl_deb_fields_free(&f);
+				goto out;
+			}
+			key.name = f.package;
+			p = bsearch(&key, d->pkgs, d->n_pkgs, sizeof(*p), pl_pkg_cmp);
+			if (!p || p->base) {
+				pl_err("build: --base-deb %s: %s is %s", d->base_debs[i], f.package,
+				       p ? "given twice" : "not among the fixed packages");
+				pl_deb_fields_free(&f);
+				goto out;
+			}
+			p->base = f.version;
+			f.version = NULL;
+			pl_deb_fields_free(&f);
+			if (pl_deb_extract(d->base_debs[i], d->base_tree))
+				goto out;
+		}
+		if (pl_tree_walk(d->base_tree, &bt))
+			goto out;
+	} else {
+		d->base_tree = strdup(d->base_root ? d->base_root : "");
+		if (!d->base_tree)
+			goto out;
+		for (size_t i = 0; i < d->n_pkgs; i++)
+			if (pl_installed(d->base_tree, d->pkgs[i].name, &d->pkgs[i].base, &bt))
+				goto out;
+		if (bt.n)
+			qsort(bt.e, bt.n, sizeof(*bt.e), pl_entry_cmp);
+	}
+	for (size_t i = 0; i < d->n_pkgs; i++) {
+		struct pl_deb_package *p = &d->pkgs[i];
+
+		if (!p->base) {
+			pl_err("build: no --base-deb for %s", p->name);
+			goto out;
+		}
+		/* a layer carries a fix: the same or an older version is none */
+		if (pl_deb_version_cmp(p->fixed, strlen(p->fixed), p->base, strlen(p->base)) <= 0) {
+			pl_err("build: %s %s is not newer than its base %s", p->name, p->fixed, p->base);
+			goto out;
+		}
+	}
+	err = pl_compare(d, fixed_root, &ft, &bt);
+out:
+	if (err == -1 && !fixed_root)
+		pl_err("%s", strerror(ENOMEM));
+	pl_tree_free(&ft);
+	pl_tree_free(&bt);
+	free(fixed_root);
+	return err;
+}
+
+void pl_from_debs_free(struct pl_from_debs *d)
+{
+	if (d->tmp) {
+		nftw(d->tmp, pl_rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+		free(d->tmp);
+	}
+	for (size_t i = 0; i < d->n_files; i++)
+		free(d->files[i]);
+	free(d->files);
+	free(d->base_tree);
+	free(d->source);
+	free(d->source_version);
+	for (size_t i = 0; i < d->n_pkgs; i++) {
+		free(d->pkgs[i].name);
+		free(d->pkgs[i].base);
+		free(d->pkgs[i].fixed);
+	}
+	memset(d, 0, sizeof(*d));
 }

@@ -613,3 +613,96 @@ int pl_rm_entry(const char *path, const struct stat *st, int flag, struct FTW *f
 	remove(path);
 	return 0;
 }
+
+static void pl_str_copy(char *dst, size_t size, struct pl_str s)
+{
+	size_t n = s.len < size - 1 ? s.len : size - 1;
+
+	memcpy(dst, s.s ? s.s : "", n);
+	dst[n] = '\0';
+}
+
+void pl_provenance_of(const struct pl_manifest *m, struct pl_provenance *p)
+{
+	struct pl_manifest_package pk;
+	struct pl_str id;
+
+	memset(p, 0, sizeof(*p));
+	pl_str_copy(p->source, sizeof(p->source), m->source);
+	pl_str_copy(p->source_version, sizeof(p->source_version), m->source_version);
+	for (size_t i = 0; i < m->n_packages && i < PL_MANIFEST_MAX_PACKAGES; i++) {
+		struct pl_provenance_package *d = &p->packages[p->n_packages];
+
+		if (pl_manifest_package(m, i, &pk))
+			break;
+		pl_str_copy(d->name, sizeof(d->name), pk.name);
+		pl_str_copy(d->base, sizeof(d->base), pk.base);
+		pl_str_copy(d->fixed, sizeof(d->fixed), pk.fixed);
+		p->n_packages++;
+	}
+	for (size_t i = 0; i < m->n_advisories && i < PL_MANIFEST_MAX_ADVISORIES; i++) {
+		if (pl_manifest_advisory(m, i, &id))
+			break;
+		pl_str_copy(p->advisories[p->n_advisories++], sizeof(p->advisories[0]), id);
+	}
+}
+
+int pl_layer_provenance(const char *dir, struct pl_provenance *p)
+{
+	struct pl_layer_manifest lm;
+	char *path = pl_concat(dir, "/manifest", NULL);
+	int err;
+
+	memset(p, 0, sizeof(*p));
+	if (!path)
+		return -ENOMEM;
+	err = pl_layer_manifest_load(path, &lm);
+	free(path);
+	if (!err)
+		pl_provenance_of(&lm.m, p);
+	pl_layer_manifest_free(&lm);
+	return err;
+}
+
+void pl_json_provenance(struct json *j, const struct pl_provenance *p)
+{
+	if (p->source[0]) {
+		json_object_start(j, "source");
+		json_string(j, "package", p->source);
+		json_string(j, "version", p->source_version);
+		json_object_end(j);
+	} else {
+		json_null(j, "source");
+	}
+	json_array_start(j, "packages");
+	for (size_t i = 0; i < p->n_packages; i++) {
+		json_object_start(j, NULL);
+		json_string(j, "package", p->packages[i].name);
+		json_string(j, "base", p->packages[i].base);
+		json_string(j, "fixed", p->packages[i].fixed);
+		json_object_end(j);
+	}
+	json_array_end(j);
+	json_array_start(j, "advisories");
+	for (size_t i = 0; i < p->n_advisories; i++)
+		json_string(j, NULL, p->advisories[i]);
+	json_array_end(j);
+}
+
+void pl_provenance_line(const struct pl_provenance *p, char *buf, size_t size)
+{
+	size_t n = 0;
+
+#define PL_ADD(...) (n += (size_t)snprintf(buf + n, n < size ? size - n : 0, __VA_ARGS__))
+	buf[0] = '\0';
+	if (p->source[0])
+		PL_ADD("%s %s", p->source, p->source_version);
+	for (size_t i = 0; i < p->n_packages; i++)
+		PL_ADD("%s%s %s -> %s", i ? ", " : n ? ": " : "", p->packages[i].name,
+		       p->packages[i].base, p->packages[i].fixed);
+	for (size_t i = 0; i < p->n_advisories; i++)
+		PL_ADD("%s%s", i ? " " : n ? "; " : "", p->advisories[i]);
+#undef PL_ADD
+	if (n >= size && size > 4)
+		strcpy(buf + size - 4, "...");
+}
