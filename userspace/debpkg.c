@@ -40,7 +40,6 @@ extern char **environ;
 
 #define PL_PKG_PREFIX		"patchlayer-layer-"
 #define PL_PKG_LAYERS		"/usr/share/patchlayer/layers"
-#define PL_CONF_PATH		"/etc/patchlayer/patchlayer.conf"
 #define PL_DELIVER_WAIT_MAX	3600	/* seconds */
 
 /*
@@ -154,7 +153,7 @@ static int pl_load_layer(const char *dir, struct pl_layer_manifest *lm)
 }
 
 /* Runs ARGV, stdout to /dev/null when QUIET; 0 when it exits 0, else -1 (said). */
-static int pl_run(char *const argv[], bool quiet)
+int pl_run(char *const argv[], bool quiet)
 {
 	posix_spawn_file_actions_t fa;
 	int status, err;
@@ -713,29 +712,34 @@ struct pl_deliver_conf {
 	const char *path;
 };
 
-/* The configuration's inbox and store; 0 or -1 (said). */
-static int pl_deliver_config(struct pl_deliver_conf *c)
+int pl_read_config(const char *path, struct pl_config *cfg)
 {
 	struct pl_config_error e;
 	char *buf = NULL;
 	size_t len = 0;
 	int err;
 
-	pl_config_defaults(&c->cfg);
-	err = pl_read_file(c->path, PL_CONFIG_MAX_SIZE, &buf, &len);
+	pl_config_defaults(cfg);
+	err = pl_read_file(path, PL_CONFIG_MAX_SIZE, &buf, &len);
 	if (err == -ENOENT)
 		return 0;
 	if (err) {
-		pl_err("%s: %s", c->path, strerror(-err));
+		pl_err("%s: %s", path, strerror(-err));
 		return -1;
 	}
-	err = pl_config_parse(&c->cfg, buf, len, &e);
+	err = pl_config_parse(cfg, buf, len, &e);
 	free(buf);
 	if (err) {
-		pl_err("%s:%u: %s", c->path, e.line, e.reason);
+		pl_err("%s:%u: %s", path, e.line, e.reason);
 		return -1;
 	}
 	return 0;
+}
+
+/* The configuration's inbox and store; 0 or -1 (said). */
+static int pl_deliver_config(struct pl_deliver_conf *c)
+{
+	return pl_read_config(c->path, &c->cfg);
 }
 
 static bool pl_exists(const char *dir, const char *name, const char *suffix)
@@ -856,7 +860,7 @@ static int pl_deliver_opts(int argc, char **argv, struct pl_deliver_conf *c,
 	long v;
 	int ch;
 
-	c->path = env && *env ? env : PL_CONF_PATH;
+	c->path = env && *env ? env : PL_CONF_DEFAULT_PATH;
 	optind = 0;
 	while ((ch = getopt_long(argc + 1, argv - 1, "+c:h", longopts, NULL)) != -1) {
 		switch (ch) {
@@ -1062,7 +1066,7 @@ int cmd_undeliver(int argc, char **argv, const struct pl_opts *o)
 #define PL_CAPTURE_MAX	(4 * 1024 * 1024)	/* dpkg-query -L of a big package */
 
 /* Runs ARGV and returns its stdout (NUL-terminated, malloc'ed) in OUT. 0 or -1 (said). */
-static int pl_run_capture(char *const argv[], char **out)
+int pl_run_capture(char *const argv[], char **out, bool quiet)
 {
 	posix_spawn_file_actions_t fa;
 	size_t len = 0, cap = 4096;
@@ -1078,6 +1082,8 @@ static int pl_run_capture(char *const argv[], char **out)
 	}
 	posix_spawn_file_actions_init(&fa);
 	posix_spawn_file_actions_adddup2(&fa, pipefd[1], 1);
+	if (quiet)
+		posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
 	err = posix_spawnp(&pid, argv[0], &fa, NULL, argv, environ);
 	posix_spawn_file_actions_destroy(&fa);
 	close(pipefd[1]);
@@ -1110,7 +1116,8 @@ static int pl_run_capture(char *const argv[], char **out)
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
 	if (len + 1 >= cap || !WIFEXITED(status) || WEXITSTATUS(status)) {
-		pl_err("%s %s failed", argv[0], argv[1] ? argv[1] : "");
+		if (!quiet)
+			pl_err("%s %s failed", argv[0], argv[1] ? argv[1] : "");
 		free(buf);
 		return -1;
 	}
@@ -1154,7 +1161,7 @@ static int pl_deb_fields(const char *deb, struct pl_deb_fields *f)
 	char *text, *src, *paren;
 
 	memset(f, 0, sizeof(*f));
-	if (pl_run_capture(argv, &text))
+	if (pl_run_capture(argv, &text, false))
 		return -1;
 	f->package = pl_control_field(text, "Package");
 	f->version = pl_control_field(text, "Version");
@@ -1309,7 +1316,7 @@ static int pl_installed(const char *root, const char *package, char **version,
 				    "--show", arg, NULL };
 		char *sp;
 
-		if (pl_run_capture(q, version))
+		if (pl_run_capture(q, version, false))
 			goto out;
 		sp = strchr(*version, ' ');
 		if (strncmp(*version, "installed ", 10) || !sp) {
@@ -1321,7 +1328,7 @@ static int pl_installed(const char *root, const char *package, char **version,
 	{
 		char *const q[] = { "dpkg-query", admin, "--listfiles", arg, NULL };
 
-		if (pl_run_capture(q, &list))
+		if (pl_run_capture(q, &list, false))
 			goto out;
 	}
 	t->root = root;
