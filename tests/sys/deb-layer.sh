@@ -74,6 +74,15 @@ wait_store() { # NAME STATE
 	fail "store: $1 is '$(store_state "$1")', expected $2; journal: $(journal)"
 }
 
+# superseded_by NAME: what the daemon recorded, once dpkg has told it
+superseded_by() {
+	for _ in $(seq 100); do
+		grep -q '^superseded_by=.' "$STORE/$1.state" && break
+		sleep 0.1
+	done
+	sed -n 's/^superseded_by=//p' "$STORE/$1.state"
+}
+
 # mapped PID NAME: sha256 of the file PID maps executable whose path ends in NAME
 mapped() {
 	local range
@@ -88,6 +97,9 @@ mapped() {
 }
 
 sha() { sha256sum "$1" | cut -d' ' -f1; }
+
+# the python3 sleepers hold the job's output open: a failure must not leave them
+trap 'kill $(jobs -p) 2> /dev/null || true' EXIT
 
 # --- patchlayer as make install lays it out, the bases from the archive
 tar -C "$W/root" -c . | tar -C / -x --keep-directory-symlink --no-same-owner
@@ -126,6 +138,22 @@ expect_match "$out" "(^|[^0-9])$old([^0-9]|$)" "usage --stale"
 if grep -qE "(^|[^0-9])$new([^0-9]|$)" <<< "$out"; then
 	fail "the new python3 ($new) is listed stale: $out"
 fi
+# what it fixes, in layers, status and the log
+expect_rc 0 $PL -j layers
+layers=$out
+expect_rc 0 $PL -j status
+python3 - "$layers" "$out" <<'PY' || fail "layers -j: $layers; status -j: $out"
+import json, sys
+want = {"source": {"package": "expat", "version": "2.5.0-1+deb12u5"},
+        "packages": [{"package": "libexpat1", "base": "2.5.0-1+deb12u2", "fixed": "2.5.0-1+deb12u5"}],
+        "advisories": ["CVE-2026-56132", "CVE-2026-77214"]}
+l = [x for x in json.loads(sys.argv[1]) if x["name"] == "expat-deb12u5"][0]
+s = [x for x in json.loads(sys.argv[2])["layers"] if x["name"] == "expat-deb12u5"][0]
+for d in (l, s):
+    assert {k: d[k] for k in want} == want, d
+assert l["superseded_by"] is None, l
+PY
+expect_match "$($PL log)" "expat-deb12u5 version \"2.5.0-1\+deb12u5\" verified and stored; fixes expat 2.5.0-1\+deb12u5: libexpat1 2.5.0-1\+deb12u2 -> 2.5.0-1\+deb12u5; CVE-2026-56132 CVE-2026-77214" "log"
 echo "expat: layer active from its package; pid $old stale on the base, pid $new on $expat_fixed"
 
 # --- the regular update lands beside the layer package and supersedes it
@@ -138,6 +166,9 @@ python3 -c 'import pyexpat, time; time.sleep(1000)' &
 after=$!
 expect_eq "$(mapped "$after" libexpat.so.1.8.10)" "$expat_fixed" "python3 after the update"
 [ ! -e "$SYSFS/layers/expat-deb12u5" ] || fail "the superseded layer is still loaded"
+# the daemon names the version that did it, once dpkg has recorded it
+expect_eq "$(superseded_by expat-deb12u5)" "libexpat1 2.5.0-1+deb12u5" "superseded_by"
+expect_match "$($PL log)" "expat-deb12u5 superseded by libexpat1 2.5.0-1\+deb12u5$" "log"
 dpkg -r patchlayer-layer-expat > /root/dpkg.log 2>&1 || fail "dpkg -r: $(cat /root/dpkg.log)"
 [ ! -e "$STORE/expat-deb12u5" ] || fail "dpkg -r left the layer in the store: $(cat /root/dpkg.log)"
 kill "$old" "$new" "$after"
@@ -174,3 +205,12 @@ for t in $targets; do
 done
 kill "$probe"
 echo "openssl: $(wc -l <<< "$targets") files served from the layer, subdirectories included"
+
+# --- the base version again (a downgrade, or a reinstall): it supersedes, and is no fix
+dpkg -i "$D/libssl3_3.0.20-1~deb12u2_amd64.deb" > /root/dpkg.log 2>&1 ||
+	fail "dpkg -i of the base libssl3: $(cat /root/dpkg.log)"
+wait_store openssl-deb12u2 superseded
+expect_eq "$(superseded_by openssl-deb12u2)" "libssl3 3.0.20-1~deb12u2" "superseded_by"
+expect_match "$($PL layers)" "libssl3 3.0.20-1~deb12u2 replaced its base, older than the fix 3.0.22-1~deb12u2: a downgrade is not a fix" "layers"
+expect_match "$($PL log)" "openssl-deb12u2 superseded by libssl3 3.0.20-1~deb12u2, older than the fix 3.0.22-1~deb12u2: a downgrade is not a fix" "log"
+echo "openssl: libssl3 3.0.20-1~deb12u2 reinstalled: superseded, recorded as no fix"
