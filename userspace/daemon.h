@@ -12,6 +12,7 @@
  *   health.c     the BPF feed and the health watch: crash counters, withdrawal
  *   store_cmds.c the administrator's verbs on the store: install, activate, drop,
  *                remove, layers, log
+ *   supersede.c  which package version superseded a layer, from dpkg's database
  */
 #ifndef PL_DAEMON_H
 #define PL_DAEMON_H
