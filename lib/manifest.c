@@ -159,6 +159,188 @@ static int pl_utf8_text_valid(const char *s, size_t len)
 	return 1;
 }
 
+static int pl_is_digit(char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+static int pl_is_alpha(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+int pl_deb_name_valid(const char *s, size_t len)
+{
+	if (len < 2 || len > PL_DEB_NAME_MAX)
+		return 0;
+	if (!((s[0] >= 'a' && s[0] <= 'z') || pl_is_digit(s[0])))
+		return 0;
+	for (size_t i = 1; i < len; i++) {
+		char c = s[i];
+
+		if (!((c >= 'a' && c <= 'z') || pl_is_digit(c) || c == '+' || c == '.' ||
+		      c == '-'))
+			return 0;
+	}
+	return 1;
+}
+
+int pl_deb_version_valid(const char *s, size_t len)
+{
+	size_t i, up = 0, rev = len;	/* upstream starts at up, revision at rev + 1 */
+
+	if (len == 0 || len > PL_DEB_VERSION_MAX)
+		return 0;
+	for (i = 0; i < len && pl_is_digit(s[i]); i++)
+		;
+	if (i < len && s[i] == ':') {
+		if (i == 0 || i > 9)
+			return 0;
+		up = i + 1;
+	}
+	for (i = up; i < len; i++)
+		if (s[i] == '-')
+			rev = i;
+	if (up >= rev || !pl_is_digit(s[up]))
+		return 0;
+	for (i = up; i < len; i++) {
+		char c = s[i];
+
+		if (pl_is_digit(c) || pl_is_alpha(c) || c == '.' || c == '+' || c == '~')
+			continue;
+		if (c == '-' && i < rev)
+			continue;	/* the upstream's own hyphens */
+		if (c == '-' && i == rev && i + 1 < len)
+			continue;
+		return 0;
+	}
+	return 1;
+}
+
+/* dpkg's order of a character in a version's non-digit part */
+static int pl_deb_order(int c)
+{
+	if (pl_is_digit((char)c))
+		return 0;
+	if (pl_is_alpha((char)c))
+		return c;
+	if (c == '~')
+		return -1;
+	if (c)
+		return c + 256;
+	return 0;
+}
+
+/* dpkg's verrevcmp() on counted strings */
+static int pl_deb_part_cmp(const char *a, size_t alen, const char *b, size_t blen)
+{
+	size_t i = 0, j = 0;
+
+	while (i < alen || j < blen) {
+		int first_diff = 0;
+
+		while ((i < alen && !pl_is_digit(a[i])) || (j < blen && !pl_is_digit(b[j]))) {
+			int ac = pl_deb_order(i < alen ? (unsigned char)a[i] : 0);
+			int bc = pl_deb_order(j < blen ? (unsigned char)b[j] : 0);
+
+			if (ac != bc)
+				return ac - bc;
+			i++;
+			j++;
+		}
+		while (i < alen && a[i] == '0')
+			i++;
+		while (j < blen && b[j] == '0')
+			j++;
+		while (i < alen && pl_is_digit(a[i]) && j < blen && pl_is_digit(b[j])) {
+			if (!first_diff)
+				first_diff = a[i] - b[j];
+			i++;
+			j++;
+		}
+		if (i < alen && pl_is_digit(a[i]))
+			return 1;
+		if (j < blen && pl_is_digit(b[j]))
+			return -1;
+		if (first_diff)
+			return first_diff;
+	}
+	return 0;
+}
+
+struct pl_deb_version {
+	u64 epoch;
+	struct pl_str upstream, revision;
+};
+
+static void pl_deb_version_split(const char *s, size_t len, struct pl_deb_version *v)
+{
+	size_t i, up = 0, rev = len;
+
+	v->epoch = 0;
+	for (i = 0; i < len && pl_is_digit(s[i]); i++)
+		v->epoch = v->epoch * 10 + (u64)(s[i] - '0');	/* at most 9 digits */
+	if (i < len && s[i] == ':')
+		up = i + 1;
+	else
+		v->epoch = 0;
+	for (i = up; i < len; i++)
+		if (s[i] == '-')
+			rev = i;
+	v->upstream.s = s + up;
+	v->upstream.len = rev - up;
+	v->revision.s = rev < len ? s + rev + 1 : s + len;
+	v->revision.len = rev < len ? len - rev - 1 : 0;
+}
+
+int pl_deb_version_cmp(const char *a, size_t alen, const char *b, size_t blen)
+{
+	struct pl_deb_version va, vb;
+	int r;
+
+	pl_deb_version_split(a, alen, &va);
+	pl_deb_version_split(b, blen, &vb);
+	if (va.epoch != vb.epoch)
+		return va.epoch < vb.epoch ? -1 : 1;
+	r = pl_deb_part_cmp(va.upstream.s, va.upstream.len, vb.upstream.s, vb.upstream.len);
+	if (r)
+		return r;
+	return pl_deb_part_cmp(va.revision.s, va.revision.len, vb.revision.s, vb.revision.len);
+}
+
+/* 1 to MAX decimal digits, no leading zero unless ZEROS; at S, LEN bytes */
+static int pl_digits(const char *s, size_t len, size_t min, size_t max, int zeros)
+{
+	if (len < min || len > max || (!zeros && s[0] == '0'))
+		return 0;
+	for (size_t i = 0; i < len; i++)
+		if (!pl_is_digit(s[i]))
+			return 0;
+	return 1;
+}
+
+int pl_advisory_valid(const char *s, size_t len)
+{
+	size_t dash;
+
+	if (len < 7 || len > PL_ADVISORY_MAX || s[3] != '-')
+		return 0;
+	for (dash = 4; dash < len && s[dash] != '-'; dash++)
+		;
+	if (dash >= len)
+		return 0;
+	if (pl_bytes_equal(s, "CVE", 3))
+		/* CVE-YYYY-NNNN: four digits, or more without a leading zero */
+		return pl_digits(s + 4, dash - 4, 4, 4, 1) && (s[4] == '1' || s[4] == '2') &&
+		       (pl_digits(s + dash + 1, len - dash - 1, 4, 4, 1) ||
+			pl_digits(s + dash + 1, len - dash - 1, 5, 7, 0));
+	if (pl_bytes_equal(s, "DSA", 3) || pl_bytes_equal(s, "DLA", 3))
+		/* DSA-5791-1: the advisory, then its revision */
+		return pl_digits(s + 4, dash - 4, 1, 6, 0) &&
+		       pl_digits(s + dash + 1, len - dash - 1, 1, 3, 0);
+	return 0;
+}
+
 static int pl_hex_digit(char c)
 {
 	if (c >= '0' && c <= '9')
@@ -289,15 +471,153 @@ static int pl_parse_file(struct pl_parser *p, const char *s, size_t len,
 	return 0;
 }
 
-enum pl_key { PL_KEY_FORMAT, PL_KEY_NAME, PL_KEY_VERSION, PL_KEY_REPLACES, PL_KEY_FILE };
+/* "<srcpkg> <version>" */
+static int pl_parse_source(struct pl_parser *p, const char *s, size_t len,
+			   struct pl_manifest *m)
+{
+	size_t n = pl_field(s, len);
+
+	if (n > PL_DEB_NAME_MAX || (n < len && len - n - 1 > PL_DEB_VERSION_MAX))
+		return pl_fail(p, -EFBIG, "source: name or version longer than 128 bytes");
+	if (!pl_deb_name_valid(s, n))
+		return pl_fail(p, -EINVAL, "source: not a Debian package name");
+	if (n >= len || !pl_deb_version_valid(s + n + 1, len - n - 1))
+		return pl_fail(p, -EINVAL, "source: expected '<package> <Debian version>'");
+	m->source.s = s;
+	m->source.len = n;
+	m->source_version.s = s + n + 1;
+	m->source_version.len = len - n - 1;
+	return 0;
+}
+
+/*
+ * "<binpkg> base=<version> fixed=<version>", or with OUT NULL only
+ * validated. The caller has bounded the line.
+ */
+static int pl_parse_package(struct pl_parser *p, const char *s, size_t len,
+			    struct pl_manifest_package *out)
+{
+	static const char *const keys[] = { "base=", "fixed=" };
+	struct pl_str v[2];
+	size_t n = pl_field(s, len), pos;
+
+	if (n > PL_DEB_NAME_MAX)
+		return pl_fail(p, -EFBIG, "package: name longer than 128 bytes");
+	if (!pl_deb_name_valid(s, n))
+		return pl_fail(p, -EINVAL, "package: not a Debian package name");
+	out->name.s = s;
+	out->name.len = n;
+	pos = n;
+	for (size_t k = 0; k < ARRAY_LEN(keys); k++) {
+		if (pos >= len || s[pos] != ' ' ||
+		    !pl_has_prefix(s + pos + 1, len - pos - 1, keys[k]))
+			return pl_fail(p, -EINVAL,
+				       "package: expected '<package> base=<version> fixed=<version>'");
+		pos += 1 + pl_cstr_len(keys[k]);
+		n = pl_field(s + pos, len - pos);
+		if (n > PL_DEB_VERSION_MAX)
+			return pl_fail(p, -EFBIG, "package: version longer than 128 bytes");
+		if (!pl_deb_version_valid(s + pos, n))
+			return pl_fail(p, -EINVAL, "package: not a Debian version");
+		v[k].s = s + pos;
+		v[k].len = n;
+		pos += n;
+	}
+	if (pos != len)
+		return pl_fail(p, -EINVAL, "package: trailing data");
+	/* a layer holds a fix: what it replaces is older (a downgrade is no fix) */
+	if (pl_deb_version_cmp(v[1].s, v[1].len, v[0].s, v[0].len) <= 0)
+		return pl_fail(p, -EINVAL, "package: fixed version not newer than base");
+	out->base = v[0];
+	out->fixed = v[1];
+	return 0;
+}
+
+/* "<id> <id>...": advisory ids in ascending byte order, no duplicates */
+static int pl_parse_advisories(struct pl_parser *p, const char *s, size_t len,
+			       struct pl_manifest *m)
+{
+	struct pl_str prev = { NULL, 0 }, cur;
+	size_t pos = 0, n_ids = 0;
+
+	if (len == 0)
+		return pl_fail(p, -EINVAL, "advisory: no id");
+	while (pos <= len) {
+		cur.s = s + pos;
+		cur.len = pl_field(s + pos, len - pos);
+		if (n_ids >= PL_MANIFEST_MAX_ADVISORIES)
+			return pl_fail(p, -EFBIG, "advisory: more than 32 ids");
+		if (!pl_advisory_valid(cur.s, cur.len))
+			return pl_fail(p, -EINVAL,
+				       "advisory: ids are DSA-<n>-<r>, DLA-<n>-<r> or CVE-<year>-<n>, one space apart");
+		if (n_ids && pl_str_cmp(prev, cur) >= 0)
+			return pl_fail(p, -EINVAL, "advisory: ids not in ascending order, or repeated");
+		prev = cur;
+		n_ids++;
+		pos += cur.len + 1;
+	}
+	m->advisories.s = s;
+	m->advisories.len = len;
+	m->n_advisories = n_ids;
+	return 0;
+}
+
+enum pl_key {
+	PL_KEY_FORMAT, PL_KEY_NAME, PL_KEY_VERSION, PL_KEY_REPLACES,
+	PL_KEY_SOURCE, PL_KEY_PACKAGE, PL_KEY_ADVISORY, PL_KEY_FILE
+};
 
 static const char *const pl_keys[] = {
 	[PL_KEY_FORMAT] = "format: ",
 	[PL_KEY_NAME] = "name: ",
 	[PL_KEY_VERSION] = "version: ",
 	[PL_KEY_REPLACES] = "replaces: ",
+	[PL_KEY_SOURCE] = "source: ",
+	[PL_KEY_PACKAGE] = "package: ",
+	[PL_KEY_ADVISORY] = "advisory: ",
 	[PL_KEY_FILE] = "file: ",
 };
+
+int pl_manifest_package(const struct pl_manifest *m, size_t i,
+			struct pl_manifest_package *out)
+{
+	struct pl_parser p = { .err = NULL, .line = 0 };
+	const char *s = m->packages.s;
+	size_t len = m->packages.len, pos = 0, plen = pl_cstr_len(pl_keys[PL_KEY_PACKAGE]);
+
+	if (i >= m->n_packages)
+		return -EINVAL;
+	/* the span holds n_packages validated lines, '\n' between them */
+	for (size_t k = 0; pos < len; k++) {
+		size_t llen = 0;
+
+		while (pos + llen < len && s[pos + llen] != '\n')
+			llen++;
+		if (k == i)
+			return pl_parse_package(&p, s + pos + plen, llen - plen, out);
+		pos += llen + 1;
+	}
+	return -EINVAL;
+}
+
+int pl_manifest_advisory(const struct pl_manifest *m, size_t i, struct pl_str *out)
+{
+	size_t pos = 0;
+
+	if (i >= m->n_advisories)
+		return -EINVAL;
+	for (size_t k = 0; pos < m->advisories.len; k++) {
+		size_t n = pl_field(m->advisories.s + pos, m->advisories.len - pos);
+
+		if (k == i) {
+			out->s = m->advisories.s + pos;
+			out->len = n;
+			return 0;
+		}
+		pos += n + 1;
+	}
+	return -EINVAL;
+}
 
 int pl_manifest_parse(const char *buf, size_t len, struct pl_manifest *m,
 		      struct pl_manifest_file *files, size_t max_files,
@@ -305,13 +625,17 @@ int pl_manifest_parse(const char *buf, size_t len, struct pl_manifest *m,
 {
 	struct pl_parser p = { .err = err, .line = 0 };
 	struct pl_manifest_file cur;
-	struct pl_str prev_target = { NULL, 0 };
+	struct pl_manifest_package pkg;
+	struct pl_str prev_target = { NULL, 0 }, prev_package = { NULL, 0 };
 	int next = PL_KEY_FORMAT;	/* the earliest key allowed next */
 	size_t pos = 0;
 	int ret;
 
 	m->name.s = m->version.s = m->replaces.s = NULL;
 	m->name.len = m->version.len = m->replaces.len = 0;
+	m->source.s = m->source_version.s = m->packages.s = m->advisories.s = NULL;
+	m->source.len = m->source_version.len = m->packages.len = m->advisories.len = 0;
+	m->n_packages = m->n_advisories = 0;
 	m->n_files = 0;
 	if (err) {
 		err->line = 0;
@@ -352,7 +676,7 @@ int pl_manifest_parse(const char *buf, size_t len, struct pl_manifest *m,
 			return pl_fail(&p, -EINVAL, "the first line must be 'format: patchlayer/1'");
 		if (key < next)
 			return pl_fail(&p, -EINVAL,
-				       "key out of order or repeated (format, name, version, replaces, file)");
+				       "key out of order or repeated (format, name, version, replaces, source, package, advisory, file)");
 		val = line + pl_cstr_len(pl_keys[key]);
 		vlen = llen - pl_cstr_len(pl_keys[key]);
 
@@ -397,6 +721,40 @@ int pl_manifest_parse(const char *buf, size_t len, struct pl_manifest *m,
 				return pl_fail(&p, -EINVAL, "a layer cannot replace itself");
 			m->replaces.s = val;
 			m->replaces.len = vlen;
+			next = PL_KEY_SOURCE;
+			break;
+		case PL_KEY_SOURCE:
+			if (m->version.s == NULL)
+				return pl_fail(&p, -EINVAL, "source before name and version");
+			ret = pl_parse_source(&p, val, vlen, m);
+			if (ret)
+				return ret;
+			next = PL_KEY_PACKAGE;
+			break;
+		case PL_KEY_PACKAGE:
+			if (m->version.s == NULL)
+				return pl_fail(&p, -EINVAL, "package before name and version");
+			ret = pl_parse_package(&p, val, vlen, &pkg);
+			if (ret)
+				return ret;
+			if (m->n_packages >= PL_MANIFEST_MAX_PACKAGES)
+				return pl_fail(&p, -EFBIG, "more than 32 package lines");
+			if (m->n_packages > 0 && pl_str_cmp(prev_package, pkg.name) >= 0)
+				return pl_fail(&p, -EINVAL,
+					       "package lines not sorted by package, or one repeated");
+			if (!m->n_packages)
+				m->packages.s = line;
+			m->packages.len = (size_t)(line + llen - m->packages.s);
+			prev_package = pkg.name;
+			m->n_packages++;
+			next = PL_KEY_PACKAGE;
+			break;
+		case PL_KEY_ADVISORY:
+			if (m->version.s == NULL)
+				return pl_fail(&p, -EINVAL, "advisory before name and version");
+			ret = pl_parse_advisories(&p, val, vlen, m);
+			if (ret)
+				return ret;
 			next = PL_KEY_FILE;
 			break;
 		case PL_KEY_FILE:

@@ -24,10 +24,10 @@
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 
+#include "debpkg.h"
 #include "layer.h"
 #include "patchlayer.h"
 
-#define PL_COPY_CHUNK (64 * 1024)
 
 struct pl_build_file {
 	const char *arg;	/* FILE=TARGET as given */
@@ -49,6 +49,9 @@ struct pl_build {
 	char *manifest;		/* tmp/manifest */
 	char *sig;		/* tmp/manifest.p7s */
 	char *signer;		/* "CN=..., serial ..." */
+	struct pl_from_debs debs;	/* --from-deb, --base-deb: files and provenance */
+	char **advisories;	/* --advisory, sorted */
+	size_t n_advisories;
 };
 
 static void pl_build_usage(FILE *out)
@@ -56,12 +59,19 @@ static void pl_build_usage(FILE *out)
 	fprintf(out,
 		"Usage: %s build --name NAME --version VERSION [--replaces NAME]\n"
 		"           --key KEY.pem --cert CERT.pem [--base-root DIR] -o DIR\n"
-		"           [FILE=TARGET...]\n"
+		"           [--advisory ID]... [FILE=TARGET...]\n"
+		"       %s build --name NAME [--version VERSION] [--replaces NAME]\n"
+		"           --key KEY.pem --cert CERT.pem -o DIR [--advisory ID]...\n"
+		"           --from-deb FIXED.deb... (--base-deb BASE.deb... | --base-root DIR)\n"
 		"\n"
 		"Makes the signed layer DIR. FILE replaces the library at the absolute\n"
 		"path TARGET; its base hash is taken from TARGET, or from DIR/TARGET\n"
-		"with --base-root. No FILE=TARGET makes a layer without files.\n",
-		pl_prog);
+		"with --base-root. No FILE=TARGET makes a layer without files.\n"
+		"With --from-deb the layer replaces every library file of the fixed\n"
+		"packages that differs from the base packages (--base-deb) or from the\n"
+		"packages installed in DIR (--base-root, / for this machine); a fixed\n"
+		"package that adds, removes or renames a library file is refused (exit 4).\n",
+		pl_prog, pl_prog);
 }
 
 /* Why a target pl_target_valid() refused is wrong, for the message. */
@@ -341,137 +351,6 @@ static int pl_hash_base(const struct pl_build *b, struct pl_build_file *f)
 	return err ? -1 : 0;
 }
 
-static int pl_write_all(int fd, const void *buf, size_t len)
-{
-	const char *p = buf;
-
-	while (len) {
-		ssize_t n = write(fd, p, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
-/* Creates PATH (which must not exist) 0644, whatever the umask. */
-static int pl_create(const char *path)
-{
-	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
-
-	if (fd < 0)
-		return -errno;
-	if (fchmod(fd, 0644) < 0) {
-		int err = -errno;
-
-		close(fd);
-		return err;
-	}
-	return fd;
-}
-
-/* Flushes and closes FD: a layer must be on disk before it is renamed in. */
-static int pl_finish_file(int fd, int err)
-{
-	if (!err && fsync(fd) < 0)
-		err = -errno;
-	if (close(fd) < 0 && !err)
-		err = -errno;
-	return err;
-}
-
-static int pl_write_new_file(const char *path, const void *buf, size_t len)
-{
-	int fd = pl_create(path), err;
-
-	if (fd < 0) {
-		pl_err("%s: %s", path, strerror(-fd));
-		return -1;
-	}
-	err = pl_finish_file(fd, pl_write_all(fd, buf, len));
-	if (err)
-		pl_err("%s: %s", path, strerror(-err));
-	return err ? -1 : 0;
-}
-
-/* Creates every missing directory of PATH after offset FROM, 0755. */
-static int pl_mkdirs(char *path, size_t from)
-{
-	for (char *p = path + from; (p = strchr(p + 1, '/')); ) {
-		int err = 0;
-
-		*p = '\0';
-		if (mkdir(path, 0755) == 0) {
-			if (chmod(path, 0755) < 0)	/* not what the umask left */
-				err = -errno;
-		} else if (errno != EEXIST) {
-			err = -errno;
-		}
-		if (err)
-			pl_err("%s: %s", path, strerror(-err));
-		*p = '/';
-		if (err)
-			return -1;
-	}
-	return 0;
-}
-
-/*
- * Copies IN to OUT and hashes what was copied: the manifest then describes
- * the bytes in the layer even if the source changes meanwhile.
- */
-static int pl_copy_hash(int in, int out, u8 digest[PL_SHA256_SIZE], uint64_t *size,
-			bool *reading)
-{
-	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-	char *buf = malloc(PL_COPY_CHUNK);
-	uint64_t total = 0;
-	int err = 0;
-
-	*reading = false;
-	if (!ctx || !buf || !EVP_DigestInit_ex(ctx, EVP_sha256(), NULL)) {
-		err = -ENOMEM;
-		goto out;
-	}
-	for (;;) {
-		ssize_t n = read(in, buf, PL_COPY_CHUNK);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n == 0)
-			break;
-		if (n < 0) {
-			err = -errno;
-			*reading = true;
-			break;
-		}
-		total += (uint64_t)n;
-		if (total > PL_FILE_MAX_SIZE) {
-			err = -EFBIG;
-			*reading = true;
-			break;
-		}
-		err = pl_write_all(out, buf, (size_t)n);
-		if (err)
-			break;
-		if (!EVP_DigestUpdate(ctx, buf, (size_t)n)) {
-			err = -EIO;
-			break;
-		}
-	}
-	if (!err && !EVP_DigestFinal_ex(ctx, digest, NULL))
-		err = -EIO;
-	*size = total;
-out:
-	free(buf);
-	EVP_MD_CTX_free(ctx);
-	return err;
-}
-
 static int pl_copy_file(struct pl_build *b, struct pl_build_file *f)
 {
 	bool reading;
@@ -526,6 +405,14 @@ static char *pl_manifest_text(const struct pl_build *b, size_t *len)
 		b->version);
 	if (b->replaces)
 		fprintf(out, "replaces: %s\n", b->replaces);
+	if (b->debs.source)
+		fprintf(out, "source: %s %s\n", b->debs.source, b->debs.source_version);
+	for (size_t i = 0; i < b->debs.n_pkgs; i++)
+		fprintf(out, "package: %s base=%s fixed=%s\n", b->debs.pkgs[i].name,
+			b->debs.pkgs[i].base, b->debs.pkgs[i].fixed);
+	for (size_t i = 0; i < b->n_advisories; i++)
+		fprintf(out, "%s%s%s", i ? " " : "advisory: ", b->advisories[i],
+			i + 1 == b->n_advisories ? "\n" : "");
 	for (size_t i = 0; i < b->n_files; i++) {
 		const struct pl_build_file *f = &b->files[i];
 
@@ -622,15 +509,6 @@ out:
 	pl_layer_manifest_free(&lm);
 	free(der);
 	return err ? -1 : 0;
-}
-
-static int pl_rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	remove(path);
-	return 0;
 }
 
 /* ".<name>.tmp-XXXXXX" next to OUT, so that the final rename() is atomic. */
@@ -730,6 +608,14 @@ static void pl_print_result(const struct pl_build *b, const struct pl_opts *o)
 	else
 		json_null(&j, "replaces");
 	json_string(&j, "signer", b->signer);
+	{
+		/* what the written manifest says, as verify and layers print it */
+		struct pl_provenance *p = calloc(1, sizeof(*p));
+
+		if (p && !pl_layer_provenance(b->out, p))
+			pl_json_provenance(&j, p);
+		free(p);
+	}
 	json_array_start(&j, "files");
 	for (size_t i = 0; i < b->n_files; i++) {
 		pl_sha256_hex(b->files[i].sha256, sha);
@@ -757,6 +643,9 @@ static int pl_build_args(int argc, char **argv, struct pl_build *b)
 		{ "cert", required_argument, NULL, 'C' },
 		{ "base-root", required_argument, NULL, 'B' },
 		{ "output", required_argument, NULL, 'o' },
+		{ "from-deb", required_argument, NULL, 'F' },
+		{ "base-deb", required_argument, NULL, 'D' },
+		{ "advisory", required_argument, NULL, 'A' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -775,6 +664,23 @@ static int pl_build_args(int argc, char **argv, struct pl_build *b)
 		case 'K': b->key = optarg; break;
 		case 'C': b->cert = optarg; break;
 		case 'B': b->base_root = optarg; break;
+		case 'F':
+		case 'D':
+		case 'A': {
+			char ***v = c == 'F' ? &b->debs.fixed : c == 'D' ? &b->debs.base_debs :
+				    &b->advisories;
+			size_t *n = c == 'F' ? &b->debs.n_fixed : c == 'D' ? &b->debs.n_base_debs :
+				    &b->n_advisories;
+			char **bigger = *n < 1024 ? realloc(*v, (*n + 1) * sizeof(**v)) : NULL;
+
+			if (!bigger) {
+				pl_err("build: %s: too many", av[optind - 1]);
+				return -1;
+			}
+			*v = bigger;
+			(*v)[(*n)++] = optarg;
+			break;
+		}
 		case 'o':
 			free(b->out);
 			b->out = strdup(optarg);
@@ -792,10 +698,20 @@ static int pl_build_args(int argc, char **argv, struct pl_build *b)
 			return -1;
 		}
 	}
-	missing = !b->name ? "--name" : !b->version ? "--version" : !b->key ? "--key" :
+	/* from packages, the layer's version is the fix's by default */
+	missing = !b->name ? "--name" : !b->version && !b->debs.n_fixed ? "--version" :
+		  !b->key ? "--key" :
 		  !b->cert ? "--cert" : !b->out ? "-o" : NULL;
 	if (missing) {
 		pl_err("build: %s is required", missing);
+		return -1;
+	}
+	if (b->debs.n_fixed && (optind < ac || (!b->debs.n_base_debs == !b->base_root))) {
+		pl_err("build: --from-deb takes --base-deb or --base-root (one of them), and no FILE=TARGET");
+		return -1;
+	}
+	if (b->debs.n_base_debs && !b->debs.n_fixed) {
+		pl_err("build: --base-deb needs --from-deb");
 		return -1;
 	}
 	b->n_files = (size_t)(ac - optind);
@@ -806,6 +722,64 @@ static int pl_build_args(int argc, char **argv, struct pl_build *b)
 	}
 	for (size_t i = 0; i < b->n_files; i++)
 		b->files[i].arg = av[optind + (int)i];
+	return 0;
+}
+
+static int pl_str_cmp_p(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* --advisory: DSA-, DLA- or CVE- ids, sorted, each once, at most 32. */
+static int pl_check_advisories(struct pl_build *b)
+{
+	if (b->n_advisories > PL_MANIFEST_MAX_ADVISORIES) {
+		pl_err("build: more than %d --advisory", PL_MANIFEST_MAX_ADVISORIES);
+		return -1;
+	}
+	for (size_t i = 0; i < b->n_advisories; i++) {
+		if (!pl_advisory_valid(b->advisories[i], strlen(b->advisories[i]))) {
+			pl_err("build: --advisory '%s': expected DSA-<n>-<r>, DLA-<n>-<r> or CVE-<year>-<n>",
+			       b->advisories[i]);
+			return -1;
+		}
+	}
+	if (b->n_advisories)
+		qsort(b->advisories, b->n_advisories, sizeof(*b->advisories), pl_str_cmp_p);
+	for (size_t i = 1; i < b->n_advisories; i++) {
+		if (!strcmp(b->advisories[i], b->advisories[i - 1])) {
+			pl_err("build: --advisory '%s' given twice", b->advisories[i]);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/*
+ * --from-deb: the replacements and provenance from the packages, as if
+ * given as FILE=TARGET; the bases are then read from the extracted base
+ * packages or the --base-root system.
+ */
+static int pl_from_debs_files(struct pl_build *b)
+{
+	int err;
+
+	b->debs.base_root = b->base_root;
+	err = pl_from_debs(&b->debs);
+	if (err)
+		return err;
+	if (!b->version)
+		b->version = b->debs.source_version;
+	b->base_root = b->debs.base_tree;
+	free(b->files);
+	b->n_files = b->debs.n_files;
+	b->files = calloc(b->n_files, sizeof(*b->files));
+	if (!b->files) {
+		pl_err("%s", strerror(ENOMEM));
+		return -1;
+	}
+	for (size_t i = 0; i < b->n_files; i++)
+		b->files[i].arg = b->debs.files[i];
 	return 0;
 }
 
@@ -839,6 +813,10 @@ static void pl_build_free(struct pl_build *b)
 	free(b->manifest);
 	free(b->sig);
 	free(b->signer);
+	free(b->debs.fixed);
+	free(b->debs.base_debs);
+	free(b->advisories);
+	pl_from_debs_free(&b->debs);
 	EVP_PKEY_free(b->pkey);
 	X509_free(b->x509);
 }
@@ -854,7 +832,15 @@ int cmd_build(int argc, char **argv, const struct pl_opts *o)
 		ret = PL_EXIT_OK;
 		goto out;
 	}
-	if (err || pl_check_names(&b) || pl_check_files(&b) || pl_check_out_name(b.out)) {
+	if (!err && b.debs.n_fixed) {
+		err = pl_from_debs_files(&b);
+		if (err) {
+			ret = err == -PL_EXIT_NOT_A_LAYER ? PL_EXIT_NOT_A_LAYER : PL_EXIT_FAIL;
+			goto out;
+		}
+	}
+	if (err || pl_check_names(&b) || pl_check_advisories(&b) || pl_check_files(&b) ||
+	    pl_check_out_name(b.out)) {
 		if (err)
 			pl_build_usage(stderr);
 		goto out;

@@ -204,7 +204,7 @@ static int cmd_daemon_run(void)
 	struct ring_buffer *rb = NULL;
 	struct nl_sock *sk = NULL;
 	sigset_t mask;
-	int ep, ino, sfd, tfd, rfd, htfd, err, lock;
+	int ep, ino, dino, sfd, tfd, rfd, htfd, err, lock;
 	bool kernel_changed = false;
 
 	in_daemon = true;
@@ -236,6 +236,19 @@ static int cmd_daemon_run(void)
 	if (!sk)
 		return PL_EXIT_FAIL;
 
+	/*
+	 * dpkg's database: a superseded layer names the package version
+	 * that replaced its base once dpkg has recorded it (supersede.c).
+	 * Without dpkg, nothing to watch.
+	 */
+	dino = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
+	if (dino >= 0 &&
+	    (inotify_add_watch(dino, PL_DPKG_DIR, IN_MOVED_TO | IN_CLOSE_WRITE | IN_ONLYDIR) < 0 ||
+	     inotify_add_watch(dino, PL_DPKG_DIR "/updates", IN_CLOSE_WRITE | IN_ONLYDIR) < 0)) {
+		close(dino);
+		dino = -1;
+	}
+
 	/* the crash watch; without it the daemon still installs, and says so */
 	err = pl_bpf_open(&bpf, PL_BPF_LOAD);
 	if (!err)
@@ -261,6 +274,10 @@ static int cmd_daemon_run(void)
 	epoll_ctl(ep, EPOLL_CTL_ADD, htfd, &ev);
 	ev.data.fd = nl_socket_get_fd(sk);
 	epoll_ctl(ep, EPOLL_CTL_ADD, nl_socket_get_fd(sk), &ev);
+	if (dino >= 0) {
+		ev.data.fd = dino;
+		epoll_ctl(ep, EPOLL_CTL_ADD, dino, &ev);
+	}
 	if (rb) {
 		ev.data.fd = ring_buffer__epoll_fd(rb);
 		epoll_ctl(ep, EPOLL_CTL_ADD, ev.data.fd, &ev);
@@ -277,6 +294,7 @@ static int cmd_daemon_run(void)
 	lock = lock_store();
 	bpf_sync();
 	reconcile_all();
+	supersede_record_all();
 	scan_inbox();
 	unlock_store(lock);
 	arm_window_timer(tfd);
@@ -292,7 +310,7 @@ static int cmd_daemon_run(void)
 	unlock_store(lock);
 
 	for (;;) {
-		bool inbox_changed = false, retry_due = false, health_due = false;
+		bool inbox_changed = false, retry_due = false, health_due = false, dpkg_wrote = false;
 		int n = epoll_wait(ep, evs, 8, -1);
 
 		if (n < 0 && errno == EINTR)
@@ -339,6 +357,12 @@ static int cmd_daemon_run(void)
 				if (read(htfd, &x, sizeof(x)) < 0)
 					x = 0;
 				health_due = true;
+			} else if (fd == dino) {
+				char buf[4096] __attribute__((aligned(8)));
+
+				while (read(dino, buf, sizeof(buf)) > 0)
+					;
+				dpkg_wrote = true;
 			} else if (rb && fd == ring_buffer__epoll_fd(rb)) {
 				ring_buffer__consume(rb);
 			} else {
@@ -358,6 +382,11 @@ static int cmd_daemon_run(void)
 			arm_window_timer(tfd);
 			arm_retry_timer(rfd);
 			health_due = true;	/* an activation starts a window */
+		}
+		if (dpkg_wrote) {
+			lock = lock_store();
+			supersede_record_all();
+			unlock_store(lock);
 		}
 		if (health_due) {
 			lock = lock_store();

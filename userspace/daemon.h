@@ -12,6 +12,7 @@
  *   health.c     the BPF feed and the health watch: crash counters, withdrawal
  *   store_cmds.c the administrator's verbs on the store: install, activate, drop,
  *                remove, layers, log
+ *   supersede.c  which package version superseded a layer, from dpkg's database
  */
 #ifndef PL_DAEMON_H
 #define PL_DAEMON_H
@@ -41,6 +42,8 @@ struct pl_record {
 	char version[PL_VERSION_MAX + 1];
 	char why[PL_WHY_MAX];
 	char restarts[PL_RESTARTS_MAX];	/* what restart_services did, for "layers" */
+	/* superseded: "PACKAGE VERSION" that replaced its base, from dpkg (supersede.c) */
+	char superseded_by[PL_DEB_NAME_MAX + PL_DEB_VERSION_MAX + 2];
 	/*
 	 * The health window on CLOCK_BOOTTIME, not the wall clock (wrong
 	 * before NTP, and it jumps): started at activation, again at the
@@ -115,6 +118,19 @@ void inbox_events(const char *buf, ssize_t n);
 
 /* restarts.c */
 void restart_services(void);
+
+/* supersede.c */
+/*
+ * NAME was superseded: which package version replaced its base, from
+ * dpkg's database, recorded in R (superseded_by, why) and the history;
+ * an older version than the layer's fix is said to be no fix. Left for
+ * later while dpkg is still unpacking it (R unchanged).
+ */
+void supersede_record(const char *name, struct pl_record *r);
+/* supersede_record() for every superseded layer not yet recorded: dpkg's database changed. */
+void supersede_record_all(void);
+/* dpkg's database, watched for supersede_record_all() */
+#define PL_DPKG_DIR "/var/lib/dpkg"
 
 /* health.c */
 struct pl_bpf;

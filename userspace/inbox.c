@@ -121,7 +121,16 @@ static void take(const char *entry)
 	r.since = now_s();
 	snprintf(r.why, sizeof(r.why), "verified by the kernel and stored");
 	record_write(name, &r);
-	history(name, "version \"%s\" verified and stored", r.version);
+	{
+		/* the log names what the layer fixes, from its manifest */
+		struct pl_provenance p;
+		char fixes[1024];
+
+		pl_layer_provenance(dst, &p);
+		pl_provenance_line(&p, fixes, sizeof(fixes));
+		history(name, "version \"%s\" verified and stored%s%s", r.version,
+			fixes[0] ? "; fixes " : "", fixes);
+	}
 	bpf_sync();
 	reconcile(name);
 }

@@ -17,6 +17,7 @@
 #include <openssl/pem.h>
 
 #include "layer.h"
+#include "patchlayer.h"
 
 #define PL_HASH_CHUNK (64 * 1024)
 
@@ -471,4 +472,237 @@ int pl_cms_verify(CMS_ContentInfo *cms, const char *data, size_t len,
 	free(ids);
 	ERR_clear_error();
 	return -EKEYREJECTED;
+}
+
+int pl_write_all(int fd, const void *buf, size_t len)
+{
+	const char *p = buf;
+
+	while (len) {
+		ssize_t n = write(fd, p, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* Creates PATH (which must not exist) 0644, whatever the umask. */
+int pl_create(const char *path)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+
+	if (fd < 0)
+		return -errno;
+	if (fchmod(fd, 0644) < 0) {
+		int err = -errno;
+
+		close(fd);
+		return err;
+	}
+	return fd;
+}
+
+/* Flushes and closes FD: a layer must be on disk before it is renamed in. */
+int pl_finish_file(int fd, int err)
+{
+	if (!err && fsync(fd) < 0)
+		err = -errno;
+	if (close(fd) < 0 && !err)
+		err = -errno;
+	return err;
+}
+
+int pl_write_new_file(const char *path, const void *buf, size_t len)
+{
+	int fd = pl_create(path), err;
+
+	if (fd < 0) {
+		pl_err("%s: %s", path, strerror(-fd));
+		return -1;
+	}
+	err = pl_finish_file(fd, pl_write_all(fd, buf, len));
+	if (err)
+		pl_err("%s: %s", path, strerror(-err));
+	return err ? -1 : 0;
+}
+
+/* Creates every missing directory of PATH after offset FROM, 0755. */
+int pl_mkdirs(char *path, size_t from)
+{
+	for (char *p = path + from; (p = strchr(p + 1, '/')); ) {
+		int err = 0;
+
+		*p = '\0';
+		if (mkdir(path, 0755) == 0) {
+			if (chmod(path, 0755) < 0)	/* not what the umask left */
+				err = -errno;
+		} else if (errno != EEXIST) {
+			err = -errno;
+		}
+		if (err)
+			pl_err("%s: %s", path, strerror(-err));
+		*p = '/';
+		if (err)
+			return -1;
+	}
+	return 0;
+}
+
+/*
+ * Copies IN to OUT and hashes what was copied: the manifest then describes
+ * the bytes in the layer even if the source changes meanwhile.
+ */
+int pl_copy_hash(int in, int out, u8 digest[PL_SHA256_SIZE], uint64_t *size,
+			bool *reading)
+{
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	char *buf = malloc(PL_HASH_CHUNK);
+	uint64_t total = 0;
+	int err = 0;
+
+	*reading = false;
+	if (!ctx || !buf || !EVP_DigestInit_ex(ctx, EVP_sha256(), NULL)) {
+		err = -ENOMEM;
+		goto out;
+	}
+	for (;;) {
+		ssize_t n = read(in, buf, PL_HASH_CHUNK);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n == 0)
+			break;
+		if (n < 0) {
+			err = -errno;
+			*reading = true;
+			break;
+		}
+		total += (uint64_t)n;
+		if (total > PL_FILE_MAX_SIZE) {
+			err = -EFBIG;
+			*reading = true;
+			break;
+		}
+		err = pl_write_all(out, buf, (size_t)n);
+		if (err)
+			break;
+		if (!EVP_DigestUpdate(ctx, buf, (size_t)n)) {
+			err = -EIO;
+			break;
+		}
+	}
+	if (!err && !EVP_DigestFinal_ex(ctx, digest, NULL))
+		err = -EIO;
+	*size = total;
+out:
+	free(buf);
+	EVP_MD_CTX_free(ctx);
+	return err;
+}
+
+int pl_rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	remove(path);
+	return 0;
+}
+
+static void pl_str_copy(char *dst, size_t size, struct pl_str s)
+{
+	size_t n = s.len < size - 1 ? s.len : size - 1;
+
+	memcpy(dst, s.s ? s.s : "", n);
+	dst[n] = '\0';
+}
+
+void pl_provenance_of(const struct pl_manifest *m, struct pl_provenance *p)
+{
+	struct pl_manifest_package pk;
+	struct pl_str id;
+
+	memset(p, 0, sizeof(*p));
+	pl_str_copy(p->source, sizeof(p->source), m->source);
+	pl_str_copy(p->source_version, sizeof(p->source_version), m->source_version);
+	for (size_t i = 0; i < m->n_packages && i < PL_MANIFEST_MAX_PACKAGES; i++) {
+		struct pl_provenance_package *d = &p->packages[p->n_packages];
+
+		if (pl_manifest_package(m, i, &pk))
+			break;
+		pl_str_copy(d->name, sizeof(d->name), pk.name);
+		pl_str_copy(d->base, sizeof(d->base), pk.base);
+		pl_str_copy(d->fixed, sizeof(d->fixed), pk.fixed);
+		p->n_packages++;
+	}
+	for (size_t i = 0; i < m->n_advisories && i < PL_MANIFEST_MAX_ADVISORIES; i++) {
+		if (pl_manifest_advisory(m, i, &id))
+			break;
+		pl_str_copy(p->advisories[p->n_advisories++], sizeof(p->advisories[0]), id);
+	}
+}
+
+int pl_layer_provenance(const char *dir, struct pl_provenance *p)
+{
+	struct pl_layer_manifest lm;
+	char *path = pl_concat(dir, "/manifest", NULL);
+	int err;
+
+	memset(p, 0, sizeof(*p));
+	if (!path)
+		return -ENOMEM;
+	err = pl_layer_manifest_load(path, &lm);
+	free(path);
+	if (!err)
+		pl_provenance_of(&lm.m, p);
+	pl_layer_manifest_free(&lm);
+	return err;
+}
+
+void pl_json_provenance(struct json *j, const struct pl_provenance *p)
+{
+	if (p->source[0]) {
+		json_object_start(j, "source");
+		json_string(j, "package", p->source);
+		json_string(j, "version", p->source_version);
+		json_object_end(j);
+	} else {
+		json_null(j, "source");
+	}
+	json_array_start(j, "packages");
+	for (size_t i = 0; i < p->n_packages; i++) {
+		json_object_start(j, NULL);
+		json_string(j, "package", p->packages[i].name);
+		json_string(j, "base", p->packages[i].base);
+		json_string(j, "fixed", p->packages[i].fixed);
+		json_object_end(j);
+	}
+	json_array_end(j);
+	json_array_start(j, "advisories");
+	for (size_t i = 0; i < p->n_advisories; i++)
+		json_string(j, NULL, p->advisories[i]);
+	json_array_end(j);
+}
+
+void pl_provenance_line(const struct pl_provenance *p, char *buf, size_t size)
+{
+	size_t n = 0;
+
+#define PL_ADD(...) (n += (size_t)snprintf(buf + n, n < size ? size - n : 0, __VA_ARGS__))
+	buf[0] = '\0';
+	if (p->source[0])
+		PL_ADD("%s %s", p->source, p->source_version);
+	for (size_t i = 0; i < p->n_packages; i++)
+		PL_ADD("%s%s %s -> %s", i ? ", " : n ? ": " : "", p->packages[i].name,
+		       p->packages[i].base, p->packages[i].fixed);
+	for (size_t i = 0; i < p->n_advisories; i++)
+		PL_ADD("%s%s", i ? " " : n ? "; " : "", p->advisories[i]);
+#undef PL_ADD
+	if (n >= size && size > 4)
+		strcpy(buf + size - 4, "...");
 }

@@ -9,12 +9,14 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <ftw.h>
 #include <sys/stat.h>
 
 #include <openssl/cms.h>
 #include <openssl/x509.h>
 
 #include "../lib/manifest.h"
+#include "json.h"
 
 /* The module reads no larger signature (module/layer.c). */
 #define PL_SIGNATURE_MAX	(64 * 1024)
@@ -114,5 +116,61 @@ char *pl_cms_signer_ids(CMS_ContentInfo *cms);
  */
 int pl_cms_verify(CMS_ContentInfo *cms, const char *data, size_t len,
 		  STACK_OF(X509) *certs, char *why, size_t why_size);
+
+/*
+ * A layer's provenance (docs/layer-format.md, "Provenance") as
+ * NUL-terminated copies, for layers, status, verify, the log and events.
+ */
+struct pl_provenance_package {
+	char name[PL_DEB_NAME_MAX + 1];
+	char base[PL_DEB_VERSION_MAX + 1];
+	char fixed[PL_DEB_VERSION_MAX + 1];
+};
+
+struct pl_provenance {
+	char source[PL_DEB_NAME_MAX + 1];		/* "" when absent */
+	char source_version[PL_DEB_VERSION_MAX + 1];
+	size_t n_packages;
+	struct pl_provenance_package packages[PL_MANIFEST_MAX_PACKAGES];
+	size_t n_advisories;
+	char advisories[PL_MANIFEST_MAX_ADVISORIES][PL_ADVISORY_MAX + 1];
+};
+
+/* P from the parsed manifest M. */
+void pl_provenance_of(const struct pl_manifest *m, struct pl_provenance *p);
+
+/*
+ * P from the manifest of the layer directory DIR (a stored layer:
+ * STORE/NAME). Returns 0, -errno if it cannot be read, or the parser's
+ * -EINVAL/-EFBIG; P is then empty.
+ */
+int pl_layer_provenance(const char *dir, struct pl_provenance *p);
+
+/*
+ * Adds "source": {"package", "version"} | null, "packages": [{"package",
+ * "base", "fixed"}], "advisories": ["DSA-..."] to the open JSON object.
+ */
+void pl_json_provenance(struct json *j, const struct pl_provenance *p);
+
+/*
+ * One line for people: "expat 2.5.0-1+deb12u5: libexpat1 2.5.0-1+deb12u2
+ * -> 2.5.0-1+deb12u5; DSA-5770-1 CVE-..." ("" when there is none).
+ */
+void pl_provenance_line(const struct pl_provenance *p, char *buf, size_t size);
+
+/* Writing layers (build, package, deliver). All return 0 or -errno unless said. */
+int pl_write_all(int fd, const void *buf, size_t len);
+/* Creates PATH (which must not exist) 0644, whatever the umask; the descriptor. */
+int pl_create(const char *path);
+/* Flushes and closes FD: a layer must be on disk before it is renamed in. */
+int pl_finish_file(int fd, int err);
+/* PATH with LEN bytes of BUF, 0644; 0 or -1 (said on stderr). */
+int pl_write_new_file(const char *path, const void *buf, size_t len);
+/* Creates every missing directory of PATH after offset FROM, 0755; 0 or -1 (said). */
+int pl_mkdirs(char *path, size_t from);
+/* Copies IN to OUT, hashing what was copied; READING tells which side failed. */
+int pl_copy_hash(int in, int out, u8 digest[PL_SHA256_SIZE], uint64_t *size, bool *reading);
+/* nftw() callback removing every entry (FTW_DEPTH | FTW_PHYS). */
+int pl_rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw);
 
 #endif

@@ -40,6 +40,11 @@ static const struct pl_cmd pl_cmds[] = {
 	{ "remove", cmd_remove, "remove NAME            drop, unload and delete a layer from the store" },
 	{ "layers", cmd_layers, "layers                 the store: each layer's state, since, hits, patched/stale, why" },
 	{ "log", cmd_log, "log                    the daemon's history of the store" },
+	{ "package", cmd_package, "package [-o DIR] [--name SERIES] [--deb-version V] LAYERDIR\n"
+				  "                         make a Debian package carrying the layer" },
+	{ "deliver", cmd_deliver, "deliver [--wait S] [--retire NAME] LAYERDIR\n"
+				  "                         copy a layer into the daemon's inbox, whole" },
+	{ "undeliver", cmd_undeliver, "undeliver NAME         take a delivered layer out of the inbox and the store" },
 	{ "verify", cmd_verify, "verify [--cert C]... [--base-root DIR] [--no-base] DIR\n"
 				"                         check a layer as the kernel will" },
 };

@@ -74,5 +74,8 @@ int cmd_log(int argc, char **argv, const struct pl_opts *o);
 int cmd_usage(int argc, char **argv, const struct pl_opts *o);
 int cmd_enforce(int argc, char **argv, const struct pl_opts *o);
 int cmd_bpf(int argc, char **argv, const struct pl_opts *o);
+int cmd_package(int argc, char **argv, const struct pl_opts *o);
+int cmd_deliver(int argc, char **argv, const struct pl_opts *o);
+int cmd_undeliver(int argc, char **argv, const struct pl_opts *o);
 
 #endif

@@ -129,7 +129,9 @@ void reconcile(const char *name)
 				   r.crashes, cfg.health_window, cfg.crash_threshold);
 			break;
 		case PL_ACT_SET_SUPERSEDED:
+			r.superseded_by[0] = '\0';
 			record_set(name, &r, PL_WANT_SUPERSEDED, "a package update replaced its base");
+			supersede_record(name, &r);
 			break;
 		case PL_ACT_SET_STALE:
 			record_set(name, &r, PL_WANT_STALE, "its base no longer matches the one it was built for");

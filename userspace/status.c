@@ -8,6 +8,9 @@
 
 #include <netlink/errno.h>
 
+#include "../lib/config.h"
+#include "debpkg.h"
+#include "layer.h"
 #include "patchlayer.h"
 
 struct layer_info {
@@ -98,6 +101,7 @@ int cmd_status(int argc, char **argv, const struct pl_opts *o)
 	char locked[8] = "", generation[24] = "", mounts[4096] = "";
 	char version[64];
 	struct pl_nl_info nl;
+	struct pl_config *store = NULL;	/* where the daemon keeps the layers */
 	struct json j;
 	int err, nl_err;
 	long daemon;
@@ -164,6 +168,15 @@ int cmd_status(int argc, char **argv, const struct pl_opts *o)
 		}
 		json_object_end(&j);
 		json_array_start(&j, "layers");
+		if (n_layers) {
+			const char *env = getenv("PATCHLAYER_CONF");
+
+			store = calloc(1, sizeof(*store));
+			if (store && pl_read_config(env && *env ? env : PL_CONF_DEFAULT_PATH, store)) {
+				free(store);
+				store = NULL;
+			}
+		}
 		for (size_t i = 0; i < n_layers; i++) {
 			json_object_start(&j, NULL);
 			json_string(&j, "name", layers[i].name);
@@ -173,11 +186,28 @@ int cmd_status(int argc, char **argv, const struct pl_opts *o)
 						json_null(&j, "replaces");
 			json_uint(&j, "files", layers[i].files);
 			json_uint(&j, "hits", strtoull(layers[i].hits, NULL, 10));
+			{
+				/* from the manifest where the kernel loaded it */
+				struct pl_provenance *p = calloc(1, sizeof(*p));
+				char attr[PL_NAME_MAX + 32], dir[4096];
+
+				snprintf(attr, sizeof(attr), "layers/%s/path", layers[i].name);
+				if (p && pl_sysfs_read(attr, dir, sizeof(dir)) > 0 &&
+				    pl_layer_provenance(dir, p) == -ENOENT && store) {
+					/* loaded from the inbox, then moved into the store */
+					snprintf(dir, sizeof(dir), "%s/%s", store->store, layers[i].name);
+					pl_layer_provenance(dir, p);
+				}
+				if (p)
+					pl_json_provenance(&j, p);
+				free(p);
+			}
 			json_object_end(&j);
 		}
 		json_array_end(&j);
 		json_object_end(&j);
 		json_finish(&j);
+		free(store);
 	} else {
 		printf("module:  patchlayer %s (%s)\n", version, pl_sysfs_dir());
 		if (nl_err)

@@ -147,6 +147,7 @@ static const struct field {
 	FIELD("why", F_TEXT, why, NULL),
 	FIELD("restarted_for", F_TIME, restarted_for, "restarted_for: not a number"),
 	FIELD("restarts", F_TEXT, restarts, NULL),
+	FIELD("superseded_by", F_TEXT, superseded_by, NULL),
 	FIELD("window_boot", F_TEXT, window_boot, NULL),
 	FIELD("window_start", F_TIME, window_start, "window_start: not a number"),
 	FIELD("crash_for", F_TIME, crash_for, "crash_for: not a number"),
@@ -322,7 +323,7 @@ void record_quarantine(const char *name, struct pl_record *r)
 
 int record_write(const char *name, const struct pl_record *r)
 {
-	char text[PL_WHY_MAX + PL_RESTARTS_MAX + 512], file[PL_NAME_MAX + 8];
+	char text[PL_WHY_MAX + PL_RESTARTS_MAX + 1024], file[PL_NAME_MAX + 8];
 	size_t i;
 	int err;
 

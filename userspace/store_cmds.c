@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "daemon.h"
+#include "layer.h"
 #include "patchlayer.h"
 #include "plbpf.h"
 
@@ -145,7 +146,8 @@ static int layers_one(const char *name, void *ctx)
 {
 	struct layers_walk *w = ctx;
 	struct json *j = &w->j;
-	char rel[PATH_MAX], hits[32], since[32];
+	char rel[PATH_MAX], hits[32], since[32], line[1024];
+	struct pl_provenance p;
 	struct pl_record r;
 	long patched, stale;
 	int counted;
@@ -155,6 +157,9 @@ static int layers_one(const char *name, void *ctx)
 	layers_begin(w);
 	if (record_read(name, &r) <= 0)
 		return 0;
+	/* what the layer fixes, from its manifest in the store */
+	snprintf(rel, sizeof(rel), "%s/%s", cfg.store, name);
+	pl_layer_provenance(rel, &p);
 	snprintf(rel, sizeof(rel), "layers/%s/hits", name);
 	if (pl_sysfs_read(rel, hits, sizeof(hits)) < 0)
 		strcpy(hits, "0");
@@ -175,6 +180,9 @@ static int layers_one(const char *name, void *ctx)
 		json_uint(j, "crashes", r.crashes);
 		json_string(j, "why", r.why);
 		json_string(j, "restarts", r.restarts);
+		pl_json_provenance(j, &p);
+		r.superseded_by[0] ? json_string(j, "superseded_by", r.superseded_by) :
+				     json_null(j, "superseded_by");
 		json_object_end(j);
 	} else {
 		printf("%s version \"%s\" %s since %s hits %s", name, r.version,
@@ -190,6 +198,9 @@ static int layers_one(const char *name, void *ctx)
 		printf("\n    %s\n", r.why);
 		if (r.restarts[0])
 			printf("    restart_services: %s\n", r.restarts);
+		pl_provenance_line(&p, line, sizeof(line));
+		if (line[0])
+			printf("    fixes: %s\n", line);
 	}
 	return 0;
 }

@@ -357,6 +357,16 @@ static void pl_print_json(const struct pl_verify *v, const struct pl_opts *o)
 	json_string(&j, "layer", v->dir);
 	pl_json_str(&j, "name", lm->m.name, lm->parsed);
 	pl_json_str(&j, "version", lm->m.version, lm->parsed);
+	{
+		struct pl_provenance *p = calloc(1, sizeof(*p));
+
+		if (!p)
+			pl_oom();
+		if (lm->parsed)
+			pl_provenance_of(&lm->m, p);
+		pl_json_provenance(&j, p);
+		free(p);
+	}
 	json_bool(&j, "ok", pl_failures(v) == 0);
 	json_array_start(&j, "checks");
 	for (size_t i = 0; i < v->n_checks; i++) {

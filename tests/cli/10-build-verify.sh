@@ -72,7 +72,8 @@ export layer T1 T2 h1 h2 s1 s2 b1 b2 S
 expect_rc 0 "$PL" -j verify --cert "$work/vendor.pem" --base-root "$root" "$layer"
 expect_eq "$(wc -l <<< "$out")" 1 "lines of -j output"
 json_check "$out" '
-assert set(d) == {"layer", "name", "version", "ok", "checks"}, d.keys()
+assert set(d) == {"layer", "name", "version", "source", "packages", "advisories", "ok", "checks"}, d.keys()
+assert d["source"] is None and d["packages"] == [] and d["advisories"] == []
 assert d["layer"] == E["layer"] and d["name"] == "demo" and d["version"] == "1.0"
 assert d["ok"] is True
 want = [("manifest", None), ("signature", None), ("file", E["T2"]), ("base", E["T2"]),

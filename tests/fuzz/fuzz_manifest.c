@@ -66,6 +66,50 @@ static void want_canonical(const struct pl_manifest *m,
 		want(m->replaces.s, m->replaces.len);
 		want_cstr("\n");
 	}
+	if (m->source.len) {
+		CHECK(pl_deb_name_valid(m->source.s, m->source.len));
+		CHECK(pl_deb_version_valid(m->source_version.s, m->source_version.len));
+		want_cstr("source: ");
+		want(m->source.s, m->source.len);
+		want_cstr(" ");
+		want(m->source_version.s, m->source_version.len);
+		want_cstr("\n");
+	}
+	CHECK(m->n_packages <= PL_MANIFEST_MAX_PACKAGES);
+	for (size_t i = 0; i < m->n_packages; i++) {
+		struct pl_manifest_package pk, prev;
+
+		CHECK(pl_manifest_package(m, i, &pk) == 0);
+		CHECK(str_inside(pk.name) && str_inside(pk.base) && str_inside(pk.fixed));
+		CHECK(pl_deb_name_valid(pk.name.s, pk.name.len));
+		/* a fix is newer than its base */
+		CHECK(pl_deb_version_cmp(pk.fixed.s, pk.fixed.len, pk.base.s, pk.base.len) > 0);
+		CHECK(pl_deb_version_cmp(pk.base.s, pk.base.len, pk.fixed.s, pk.fixed.len) < 0);
+		if (i) {
+			CHECK(pl_manifest_package(m, i - 1, &prev) == 0);
+			CHECK(prev.name.len != pk.name.len ||
+			      memcmp(prev.name.s, pk.name.s, pk.name.len) != 0);
+		}
+		want_cstr("package: ");
+		want(pk.name.s, pk.name.len);
+		want_cstr(" base=");
+		want(pk.base.s, pk.base.len);
+		want_cstr(" fixed=");
+		want(pk.fixed.s, pk.fixed.len);
+		want_cstr("\n");
+	}
+	CHECK(pl_manifest_package(m, m->n_packages, &(struct pl_manifest_package){ 0 }) == -EINVAL);
+	CHECK(m->n_advisories <= PL_MANIFEST_MAX_ADVISORIES);
+	for (size_t i = 0; i < m->n_advisories; i++) {
+		struct pl_str id;
+
+		CHECK(pl_manifest_advisory(m, i, &id) == 0);
+		CHECK(str_inside(id) && pl_advisory_valid(id.s, id.len));
+		want_cstr(i ? " " : "advisory: ");
+		want(id.s, id.len);
+		if (i + 1 == m->n_advisories)
+			want_cstr("\n");
+	}
 	for (size_t i = 0; i < m->n_files; i++) {
 		want_cstr("file: ");
 		want(files[i].target.s, files[i].target.len);

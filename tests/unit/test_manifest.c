@@ -41,7 +41,7 @@
 #define R_UNKNOWN	"unknown key or missing ': '"
 #define R_EMPTY_LINE	"empty line"
 #define R_FIRST		"the first line must be 'format: patchlayer/1'"
-#define R_ORDER		"key out of order or repeated (format, name, version, replaces, file)"
+#define R_ORDER		"key out of order or repeated (format, name, version, replaces, source, package, advisory, file)"
 #define R_FORMAT	"unsupported format (expected patchlayer/1)"
 #define R_NAME_LONG	"name longer than 64 bytes"
 #define R_NAME		"name must be 1-64 of [A-Za-z0-9._-], a letter or digit first, not ending in '.state'"
@@ -70,6 +70,25 @@
 #define R_F_SIZE_BIG	"file record: size larger than 1 GiB"
 #define R_F_SIZE	"file record: size is not a positive decimal number"
 #define R_F_BASE	"file record: base is not 64 lower-case hex digits"
+#define R_S_LONG	"source: name or version longer than 128 bytes"
+#define R_S_NAME	"source: not a Debian package name"
+#define R_S_FORM	"source: expected '<package> <Debian version>'"
+#define R_S_EARLY	"source before name and version"
+#define R_P_LONG	"package: name longer than 128 bytes"
+#define R_P_NAME	"package: not a Debian package name"
+#define R_P_FORM	"package: expected '<package> base=<version> fixed=<version>'"
+#define R_P_VLONG	"package: version longer than 128 bytes"
+#define R_P_VER		"package: not a Debian version"
+#define R_P_TRAILING	"package: trailing data"
+#define R_P_OLDER	"package: fixed version not newer than base"
+#define R_P_MANY	"more than 32 package lines"
+#define R_P_UNSORTED	"package lines not sorted by package, or one repeated"
+#define R_P_EARLY	"package before name and version"
+#define R_A_NONE	"advisory: no id"
+#define R_A_MANY	"advisory: more than 32 ids"
+#define R_A_BAD		"advisory: ids are DSA-<n>-<r>, DLA-<n>-<r> or CVE-<year>-<n>, one space apart"
+#define R_A_ORDER	"advisory: ids not in ascending order, or repeated"
+#define R_A_EARLY	"advisory before name and version"
 
 static const char *const reasons[] = {
 	R_TOO_BIG, R_EMPTY, R_NO_NL, R_NUL, R_CR, R_UNKNOWN, R_EMPTY_LINE, R_FIRST,
@@ -77,7 +96,9 @@ static const char *const reasons[] = {
 	R_REPL_EARLY, R_REPL_LONG, R_REPL, R_REPL_SELF, R_FILE_EARLY, R_DUP,
 	R_UNSORTED, R_MANY, R_MORE, R_NO_NAME, R_NO_VER, R_T_LONG, R_T_REL, R_T_BAD,
 	R_F_MISSING, R_F_ORDER, R_F_TRAILING, R_F_SHA, R_F_SIZE_BIG, R_F_SIZE,
-	R_F_BASE,
+	R_F_BASE, R_S_LONG, R_S_NAME, R_S_FORM, R_S_EARLY, R_P_LONG, R_P_NAME, R_P_FORM,
+	R_P_VLONG, R_P_VER, R_P_TRAILING, R_P_OLDER, R_P_MANY, R_P_UNSORTED, R_P_EARLY,
+	R_A_NONE, R_A_MANY, R_A_BAD, R_A_ORDER, R_A_EARLY,
 };
 
 #define N_REASONS (sizeof(reasons) / sizeof(reasons[0]))
@@ -888,6 +909,192 @@ static void test_sha256_hex(void **state)
 }
 
 /* Runs last: every reason the parser can give was seen above. */
+/* Provenance: source, packages and advisories, all optional. */
+#define PROV "source: expat 2.5.0-1+deb12u5\n" \
+	"package: libexpat1 base=2.5.0-1+deb12u2 fixed=2.5.0-1+deb12u5\n" \
+	"package: libexpat1-dev base=2.5.0-1+deb12u2 fixed=2.5.0-1+deb12u5\n" \
+	"advisory: CVE-2024-45490 CVE-2024-50602 DSA-5770-1\n"
+
+static void test_provenance(void **state)
+{
+	static const char text[] = HDR "replaces: old\n" PROV REC(TARGET);
+	char *buf = dup_exact(text, sizeof(text) - 1);
+	struct pl_manifest_package pk;
+	struct pl_manifest m;
+	struct pl_str id;
+
+	(void)state;
+	assert_int_equal(pl_manifest_parse(buf, sizeof(text) - 1, &m, NULL, 0, NULL), 0);
+	assert_str(m.source, "expat");
+	assert_str(m.source_version, "2.5.0-1+deb12u5");
+	assert_int_equal(m.n_packages, 2);
+	assert_int_equal(pl_manifest_package(&m, 0, &pk), 0);
+	assert_str(pk.name, "libexpat1");
+	assert_str(pk.base, "2.5.0-1+deb12u2");
+	assert_str(pk.fixed, "2.5.0-1+deb12u5");
+	assert_int_equal(pl_manifest_package(&m, 1, &pk), 0);
+	assert_str(pk.name, "libexpat1-dev");
+	assert_int_equal(pl_manifest_package(&m, 2, &pk), -EINVAL);
+	assert_int_equal(m.n_advisories, 3);
+	assert_int_equal(pl_manifest_advisory(&m, 0, &id), 0);
+	assert_str(id, "CVE-2024-45490");
+	assert_int_equal(pl_manifest_advisory(&m, 2, &id), 0);
+	assert_str(id, "DSA-5770-1");
+	assert_int_equal(pl_manifest_advisory(&m, 3, &id), -EINVAL);
+	assert_int_equal(m.n_files, 1);
+	free(buf);
+
+	/* each alone, and none: the manifests of before still load */
+	OK("source only", HDR "source: expat 2.5.0-1+deb12u5\n" REC(TARGET));
+	OK("package only", HDR "package: libexpat1 base=1.0 fixed=1.0-1\n");
+	OK("advisory only", HDR "advisory: DLA-3960-1\n");
+	OK("epochs", HDR "package: zz base=1:9.9 fixed=2:0.1~rc1\n");
+	OK("32 advisories", HDR "advisory: CVE-2024-0001 CVE-2024-0002 CVE-2024-0003 "
+	   "CVE-2024-0004 CVE-2024-0005 CVE-2024-0006 CVE-2024-0007 CVE-2024-0008 "
+	   "CVE-2024-0009 CVE-2024-0010 CVE-2024-0011 CVE-2024-0012 CVE-2024-0013 "
+	   "CVE-2024-0014 CVE-2024-0015 CVE-2024-0016 CVE-2024-0017 CVE-2024-0018 "
+	   "CVE-2024-0019 CVE-2024-0020 CVE-2024-0021 CVE-2024-0022 CVE-2024-0023 "
+	   "CVE-2024-0024 CVE-2024-0025 CVE-2024-0026 CVE-2024-0027 CVE-2024-0028 "
+	   "CVE-2024-0029 CVE-2024-0030 CVE-2024-0031 CVE-2024-0032\n");
+}
+
+#define V128 "1aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa" \
+	"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+
+static void test_provenance_errors(void **state)
+{
+	struct text t = { 0 };
+
+	(void)state;
+	FAIL("source first", FMT "source: a 1\n", -EINVAL, 2, R_S_EARLY);
+	FAIL("package first", FMT "package: ab base=1 fixed=2\n", -EINVAL, 2, R_P_EARLY);
+	FAIL("advisory first", FMT "advisory: DSA-1-1\n", -EINVAL, 2, R_A_EARLY);
+	FAIL("source twice", HDR "source: ab 1\nsource: ab 1\n", -EINVAL, 5, R_ORDER);
+	FAIL("source after package", HDR "package: ab base=1 fixed=2\nsource: ab 1\n",
+	     -EINVAL, 5, R_ORDER);
+	FAIL("advisory twice", HDR "advisory: DSA-1-1\nadvisory: DSA-2-1\n", -EINVAL, 5, R_ORDER);
+	FAIL("package after advisory", HDR "advisory: DSA-1-1\npackage: ab base=1 fixed=2\n",
+	     -EINVAL, 5, R_ORDER);
+	FAIL("replaces after source", HDR "source: ab 1\nreplaces: x\n", -EINVAL, 5, R_ORDER);
+	FAIL("file before source", HDR REC(TARGET) "source: ab 1\n", -EINVAL, 5, R_ORDER);
+
+	FAIL("source upper case", HDR "source: Expat 1\n", -EINVAL, 4, R_S_NAME);
+	FAIL("source one letter", HDR "source: a 1\n", -EINVAL, 4, R_S_NAME);
+	FAIL("source no version", HDR "source: expat\n", -EINVAL, 4, R_S_FORM);
+	FAIL("source two spaces", HDR "source: expat  1\n", -EINVAL, 4, R_S_FORM);
+	FAIL("source trailing", HDR "source: expat 1 x\n", -EINVAL, 4, R_S_FORM);
+	FAIL("source version letter first", HDR "source: expat a1\n", -EINVAL, 4, R_S_FORM);
+	FAIL("source long version", HDR "source: expat " V128 "1\n", -EFBIG, 4, R_S_LONG);
+	OK("source 128-byte version", HDR "source: expat " V128 "\n");
+
+	FAIL("package name", HDR "package: lib_expat base=1 fixed=2\n", -EINVAL, 4, R_P_NAME);
+	FAIL("package long name", HDR "package: a" V128 " base=1 fixed=2\n", -EFBIG, 4, R_P_LONG);
+	FAIL("package fields swapped", HDR "package: ab fixed=2 base=1\n", -EINVAL, 4, R_P_FORM);
+	FAIL("package no fixed", HDR "package: ab base=1\n", -EINVAL, 4, R_P_FORM);
+	FAIL("package positional", HDR "package: ab 1 2\n", -EINVAL, 4, R_P_FORM);
+	FAIL("package bad version", HDR "package: ab base=1_0 fixed=2\n", -EINVAL, 4, R_P_VER);
+	FAIL("package empty version", HDR "package: ab base= fixed=2\n", -EINVAL, 4, R_P_VER);
+	FAIL("package long version", HDR "package: ab base=1 fixed=" V128 "1\n", -EFBIG, 4,
+	     R_P_VLONG);
+	FAIL("package trailing", HDR "package: ab base=1 fixed=2 x\n", -EINVAL, 4, R_P_TRAILING);
+	FAIL("package downgrade", HDR "package: ab base=1.0-2 fixed=1.0-1\n", -EINVAL, 4,
+	     R_P_OLDER);
+	FAIL("package same", HDR "package: ab base=1.0 fixed=1.0-0\n", -EINVAL, 4, R_P_OLDER);
+	FAIL("package tilde", HDR "package: ab base=1.0 fixed=1.0~rc1\n", -EINVAL, 4, R_P_OLDER);
+	FAIL("package unsorted", HDR "package: b1 base=1 fixed=2\npackage: a1 base=1 fixed=2\n",
+	     -EINVAL, 5, R_P_UNSORTED);
+	FAIL("package repeated", HDR "package: a1 base=1 fixed=2\npackage: a1 base=1 fixed=3\n",
+	     -EINVAL, 5, R_P_UNSORTED);
+	text_add(&t, HDR);
+	for (int i = 0; i < 33; i++)
+		text_add(&t, "package: p%02d base=1 fixed=2\n", i);
+	expect_fail("33 packages", t.s, t.len, -EFBIG, 36, R_P_MANY);
+	t.len = 0;
+	text_add(&t, HDR);
+	for (int i = 0; i < 32; i++)
+		text_add(&t, "package: p%02d base=1 fixed=2\n", i);
+	expect_ok("32 packages", t.s, t.len);
+
+	FAIL("advisory empty", HDR "advisory: \n", -EINVAL, 4, R_A_NONE);
+	FAIL("advisory lower case", HDR "advisory: dsa-5770-1\n", -EINVAL, 4, R_A_BAD);
+	FAIL("advisory USN", HDR "advisory: USN-1234-1\n", -EINVAL, 4, R_A_BAD);
+	FAIL("advisory no revision", HDR "advisory: DSA-5770\n", -EINVAL, 4, R_A_BAD);
+	FAIL("advisory leading zero", HDR "advisory: DSA-05770-1\n", -EINVAL, 4, R_A_BAD);
+	FAIL("CVE short", HDR "advisory: CVE-2024-123\n", -EINVAL, 4, R_A_BAD);
+	FAIL("CVE year", HDR "advisory: CVE-924-1234\n", -EINVAL, 4, R_A_BAD);
+	FAIL("CVE leading zero", HDR "advisory: CVE-2024-012345\n", -EINVAL, 4, R_A_BAD);
+	FAIL("advisory trailing space", HDR "advisory: DSA-1-1 \n", -EINVAL, 4, R_A_BAD);
+	FAIL("advisory two spaces", HDR "advisory: CVE-2024-1234  DSA-1-1\n", -EINVAL, 4, R_A_BAD);
+	FAIL("advisory comma", HDR "advisory: CVE-2024-1234,DSA-1-1\n", -EINVAL, 4, R_A_BAD);
+	FAIL("advisory unsorted", HDR "advisory: DSA-1-1 CVE-2024-1234\n", -EINVAL, 4, R_A_ORDER);
+	FAIL("advisory repeated", HDR "advisory: DSA-1-1 DSA-1-1\n", -EINVAL, 4, R_A_ORDER);
+	t.len = 0;
+	text_add(&t, HDR "advisory:");
+	for (int i = 0; i < 33; i++)
+		text_add(&t, " CVE-2024-%04d", i + 1000);
+	text_add(&t, "\n");
+	expect_fail("33 advisories", t.s, t.len, -EFBIG, 4, R_A_MANY);
+	free(t.s);
+}
+
+static void test_deb_syntax(void **state)
+{
+	static const char *const good_versions[] = {
+		"0", "1.0", "2.5.0-1+deb12u5", "1:2.3", "1:2.3-4-5", "1.0~rc1", "3.0.15-1~deb12u1",
+		"1.2+dfsg-3.1", "9:1", "1a", V128,
+	};
+	static const char *const bad_versions[] = {
+		"", "a1", "1.0-", "-1", ":1", "1:", "a:1", "0123456789:1", "1.0_1", "1 0",
+		"1:2:3", "1.0-1:2", "1.0-a_b", "1.0-1~x-", "1\n", V128 "1",
+	};
+	static const struct { const char *a, *b; int sign; } cmp[] = {
+		{ "2.5.0-1+deb12u5", "2.5.0-1+deb12u2", 1 },
+		{ "2.5.0-1+deb12u10", "2.5.0-1+deb12u9", 1 },
+		{ "1.0~rc1", "1.0", -1 },
+		{ "1.0", "1.0-0", 0 },
+		{ "1:0.1", "9.9", 1 },
+		{ "1.0a", "1.0", 1 },
+		{ "1.0+b1", "1.0", 1 },
+		{ "1.0-1", "1.0-1", 0 },
+		{ "1.01", "1.1", 0 },
+		{ "1.0~~", "1.0~", -1 },
+		{ "1.a", "1.+", -1 },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(good_versions) / sizeof(good_versions[0]); i++)
+		if (!pl_deb_version_valid(good_versions[i], strlen(good_versions[i])))
+			fail_msg("'%s' refused", good_versions[i]);
+	for (size_t i = 0; i < sizeof(bad_versions) / sizeof(bad_versions[0]); i++)
+		if (pl_deb_version_valid(bad_versions[i], strlen(bad_versions[i])))
+			fail_msg("'%s' accepted", bad_versions[i]);
+	for (size_t i = 0; i < sizeof(cmp) / sizeof(cmp[0]); i++) {
+		int r = pl_deb_version_cmp(cmp[i].a, strlen(cmp[i].a), cmp[i].b, strlen(cmp[i].b));
+		int r2 = pl_deb_version_cmp(cmp[i].b, strlen(cmp[i].b), cmp[i].a, strlen(cmp[i].a));
+
+		if ((r > 0) - (r < 0) != cmp[i].sign || (r2 > 0) - (r2 < 0) != -cmp[i].sign)
+			fail_msg("%s vs %s: %d, %d; want sign %d", cmp[i].a, cmp[i].b, r, r2,
+				 cmp[i].sign);
+	}
+	assert_true(pl_deb_name_valid("libexpat1", 9));
+	assert_true(pl_deb_name_valid("g++", 3));
+	assert_true(pl_deb_name_valid("0ad", 3));
+	assert_false(pl_deb_name_valid("a", 1));
+	assert_false(pl_deb_name_valid("-ab", 3));
+	assert_false(pl_deb_name_valid("+ab", 3));
+	assert_false(pl_deb_name_valid("Ab", 2));
+	assert_false(pl_deb_name_valid("a_b", 3));
+	assert_true(pl_advisory_valid("DSA-5770-1", 10));
+	assert_true(pl_advisory_valid("DLA-3960-12", 11));
+	assert_true(pl_advisory_valid("CVE-2014-0160", 13));
+	assert_true(pl_advisory_valid("CVE-2024-1234567", 16));
+	assert_false(pl_advisory_valid("CVE-2024-12345678", 17));
+	assert_false(pl_advisory_valid("DSA-5770-1000", 13));
+	assert_false(pl_advisory_valid("DSA-1234567-1", 13));
+	assert_false(pl_advisory_valid("CVE-2024-", 9));
+	assert_false(pl_advisory_valid("DSA--1", 6));
+}
+
 static void test_every_reason_hit(void **state)
 {
 	int missing = 0;
@@ -930,6 +1137,9 @@ int main(void)
 		cmocka_unit_test(test_name_valid),
 		cmocka_unit_test(test_target_valid),
 		cmocka_unit_test(test_sha256_hex),
+		cmocka_unit_test(test_provenance),
+		cmocka_unit_test(test_provenance_errors),
+		cmocka_unit_test(test_deb_syntax),
 		cmocka_unit_test(test_every_reason_hit),
 	};
 
