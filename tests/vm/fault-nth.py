@@ -12,7 +12,7 @@ reaching the Nth point. After each try: the operation either succeeded or
 failed with a clean errno, the state is what that outcome says, and the
 same operation without faults then succeeds.
 """
-import collections, ctypes, errno, hashlib, os, subprocess, sys
+import collections, ctypes, errno, os, subprocess, sys
 
 tmp, libdir, layerdir, name, target, patched, cert = sys.argv[1:8]
 SYSFS = "/sys/kernel/patchlayer"
@@ -68,31 +68,33 @@ def umount(nth=0):
     return "OK" if rc == 0 else ename(e)
 
 
+# run by a new program: a process forked without exec keeps its parent's
+# view of the layers (module/redirect.c, pl_view_time), and this script
+# started before any activation
+READER = """
+import hashlib, os, sys
+fd = os.open("/proc/thread-self/fail-nth", os.O_RDWR)
+nth = int(sys.argv[2])
+os.pwrite(fd, str(nth).encode(), 0)
+try:
+    with open(sys.argv[1], "rb") as f:
+        data = f.read()
+    res = hashlib.sha256(data).hexdigest()
+except OSError as e:
+    res = "errno:%d" % e.errno
+left = int(os.pread(fd, 32, 0)) if nth else 1
+os.pwrite(fd, b"0", 0)
+print(res, left)
+"""
+
+
 def read_target(nth=0):
     """sha256 of TARGET read by a new process (each process sees the layers
-    as they were when it started), its Nth fault point failing."""
-    r, w = os.pipe()
-    pid = os.fork()
-    if pid == 0:
-        os.close(r)
-        fd = os.open("/proc/thread-self/fail-nth", os.O_RDWR)
-        os.pwrite(fd, str(nth).encode(), 0)
-        try:
-            with open(target, "rb") as f:
-                data = f.read()
-            res = hashlib.sha256(data).hexdigest()
-        except OSError as e:
-            res = ename(e.errno)
-        left = int(os.pread(fd, 32, 0)) if nth else 1
-        os.pwrite(fd, b"0", 0)
-        os.write(w, f"{res} {left}".encode())
-        os._exit(0)
-    os.close(w)
-    out = os.read(r, 200).decode().split()
-    os.close(r)
-    os.waitpid(pid, 0)
+    as they were when its program started), its Nth fault point failing."""
+    out = subprocess.run([sys.executable, "-c", READER, target, str(nth)],
+                         check=True, capture_output=True, text=True).stdout.split()
     sysfs_write.left = int(out[1])
-    return out[0]
+    return ename(int(out[0][6:])) if out[0].startswith("errno:") else out[0]
 
 
 def fail(msg):
