@@ -25,14 +25,13 @@
 #include <sys/inotify.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/timerfd.h>
-#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <bpf/libbpf.h>
+#include <systemd/sd-daemon.h>
 #include <netlink/netlink.h>
 #include <sys/capability.h>
 
@@ -47,7 +46,8 @@
 struct pl_config cfg;
 static const char *conf_path = PL_CONF_DEFAULT;
 
-static int load_config(void)
+/* Reads conf_path into C: 0, or -1 with the reason logged. */
+static int load_config(struct pl_config *c)
 {
 	struct pl_config_error e;
 	struct stat st;
@@ -55,11 +55,11 @@ static int load_config(void)
 	size_t len = 0;
 	int err;
 
-	pl_config_defaults(&cfg);
+	pl_config_defaults(c);
 	if (stat(conf_path, &st) < 0) {
 		if (errno == ENOENT)
 			return 0;	/* every key at its default */
-		pl_err("%s: %s", conf_path, strerror(errno));
+		dlog(LOG_ERR, "%s: %s", conf_path, strerror(errno));
 		return -1;
 	}
 	/*
@@ -67,22 +67,22 @@ static int load_config(void)
 	 * someone else may write would hand them over (as sshd's StrictModes).
 	 */
 	if ((st.st_uid != 0 && st.st_uid != geteuid()) || (st.st_mode & (S_IWGRP | S_IWOTH))) {
-		pl_err("%s: refused: writable by others than root (mode %04o, uid %u)",
-		       conf_path, st.st_mode & 07777, st.st_uid);
+		dlog(LOG_ERR, "%s: refused: writable by others than root (mode %04o, uid %u)",
+		     conf_path, st.st_mode & 07777, st.st_uid);
 		return -1;
 	}
 	err = pl_read_file(conf_path, PL_CONFIG_MAX_SIZE, &buf, &len);
 	if (err) {
-		pl_err("%s: %s", conf_path, strerror(-err));
+		dlog(LOG_ERR, "%s: %s", conf_path, strerror(-err));
 		return -1;
 	}
-	err = pl_config_parse(&cfg, buf, len, &e);
+	err = pl_config_parse(c, buf, len, &e);
 	free(buf);
 	if (err) {
 		if (e.line)
-			pl_err("%s:%u: %s", conf_path, e.line, e.reason);
+			dlog(LOG_ERR, "%s:%u: %s", conf_path, e.line, e.reason);
 		else
-			pl_err("%s: %s", conf_path, e.reason);
+			dlog(LOG_ERR, "%s: %s", conf_path, e.reason);
 		return -1;
 	}
 	return 0;
@@ -102,20 +102,20 @@ static int check_dir(const char *dir, bool create)
 	struct stat st;
 
 	if (create && mkdir(dir, 0700) < 0 && errno != EEXIST) {
-		pl_err("%s: %s", dir, strerror(errno));
+		dlog(LOG_ERR, "%s: %s", dir, strerror(errno));
 		return -1;
 	}
 	if (lstat(dir, &st) < 0) {
-		pl_err("%s: %s", dir, strerror(errno));
+		dlog(LOG_ERR, "%s: %s", dir, strerror(errno));
 		return -1;
 	}
 	if (!S_ISDIR(st.st_mode)) {
-		pl_err("%s: %s", dir, strerror(ENOTDIR));
+		dlog(LOG_ERR, "%s: %s", dir, strerror(ENOTDIR));
 		return -1;
 	}
 	if ((st.st_mode & (S_IWOTH | S_IWGRP)) || st.st_uid != 0) {
-		pl_err("%s: refused: writable by others than root (mode %04o, uid %u)",
-		       dir, st.st_mode & 07777, st.st_uid);
+		dlog(LOG_ERR, "%s: refused: writable by others than root (mode %04o, uid %u)",
+		     dir, st.st_mode & 07777, st.st_uid);
 		return -1;
 	}
 	return 0;
@@ -133,36 +133,115 @@ static void drop_privileges(void)
 	if (caps && cap_set_flag(caps, CAP_PERMITTED, sizeof(keep) / sizeof(keep[0]), keep, CAP_SET) == 0 &&
 	    cap_set_flag(caps, CAP_EFFECTIVE, sizeof(keep) / sizeof(keep[0]), keep, CAP_SET) == 0 &&
 	    cap_set_proc(caps) == 0)
-		dlog("capabilities reduced to cap_sys_admin,cap_dac_read_search,cap_bpf,cap_perfmon");
+		dlog(LOG_INFO, "capabilities reduced to cap_sys_admin,cap_dac_read_search,cap_bpf,cap_perfmon");
 	else
-		dlog("cannot reduce capabilities: %s", strerror(errno));
+		dlog(LOG_ERR, "cannot reduce capabilities: %s", strerror(errno));
 	if (caps)
 		cap_free(caps);
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
-		dlog("PR_SET_NO_NEW_PRIVS: %s", strerror(errno));
+		dlog(LOG_ERR, "PR_SET_NO_NEW_PRIVS: %s", strerror(errno));
 }
 
-/* sd_notify(READY=1) by hand: one datagram to $NOTIFY_SOCKET */
-static void notify_ready(void)
-{
-	const char *sock = getenv("NOTIFY_SOCKET");
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	static const char msg[] = "READY=1";
-	size_t len;
-	int fd;
+/* What the store holds, for systemctl status (STATUS=). */
+struct store_count {
+	unsigned int active, pending, other;
+};
 
-	if (!sock || (sock[0] != '/' && sock[0] != '@') || strlen(sock) >= sizeof(sa.sun_path))
+static int count_one(const char *name, void *ctx)
+{
+	struct store_count *n = ctx;
+	struct pl_record r;
+
+	if (record_read(name, &r) < 0)
+		return 0;
+	if (r.want == PL_WANT_ACTIVE)
+		n->active++;
+	else if (r.want == PL_WANT_PENDING || r.want == PL_WANT_NEW)
+		n->pending++;
+	else
+		n->other++;
+	return 0;
+}
+
+/* STATUS= for systemd, sent when it changed; with READY=1 when READY. */
+static void notify_status(bool ready)
+{
+	static char last[128];
+	struct store_count n = { 0 };
+	char status[128];
+
+	store_walk(count_one, &n);
+	snprintf(status, sizeof(status), "%u layers active, %u pending, %u withdrawn or kept out",
+		 n.active, n.pending, n.other);
+	if (!ready && strcmp(status, last) == 0)
 		return;
-	len = strlen(sock);
-	memcpy(sa.sun_path, sock, len);
-	if (sa.sun_path[0] == '@')
-		sa.sun_path[0] = '\0';
-	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
+	snprintf(last, sizeof(last), "%s", status);
+	sd_notifyf(0, "%sSTATUS=%s", ready ? "READY=1\n" : "", status);
+}
+
+/*
+ * systemctl reload (SIGHUP): patchlayer.conf read again and what it says
+ * applied from now on (auto_install, install_window, health_window,
+ * crash_threshold, restart_services...); a file that does not load leaves
+ * the configuration in use as it is. The store, the inbox, trust and
+ * protect are what the daemon set up at its start, with privileges it no
+ * longer has: changed, they wait for a restart, and it says so.
+ */
+static void reload_config(void)
+{
+	static struct pl_config c;
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	sd_notifyf(0, "RELOADING=1\nMONOTONIC_USEC=%llu\nSTATUS=reloading %s",
+		   (unsigned long long)ts.tv_sec * 1000000ULL + (unsigned long long)ts.tv_nsec / 1000,
+		   conf_path);
+	if (load_config(&c)) {
+		dlog(LOG_ERR, "%s: not reloaded: the configuration in use stays", conf_path);
+		notify_status(true);
 		return;
-	sendto(fd, msg, sizeof(msg) - 1, 0, (struct sockaddr *)&sa,
-	       (socklen_t)(offsetof(struct sockaddr_un, sun_path) + len));
-	close(fd);
+	}
+	if (strcmp(c.store, cfg.store) || strcmp(c.inbox, cfg.inbox) ||
+	    c.n_trust != cfg.n_trust || memcmp(c.trust, cfg.trust, sizeof(c.trust)) ||
+	    c.n_protect != cfg.n_protect || memcmp(c.protect, cfg.protect, sizeof(c.protect)))
+		dlog(LOG_WARNING, "%s: store, inbox, trust and protect take effect at the next start",
+		     conf_path);
+	memcpy(c.store, cfg.store, sizeof(c.store));
+	memcpy(c.inbox, cfg.inbox, sizeof(c.inbox));
+	c.n_trust = cfg.n_trust;
+	memcpy(c.trust, cfg.trust, sizeof(c.trust));
+	c.n_protect = cfg.n_protect;
+	memcpy(c.protect, cfg.protect, sizeof(c.protect));
+	cfg = c;
+	dlog(LOG_NOTICE, "%s: reloaded", conf_path);
+	notify_status(true);
+}
+
+/*
+ * WatchdogSec= of the unit: a ping at half the interval from the main
+ * loop, so that a daemon stuck anywhere stops pinging and is restarted.
+ * Without it, no timer: the daemon sleeps until something happens. The
+ * watchdog runs from the start on: start-up pings between its steps.
+ */
+static void watchdog_ping(void)
+{
+	sd_notify(0, "WATCHDOG=1");
+}
+
+static void arm_watchdog_timer(int wfd)
+{
+	struct itimerspec its = { 0 };
+	uint64_t usec = 0;
+
+	if (sd_watchdog_enabled(0, &usec) <= 0 || !usec)
+		return;
+	usec /= 2;
+	its.it_value.tv_sec = (time_t)(usec / 1000000);
+	its.it_value.tv_nsec = (long)(usec % 1000000) * 1000;
+	if (!its.it_value.tv_sec && !its.it_value.tv_nsec)
+		its.it_value.tv_nsec = 1000;
+	its.it_interval = its.it_value;
+	timerfd_settime(wfd, 0, &its, NULL);
 }
 
 /* Arms TFD for the next opening of install_window, if a layer waits for it. */
@@ -204,7 +283,7 @@ static int cmd_daemon_run(void)
 	struct ring_buffer *rb = NULL;
 	struct nl_sock *sk = NULL;
 	sigset_t mask;
-	int ep, ino, dino, sfd, tfd, rfd, htfd, err, lock;
+	int ep, ino, dino, sfd, tfd, rfd, htfd, wfd, err, lock;
 	bool kernel_changed = false;
 
 	in_daemon = true;
@@ -225,10 +304,11 @@ static int cmd_daemon_run(void)
 	tfd = timerfd_create(CLOCK_REALTIME, TFD_CLOEXEC);
 	rfd = timerfd_create(CLOCK_BOOTTIME, TFD_CLOEXEC);
 	htfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
+	wfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
 	ino = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
-	if (sfd < 0 || ep < 0 || tfd < 0 || rfd < 0 || htfd < 0 || ino < 0 ||
+	if (sfd < 0 || ep < 0 || tfd < 0 || rfd < 0 || htfd < 0 || wfd < 0 || ino < 0 ||
 	    inotify_add_watch(ino, cfg.inbox, IN_MOVED_TO | IN_CREATE | IN_CLOSE_WRITE | IN_ONLYDIR) < 0) {
-		pl_err("daemon: %s", strerror(errno));
+		dlog(LOG_ERR, "daemon: %s", strerror(errno));
 		return PL_EXIT_FAIL;
 	}
 
@@ -249,12 +329,13 @@ static int cmd_daemon_run(void)
 		dino = -1;
 	}
 
+	watchdog_ping();
 	/* the crash watch; without it the daemon still installs, and says so */
 	err = pl_bpf_open(&bpf, PL_BPF_LOAD);
 	if (!err)
 		err = pl_bpf_events(bpf, on_bpf_event, NULL, &rb);
 	if (err) {
-		dlog("health watch unavailable: BPF side: %s", strerror(-err));
+		dlog(LOG_WARNING, "health watch unavailable: BPF side: %s", strerror(-err));
 		if (bpf)
 			pl_bpf_close(bpf);
 		bpf = NULL;
@@ -272,6 +353,8 @@ static int cmd_daemon_run(void)
 	epoll_ctl(ep, EPOLL_CTL_ADD, rfd, &ev);
 	ev.data.fd = htfd;
 	epoll_ctl(ep, EPOLL_CTL_ADD, htfd, &ev);
+	ev.data.fd = wfd;
+	epoll_ctl(ep, EPOLL_CTL_ADD, wfd, &ev);
 	ev.data.fd = nl_socket_get_fd(sk);
 	epoll_ctl(ep, EPOLL_CTL_ADD, nl_socket_get_fd(sk), &ev);
 	if (dino >= 0) {
@@ -289,19 +372,24 @@ static int cmd_daemon_run(void)
 	 * to what the store says and look at the inbox with the reduced set
 	 * only: nothing a delivery or the store holds is handled with more.
 	 */
+	watchdog_ping();
 	protect_and_trust();
 	drop_privileges();
+	watchdog_ping();
 	lock = lock_store();
 	bpf_sync();
 	reconcile_all();
 	supersede_record_all();
+	watchdog_ping();
 	scan_inbox();
 	unlock_store(lock);
 	arm_window_timer(tfd);
 	arm_retry_timer(rfd);
-	dlog("ready: inbox %s, store %s, auto_install %s", cfg.inbox, cfg.store,
+	dlog(LOG_NOTICE, "ready: inbox %s, store %s, auto_install %s", cfg.inbox, cfg.store,
 	     cfg.auto_install ? "yes" : "no");
-	notify_ready();
+	/* the store is what the kernel runs now: "systemctl start" returns */
+	notify_status(true);
+	arm_watchdog_timer(wfd);
 	/* after READY=1: systemd is not waiting for us when we ask it to restart */
 	lock = lock_store();
 	restart_services();
@@ -324,11 +412,12 @@ static int cmd_daemon_run(void)
 				struct signalfd_siginfo si;
 
 				if (read(sfd, &si, sizeof(si)) == sizeof(si) && si.ssi_signo != SIGHUP) {
-					dlog("signal %d: exiting", (int)si.ssi_signo);
+					dlog(LOG_NOTICE, "signal %d: exiting", (int)si.ssi_signo);
 					goto out;
 				}
+				/* "systemctl reload": the configuration again, refused layers retried now */
+				reload_config();
 				inbox_changed = kernel_changed = true;
-				/* "systemctl reload": retry the refused layers now */
 				pl_backoff_init(&backoff);
 			} else if (fd == ino) {
 				char buf[4096] __attribute__((aligned(8)));
@@ -363,6 +452,12 @@ static int cmd_daemon_run(void)
 				while (read(dino, buf, sizeof(buf)) > 0)
 					;
 				dpkg_wrote = true;
+			} else if (fd == wfd) {
+				uint64_t x;
+
+				if (read(wfd, &x, sizeof(x)) < 0)
+					x = 0;
+				watchdog_ping();
 			} else if (rb && fd == ring_buffer__epoll_fd(rb)) {
 				ring_buffer__consume(rb);
 			} else {
@@ -381,6 +476,7 @@ static int cmd_daemon_run(void)
 			kernel_changed = false;
 			arm_window_timer(tfd);
 			arm_retry_timer(rfd);
+			notify_status(false);
 			health_due = true;	/* an activation starts a window */
 		}
 		if (dpkg_wrote) {
@@ -433,7 +529,7 @@ int common_opts(int argc, char **argv, int *rc)
 			return -1;
 		}
 	}
-	if (load_config()) {
+	if (load_config(&cfg)) {
 		*rc = PL_EXIT_FAIL;
 		return -1;
 	}

@@ -18,8 +18,10 @@
 #define PL_DAEMON_H
 
 #include <stdbool.h>
+#include <stdarg.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include <syslog.h>
 
 #include "../lib/backoff.h"
 #include "../lib/config.h"
@@ -62,10 +64,23 @@ int common_opts(int argc, char **argv, int *rc);
 /* Says so and returns true when not run as root. */
 bool need_root(const char *verb);
 
-/* log.c */
+/* log.c: messages with a syslog priority (LOG_ERR...), to the journal or stderr */
 extern bool in_daemon;		/* messages are the daemon's, steps are said */
 extern long die_at;		/* PATCHLAYER_DIE_AT */
-void dlog(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+#define PL_LOG_PACKAGE_MAX 128
+/* What a message is about: the journal's fields, each left out when NULL or "". */
+struct pl_log_about {
+	const char *layer;	/* LAYER= */
+	const char *version;	/* VERSION= */
+	/* PACKAGE=: the package a layer patches, once manifests say (a hook: nothing sets it yet) */
+	const char *package;
+	const char *entry;	/* INBOX_ENTRY=: a delivery's name in the inbox */
+};
+void dlog(int prio, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void dlog_about(int prio, const struct pl_log_about *a, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+void vdlog_about(int prio, const struct pl_log_about *a, const char *fmt, va_list ap)
+	__attribute__((format(printf, 3, 0)));
 /* A step that changes the store or the kernel; the kill tests stop before one. */
 void step(const char *what, const char *name);
 
@@ -75,8 +90,14 @@ unsigned int minute_of_day(void);
 int fsync_dir(const char *dir);
 /* Writes TEXT to DIR/NAME through a temporary file, rename and fsync. */
 int write_atomic(const char *dir, const char *name, const char *text);
-/* Appends one line to <store>/.log, and says it. */
-void history(const char *name, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/*
+ * Appends "STAMP NAME MESSAGE" to <store>/.log, and says it with PRIO:
+ * about the layer NAME (and R's version, R may be NULL), or about A.
+ */
+void history(int prio, const char *name, const struct pl_record *r, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+void history_about(int prio, const char *name, const struct pl_log_about *a, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
 /* The one rule of lib/manifest.c, pl_name_valid. */
 bool valid_name(const char *name);
 int record_read(const char *name, struct pl_record *r);

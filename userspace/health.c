@@ -89,7 +89,8 @@ static bool health_look(const char *name, const struct pl_bpf_event *ev)
 	n = pl_crashes_since(&cfg, &r.crash_seen, &now);
 	if (!n) {
 		if (ev && !(ev->flags & PL_BPF_EV_SERVICE) && cfg.crash_scope == PL_CRASH_SERVICES)
-			dlog("%s: crash of pid %u (%.16s), signal %d: not counted, not a system service "
+			dlog_about(LOG_INFO, &(struct pl_log_about){ .layer = name, .version = r.version },
+				   "%s: crash of pid %u (%.16s), signal %d: not counted, not a system service "
 			     "(crash_scope = services)", name, ev->pid, ev->comm, ev->signal);
 		if (memcmp(&now, &r.crash_seen, sizeof(now))) {
 			r.crash_seen = now;
@@ -102,11 +103,11 @@ static bool health_look(const char *name, const struct pl_bpf_event *ev)
 	step("crash", name);
 	record_write(name, &r);
 	if (ev && n == 1 && (cfg.crash_scope == PL_CRASH_ALL || (ev->flags & PL_BPF_EV_SERVICE)))
-		history(name, "crash %u of %u: pid %u (%.16s) killed by signal %d (%s)",
+		history(LOG_WARNING, name, &r, "crash %u of %u: pid %u (%.16s) killed by signal %d (%s)",
 			r.crashes, cfg.crash_threshold, ev->pid, ev->comm, ev->signal,
 			sigabbrev_np(ev->signal) ? sigabbrev_np(ev->signal) : "?");
 	else
-		history(name, "crash %u of %u: counted by the BPF side (%u new, event not received)",
+		history(LOG_WARNING, name, &r, "crash %u of %u: counted by the BPF side (%u new, event not received)",
 			r.crashes, cfg.crash_threshold, n);
 	reconcile(name);
 	return true;

@@ -25,8 +25,10 @@
 struct pl_settle settle;	/* the inbox's deliveries under way */
 unsigned int settle_wait;	/* seconds until the next look at them, 0 none */
 
-static void reject(const char *entry, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void reject(const char *entry, const char *fmt, ...)
+/* A: the layer's name and version, once its manifest said them. */
+static void reject(const char *entry, struct pl_log_about *a, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void reject(const char *entry, struct pl_log_about *a, const char *fmt, ...)
 {
 	char rdir[PATH_MAX], from[PATH_MAX], to[PATH_MAX], reason[1024], file[PATH_MAX];
 	va_list ap;
@@ -45,10 +47,11 @@ static void reject(const char *entry, const char *fmt, ...)
 	if ((size_t)snprintf(to, sizeof(to), "%s/%s", rdir, entry) >= sizeof(to))
 		return;
 	if (rename(from, to) < 0)
-		dlog("%s: cannot move to %s: %s", from, rdir, strerror(errno));
+		dlog(LOG_ERR, "%s: cannot move to %s: %s", from, rdir, strerror(errno));
 	fsync_dir(cfg.inbox);
 	/* one line in the log: without the file's newline */
-	history(entry, "rejected: %.*s", (int)strcspn(reason, "\n"), reason);
+	a->entry = entry;
+	history_about(LOG_WARNING, entry, a, "rejected: %.*s", (int)strcspn(reason, "\n"), reason);
 }
 
 static void take(const char *entry)
@@ -56,6 +59,7 @@ static void take(const char *entry)
 	char path[PATH_MAX], dst[PATH_MAX], rel[PATH_MAX], kpath[PATH_MAX], mpath[PATH_MAX + 16];
 	struct pl_layer_manifest lm;
 	char name[PL_NAME_MAX + 1];
+	struct pl_log_about about = { 0 };
 	struct pl_record r;
 	struct stat st;
 	int err;
@@ -64,11 +68,11 @@ static void take(const char *entry)
 	if (lstat(path, &st) < 0)
 		return;
 	if (!S_ISDIR(st.st_mode)) {
-		reject(entry, "%s is %s, not a layer directory", entry, pl_file_type(st.st_mode));
+		reject(entry, &about, "%s is %s, not a layer directory", entry, pl_file_type(st.st_mode));
 		return;
 	}
 	if (st.st_uid != 0 || (st.st_mode & S_IWOTH)) {
-		reject(entry, "not owned by root or writable by others (mode %04o, uid %u)",
+		reject(entry, &about, "not owned by root or writable by others (mode %04o, uid %u)",
 		       st.st_mode & 07777, st.st_uid);
 		return;
 	}
@@ -76,9 +80,9 @@ static void take(const char *entry)
 	err = pl_layer_manifest_load(mpath, &lm);
 	if (err || !lm.parsed) {
 		if (lm.perr.reason)
-			reject(entry, "manifest line %u: %s", lm.perr.line, lm.perr.reason);
+			reject(entry, &about, "manifest line %u: %s", lm.perr.line, lm.perr.reason);
 		else
-			reject(entry, "manifest: %s", strerror(err ? -err : EINVAL));
+			reject(entry, &about, "manifest: %s", strerror(err ? -err : EINVAL));
 		pl_layer_manifest_free(&lm);
 		return;
 	}
@@ -86,12 +90,14 @@ static void take(const char *entry)
 	record_read(name, &r);
 	snprintf(r.version, sizeof(r.version), "%.*s", (int)lm.m.version.len, lm.m.version.s);
 	pl_layer_manifest_free(&lm);
+	about.version = r.version;
 	if (!valid_name(name)) {
-		reject(entry, "layer name '%s' cannot name a store entry", name);
+		reject(entry, &about, "layer name '%s' cannot name a store entry", name);
 		return;
 	}
+	about.layer = name;
 	if (in_store(name) || r.want != PL_WANT_NEW) {
-		reject(entry, "a layer named %s is already in the store (%s)", name,
+		reject(entry, &about, "a layer named %s is already in the store (%s)", name,
 		       pl_want_name(r.want));
 		return;
 	}
@@ -102,7 +108,7 @@ static void take(const char *entry)
 		step("load", name);
 		err = kernel_load(path);
 		if (err) {
-			reject(entry, "the kernel refused it: %s (%s)", pl_errno_name(-err), strerror(-err));
+			reject(entry, &about, "the kernel refused it: %s (%s)", pl_errno_name(-err), strerror(-err));
 			return;
 		}
 	}
@@ -110,9 +116,9 @@ static void take(const char *entry)
 	step("store", name);
 	if (rename(path, dst) < 0) {
 		err = -errno;
-		history(name, "cannot move %s into %s: %s", path, cfg.store, strerror(-err));
+		history(LOG_ERR, name, &r, "cannot move %s into %s: %s", path, cfg.store, strerror(-err));
 		sysfs_write("unload", name);
-		reject(entry, "cannot move into the store: %s", strerror(-err));
+		reject(entry, &about, "cannot move into the store: %s", strerror(-err));
 		return;
 	}
 	fsync_dir(cfg.store);
@@ -128,7 +134,7 @@ static void take(const char *entry)
 
 		pl_layer_provenance(dst, &p);
 		pl_provenance_line(&p, fixes, sizeof(fixes));
-		history(name, "version \"%s\" verified and stored%s%s", r.version,
+		history(LOG_NOTICE, name, &r, "version \"%s\" verified and stored%s%s", r.version,
 			fixes[0] ? "; fixes " : "", fixes);
 	}
 	bpf_sync();
@@ -157,7 +163,7 @@ static unsigned int unsettled(const char *entry)
 	wait = pl_settle_look(&settle, entry, fp, (int64_t)time(NULL) - newest, pl_boottime_s(),
 			      cfg.inbox_settle);
 	if (wait && !pl_settle_said(&settle, entry))
-		dlog("%s: being written (not renamed into the inbox): taken once unchanged for %us",
+		dlog(LOG_INFO, "%s: being written (not renamed into the inbox): taken once unchanged for %us",
 		     path, cfg.inbox_settle);
 	return wait;
 }
@@ -168,7 +174,7 @@ void scan_inbox(void)
 	DIR *d = opendir(cfg.inbox);
 
 	if (!d) {
-		dlog("%s: %s", cfg.inbox, strerror(errno));
+		dlog(LOG_ERR, "%s: %s", cfg.inbox, strerror(errno));
 		return;
 	}
 	settle_wait = 0;

@@ -79,7 +79,7 @@ void protect_and_trust(void)
 		}
 		free(der);
 		if (err)
-			dlog("trust %s: %s", cfg.trust[i], strerror(-err));
+			dlog(LOG_ERR, "trust %s: %s", cfg.trust[i], strerror(-err));
 	}
 	if (pl_sysfs_read("mounts", mounts, sizeof(mounts)) < 0)
 		mounts[0] = '\0';
@@ -119,9 +119,9 @@ void protect_and_trust(void)
 		}
 		if (pid < 0 || waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) ||
 		    WEXITSTATUS(status) != 0)
-			dlog("protect %s failed", line);
+			dlog(LOG_ERR, "protect %s failed", line);
 		else
-			dlog("protected %s", line);
+			dlog(LOG_INFO, "protected %s", line);
 	}
 }
 
@@ -155,7 +155,7 @@ struct nl_sock *kernel_events_open(bool *changed)
 	if (err >= 0)
 		err = nl_socket_set_nonblocking(sk);
 	if (err < 0) {
-		pl_err("netlink family %s: %s", PATCHLAYER_GENL_NAME, nl_geterror(err));
+		dlog(LOG_ERR, "netlink family %s: %s", PATCHLAYER_GENL_NAME, nl_geterror(err));
 		nl_socket_free(sk);
 		return NULL;
 	}

@@ -156,7 +156,7 @@ void reconcile(const char *name)
 				snprintf(st, sizeof(st), "%s/%s.state", cfg.store, name);
 				unlink(st);
 				fsync_dir(cfg.store);
-				history(name, "removed from the store");
+				history(LOG_NOTICE, name, &r, "removed from the store");
 			}
 			if (!err)
 				return;
@@ -173,11 +173,11 @@ void reconcile(const char *name)
 			    !pl_backoff_failed(&backoff, name, fp, err, pl_boottime_s(), &delay))
 				return;
 			if (delay)
-				history(name, "%s failed: %s (%s); retrying in %us, then less and less often (at most every %us), or when its files, the trust list or the bases change",
+				history(LOG_ERR, name, &r, "%s failed: %s (%s); retrying in %us, then less and less often (at most every %us), or when its files, the trust list or the bases change",
 					pl_action_name(a), pl_errno_name(-err), strerror(-err),
 					delay, PL_BACKOFF_MAX);
 			else
-				history(name, "%s failed: %s (%s)", pl_action_name(a),
+				history(LOG_ERR, name, &r, "%s failed: %s (%s)", pl_action_name(a),
 					pl_errno_name(-err), strerror(-err));
 			r.want = r.want == PL_WANT_NEW ? PL_WANT_PENDING : r.want;
 			snprintf(r.why, sizeof(r.why), "%s failed: %s", pl_action_name(a), strerror(-err));
@@ -202,7 +202,7 @@ void reconcile_all(void)
 	pl_backoff_sweep_begin(&backoff);
 	err = store_walk(reconcile_one, NULL);
 	if (err)
-		dlog("%s: %s", cfg.store, strerror(-err));
+		dlog(LOG_ERR, "%s: %s", cfg.store, strerror(-err));
 	else
 		pl_backoff_sweep_end(&backoff);
 }

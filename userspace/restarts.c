@@ -102,12 +102,12 @@ static void restart_stale(const char *name, struct pl_record *r, struct pl_servi
 	r->restarts[0] = '\0';
 	err = stale_units(name, units, &n);
 	if (err) {
-		history(name, "restart_services: cannot list the processes running its old files: %s",
+		history(LOG_ERR, name, r, "restart_services: cannot list the processes running its old files: %s",
 			strerror(-err));
 		summary_add(r->restarts, "cannot list the processes: %s", strerror(-err));
 	}
 	if (!err && n == 0) {
-		history(name, "restart_services: no service runs its old files");
+		history(LOG_INFO, name, r, "restart_services: no service runs its old files");
 		summary_add(r->restarts, "no service ran its old files");
 	}
 	for (i = 0; i < n; i++) {
@@ -116,24 +116,24 @@ static void restart_stale(const char *name, struct pl_record *r, struct pl_servi
 
 		if (v == PL_UNIT_INVALID) {
 			/* not even printed: a cgroup name is not a unit name */
-			history(name, "restart_services: kept the unit of pid %u: %s",
+			history(LOG_INFO, name, r, "restart_services: kept the unit of pid %u: %s",
 				units[i].pid, pl_unit_verdict_why(v));
 			summary_add(r->restarts, "kept the unit of pid %u: %s", units[i].pid,
 				    pl_unit_verdict_why(v));
 			continue;
 		}
 		if (v != PL_UNIT_RESTART) {
-			history(name, "restart_services: kept %s (pid %u runs its old files): %s",
+			history(LOG_INFO, name, r, "restart_services: kept %s (pid %u runs its old files): %s",
 				units[i].name, units[i].pid, pl_unit_verdict_why(v));
 			summary_add(r->restarts, "kept %s: %s", units[i].name, pl_unit_verdict_why(v));
 			continue;
 		}
 		err = pl_services_try_restart(sv, units[i].name, why, sizeof(why));
 		if (err) {
-			history(name, "restart_services: restart of %s failed: %s", units[i].name, why);
+			history(LOG_ERR, name, r, "restart_services: restart of %s failed: %s", units[i].name, why);
 			summary_add(r->restarts, "restart of %s failed: %s", units[i].name, why);
 		} else {
-			history(name, "restart_services: restarted %s (pid %u ran its old files)",
+			history(LOG_NOTICE, name, r, "restart_services: restarted %s (pid %u ran its old files)",
 				units[i].name, units[i].pid);
 			summary_add(r->restarts, "restarted %s", units[i].name);
 		}
@@ -169,7 +169,7 @@ static int restart_one(const char *name, void *ctx)
 		if (strcmp(r.restarts, waiting) != 0) {
 			snprintf(r.restarts, sizeof(r.restarts), "%s", waiting);
 			record_write(name, &r);
-			history(name, "restart_services: %s", waiting);
+			history(LOG_INFO, name, &r, "restart_services: %s", waiting);
 		}
 		return 0;
 	}
@@ -181,7 +181,7 @@ static int restart_one(const char *name, void *ctx)
 		else
 			pl_services_open(&w->sv, w->why, sizeof(w->why));
 		if (!w->sv && !restarts_unavailable)
-			dlog("service restarts unavailable: %s", w->why);
+			dlog(LOG_WARNING, "service restarts unavailable: %s", w->why);
 		restarts_unavailable = !w->sv;
 		if (pl_services_unit_of(0, w->own, sizeof(w->own)) < 0)
 			w->own[0] = '\0';

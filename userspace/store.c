@@ -76,20 +76,18 @@ int write_atomic(const char *dir, const char *name, const char *text)
 }
 
 /* Appends one line to <store>/.log: the history "patchlayer log" prints. */
-void history(const char *name, const char *fmt, ...)
+static void vhistory(int prio, const char *name, const struct pl_log_about *a,
+		     const char *fmt, va_list ap)
 {
 	char path[PATH_MAX], msg[1024], stamp[32];
 	time_t t = time(NULL);
 	struct tm tm;
-	va_list ap;
 	FILE *f;
 
-	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
 	gmtime_r(&t, &tm);
 	strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	dlog("%s: %s", name, msg);
+	dlog_about(prio, a, "%s: %s", name, msg);
 	snprintf(path, sizeof(path), "%s/.log", cfg.store);
 	f = fopen(path, "ae");
 	if (!f)
@@ -98,6 +96,25 @@ void history(const char *name, const char *fmt, ...)
 	fflush(f);
 	fsync(fileno(f));
 	fclose(f);
+}
+
+void history_about(int prio, const char *name, const struct pl_log_about *a, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vhistory(prio, name, a, fmt, ap);
+	va_end(ap);
+}
+
+void history(int prio, const char *name, const struct pl_record *r, const char *fmt, ...)
+{
+	struct pl_log_about a = { .layer = name, .version = r ? r->version : NULL };
+	va_list ap;
+
+	va_start(ap, fmt);
+	vhistory(prio, name, &a, fmt, ap);
+	va_end(ap);
 }
 
 /* The one rule of lib/manifest.c: the kernel's, so every loaded layer can be stored. */
@@ -309,7 +326,7 @@ void record_quarantine(const char *name, struct pl_record *r)
 	snprintf(from, sizeof(from), "%s/%s.state", cfg.store, name);
 	snprintf(to, sizeof(to), "%s/.%s.state.bad", cfg.store, name);
 	if (rename(from, to) < 0)
-		dlog("%s: %s", from, strerror(errno));
+		dlog(LOG_ERR, "%s: %s", from, strerror(errno));
 	if (r->bad_line)
 		snprintf(where, sizeof(where), "line %u: ", r->bad_line);
 	r->since = now_s();
@@ -318,7 +335,7 @@ void record_quarantine(const char *name, struct pl_record *r)
 		 where, r->bad, name);
 	r->bad = NULL;
 	record_write(name, r);
-	history(name, "unknown: %s", r->why);
+	history(LOG_WARNING, name, r, "unknown: %s", r->why);
 }
 
 int record_write(const char *name, const struct pl_record *r)
@@ -333,7 +350,7 @@ int record_write(const char *name, const struct pl_record *r)
 	snprintf(file, sizeof(file), "%s.state", name);
 	err = write_atomic(cfg.store, file, text);
 	if (err)
-		dlog("%s/%s: %s", cfg.store, file, strerror(-err));
+		dlog(LOG_ERR, "%s/%s: %s", cfg.store, file, strerror(-err));
 	return err;
 }
 
@@ -352,7 +369,8 @@ void record_set(const char *name, struct pl_record *r, enum pl_want want,
 		if (*p == '\n')
 			*p = ' ';
 	record_write(name, r);
-	history(name, "%s: %s", pl_want_name(want), r->why);
+	history(want == PL_WANT_WITHDRAWN ? LOG_WARNING : LOG_NOTICE, name, r, "%s: %s",
+		pl_want_name(want), r->why);
 }
 
 bool in_store(const char *name)
@@ -407,7 +425,7 @@ int lock_store(void)
 	snprintf(path, sizeof(path), "%s/.lock", cfg.store);
 	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	if (fd < 0) {
-		dlog("%s: %s", path, strerror(errno));
+		dlog(LOG_ERR, "%s: %s", path, strerror(errno));
 		return -1;
 	}
 	flock(fd, LOCK_EX);

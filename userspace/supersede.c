@@ -91,6 +91,7 @@ void supersede_record(const char *name, struct pl_record *r)
 {
 	char mpath[PATH_MAX], pkg[PL_DEB_NAME_MAX + 32], ver[PL_DEB_VERSION_MAX + 1];
 	struct pl_provenance *p = NULL;
+	struct pl_log_about about;
 	struct pl_layer_manifest lm;
 	const char *fixed = NULL;
 	int err = -ENOENT;
@@ -120,6 +121,7 @@ void supersede_record(const char *name, struct pl_record *r)
 		return;
 	}
 	pkg[strcspn(pkg, ":")] = '\0';	/* the architecture qualifier */
+	about = (struct pl_log_about){ .layer = name, .version = r->version, .package = pkg };
 	p = calloc(1, sizeof(*p));
 	if (p) {
 		pl_provenance_of(&lm.m, p);
@@ -134,12 +136,13 @@ void supersede_record(const char *name, struct pl_record *r)
 		snprintf(r->why, sizeof(r->why),
 			 "%s %s replaced its base, older than the fix %s: a downgrade is not a fix",
 			 pkg, ver, fixed);
-		history(name, "superseded by %s %s, older than the fix %s: a downgrade is not a fix",
-			pkg, ver, fixed);
+		history_about(LOG_WARNING, name, &about,
+			      "superseded by %s %s, older than the fix %s: a downgrade is not a fix",
+			      pkg, ver, fixed);
 	} else {
 		snprintf(r->why, sizeof(r->why), "a package update replaced its base: %s %s%s",
 			 pkg, ver, fixed ? "" : " (the layer names no version of it)");
-		history(name, "superseded by %s %s", pkg, ver);
+		history_about(LOG_NOTICE, name, &about, "superseded by %s %s", pkg, ver);
 	}
 	record_write(name, r);
 	free(p);
