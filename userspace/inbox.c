@@ -122,7 +122,7 @@ static void take(const char *entry)
 	snprintf(r.why, sizeof(r.why), "verified by the kernel and stored");
 	record_write(name, &r);
 	history(name, "version \"%s\" verified and stored", r.version);
-	bpf_sync();
+	kernel_events_drain();
 	reconcile(name);
 }
 
