@@ -69,6 +69,8 @@ struct pl_bpf_inode {
 struct pl_bpf_watch {
 	__u32 slot;		/* the layer's index in the layers map */
 	__u32 kind;		/* PL_BPF_PATCHED (a replacement) or PL_BPF_STALE (a base) */
+	__u32 file;		/* its line in layers/<name>/files, from 0 */
+	__u32 pad;		/* zero */
 };
 
 /* Value of the "layers" array map, one slot per loaded layer. */
@@ -104,6 +106,8 @@ struct pl_bpf_scan_rec {
 	__u64 ino;
 	__u64 cgroup_id;
 	char comm[PL_BPF_COMM_LEN];
+	__u32 file;		/* the watched value's file: which of the layer's files */
+	__u32 pad;
 };
 
 #endif /* PL_BPF_EVENT_H */

@@ -523,7 +523,11 @@ int BPF_PROG(pl_state, const char *layer, const char *from, const char *to, cons
 	return 0;
 }
 
-/* One record per executable mapping of a watched file of an active layer. */
+/*
+ * One record per executable mapping of a watched file of an active layer,
+ * every layer in the one pass: "watched" names the layer, the file and
+ * whether it is the patched or the stale one, so nothing else is emitted.
+ */
 SEC("iter/task_vma")
 int pl_scan(struct bpf_iter__task_vma *ctx)
 {
@@ -556,6 +560,8 @@ int pl_scan(struct bpf_iter__task_vma *ctx)
 	rec.kind = w->kind;
 	rec.dev = key.dev;
 	rec.ino = key.ino;
+	rec.file = w->file;
+	rec.pad = 0;
 	rec.cgroup_id = BPF_CORE_READ(task, cgroups, dfl_cgrp, kn, id);
 	bpf_probe_read_kernel_str(rec.comm, sizeof(rec.comm), task->comm);
 	bpf_seq_write(ctx->meta->seq, &rec, sizeof(rec));

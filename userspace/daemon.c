@@ -284,7 +284,7 @@ static int cmd_daemon_run(void)
 	struct nl_sock *sk = NULL;
 	sigset_t mask;
 	int ep, ino, dino, sfd, tfd, rfd, htfd, wfd, err, lock;
-	bool kernel_changed = false;
+	bool kernel_changed = false, resync = false;
 
 	in_daemon = true;
 	if (!pl_module_loaded())
@@ -399,7 +399,8 @@ static int cmd_daemon_run(void)
 
 	for (;;) {
 		bool inbox_changed = false, retry_due = false, health_due = false, dpkg_wrote = false;
-		int n = epoll_wait(ep, evs, 8, -1);
+		/* events drained during the last pass (kernel_events_drain): at once */
+		int n = epoll_wait(ep, evs, 8, kernel_changed ? 0 : -1);
 
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -417,7 +418,7 @@ static int cmd_daemon_run(void)
 				}
 				/* "systemctl reload": the configuration again, refused layers retried now */
 				reload_config();
-				inbox_changed = kernel_changed = true;
+				inbox_changed = kernel_changed = resync = true;
 				pl_backoff_init(&backoff);
 			} else if (fd == ino) {
 				char buf[4096] __attribute__((aligned(8)));
@@ -465,15 +466,18 @@ static int cmd_daemon_run(void)
 			}
 		}
 		if (inbox_changed || kernel_changed || retry_due) {
+			/* events of our own steps, drained below, ask for one more look */
+			kernel_changed = false;
 			lock = lock_store();
-			if (kernel_changed)
+			/* netlink events update the BPF side as they come: a reload, all of it */
+			if (resync)
 				bpf_sync();
+			resync = false;
 			reconcile_all();
 			if (inbox_changed)
 				scan_inbox();
 			restart_services();
 			unlock_store(lock);
-			kernel_changed = false;
 			arm_window_timer(tfd);
 			arm_retry_timer(rfd);
 			notify_status(false);

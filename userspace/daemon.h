@@ -122,6 +122,8 @@ int kernel_load(const char *dir);
 /* The trust list and the protected directories of the configuration, given to the kernel. */
 void protect_and_trust(void);
 struct nl_sock *kernel_events_open(bool *changed);
+/* Handles the events queued on that socket now (the BPF side follows them). */
+void kernel_events_drain(void);
 
 /* reconcile.c */
 extern struct pl_backoff backoff;

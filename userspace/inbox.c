@@ -137,7 +137,7 @@ static void take(const char *entry)
 		history(LOG_NOTICE, name, &r, "version \"%s\" verified and stored%s%s", r.version,
 			fixes[0] ? "; fixes " : "", fixes);
 	}
-	bpf_sync();
+	kernel_events_drain();
 	reconcile(name);
 }
 

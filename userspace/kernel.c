@@ -22,6 +22,7 @@
 #include "daemon.h"
 #include "layer.h"
 #include "patchlayer.h"
+#include "plbpf.h"
 
 int sysfs_write(const char *rel, const char *text)
 {
@@ -125,17 +126,68 @@ void protect_and_trust(void)
 	}
 }
 
+/*
+ * The BPF side's maps follow what an event of the module names, that
+ * layer only (plbpf.h): not every layer's files read again at every
+ * event. Only the kernel's word counts (any local process may send to
+ * this socket), and only for a layer name the store could hold.
+ */
+static void follow_event(struct nl_msg *msg)
+{
+	static struct nla_policy policy[PATCHLAYER_ATTR_MAX + 1] = {
+		[PATCHLAYER_ATTR_EVENT] = { .type = NLA_U32 },
+		[PATCHLAYER_ATTR_LAYER] = { .type = NLA_STRING, .maxlen = PL_NAME_MAX + 1 },
+	};
+	struct nlattr *tb[PATCHLAYER_ATTR_MAX + 1];
+	struct genlmsghdr *gh = nlmsg_data(nlmsg_hdr(msg));
+	char name[PL_NAME_MAX + 1];
+	enum pl_bpf_change what;
+
+	if (!bpf || nlmsg_get_src(msg)->nl_pid != 0 || gh->cmd != PATCHLAYER_CMD_EVENT ||
+	    genlmsg_parse(nlmsg_hdr(msg), 0, tb, PATCHLAYER_ATTR_MAX, policy) < 0 ||
+	    !tb[PATCHLAYER_ATTR_EVENT] || !tb[PATCHLAYER_ATTR_LAYER])
+		return;
+	switch (nla_get_u32(tb[PATCHLAYER_ATTR_EVENT])) {
+	case PATCHLAYER_EVENT_LOADED:
+		what = PL_BPF_CHANGE_LOADED;
+		break;
+	case PATCHLAYER_EVENT_UNLOADED:
+		what = PL_BPF_CHANGE_UNLOADED;
+		break;
+	case PATCHLAYER_EVENT_STATE:
+		what = PL_BPF_CHANGE_STATE;
+		break;
+	default:	/* a refusal loads nothing */
+		return;
+	}
+	nla_strlcpy(name, tb[PATCHLAYER_ATTR_LAYER], sizeof(name));
+	if (valid_name(name))
+		pl_bpf_sync_layer(bpf, name, what);
+}
+
 static int nl_event_cb(struct nl_msg *msg, void *arg)
 {
-	(void)msg;
 	*(bool *)arg = true;
+	follow_event(msg);
 	return NL_OK;
 }
 
+static struct nl_sock *events_sk;
+
+/*
+ * The events of the daemon's own steps are queued on the socket when the
+ * step returns: the maps follow them before anything reads the maps.
+ */
+void kernel_events_drain(void)
+{
+	if (events_sk)
+		nl_recvmsgs_default(events_sk);
+}
 
 /*
  * A socket on the module's events group: any event sets *CHANGED (the
- * store is then reconciled whole). NULL with the reason said on stderr.
+ * store is then reconciled whole) and updates the BPF side's maps for the
+ * layer it names. NULL with the reason said on stderr.
  */
 struct nl_sock *kernel_events_open(bool *changed)
 {
@@ -159,5 +211,6 @@ struct nl_sock *kernel_events_open(bool *changed)
 		nl_socket_free(sk);
 		return NULL;
 	}
+	events_sk = sk;
 	return sk;
 }

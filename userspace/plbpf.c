@@ -18,20 +18,8 @@
 #include <bpf/libbpf.h>
 
 #include "patchlayer.h"
-#include "plbpf.h"
+#include "plbpf_priv.h"
 #include "plbpf.skel.h"
-
-struct pl_bpf {
-	int dir_fd;		/* PL_BPF_PIN_DIR, flock()ed around changes */
-	int watched_fd;
-	int layers_fd;
-	int counts_fd;
-	int slots_fd;
-	int events_fd;
-	int scan_fd;
-	pl_bpf_event_fn ev_cb;
-	void *ev_ctx;
-};
 
 /* every pin; "scan" is pinned last, so its presence means a complete load */
 static const char *const pl_pins[] = {
@@ -46,8 +34,6 @@ static const char *const pl_pins[] = {
  * other fixes) are not reused but loaded again.
  */
 #define PL_PIN_BUILD "build"
-
-typedef char pl_name_key[PL_BPF_NAME_MAX + 8];
 
 static int pl_libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
@@ -207,12 +193,12 @@ static int pl_get_pin(const char *name)
 	return fd < 0 ? -errno : fd;
 }
 
-static int pl_lock(struct pl_bpf *b)
+int pl_bpf_lock(struct pl_bpf *b)
 {
 	return flock(b->dir_fd, LOCK_EX) ? -errno : 0;
 }
 
-static void pl_unlock(struct pl_bpf *b)
+void pl_bpf_unlock(struct pl_bpf *b)
 {
 	flock(b->dir_fd, LOCK_UN);
 }
@@ -224,6 +210,7 @@ void pl_bpf_close(struct pl_bpf *b)
 
 	if (!b)
 		return;
+	pl_bpf_cache_free(b);
 	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++)
 		if (*fds[i] >= 0)
 			close(*fds[i]);
@@ -254,7 +241,7 @@ int pl_bpf_open(struct pl_bpf **out, unsigned int flags)
 		err = -errno;
 		goto fail;
 	}
-	err = pl_lock(b);
+	err = pl_bpf_lock(b);
 	if (err)
 		goto fail;
 	/* a finished load without this build's pins or marker: another build's */
@@ -288,7 +275,7 @@ int pl_bpf_open(struct pl_bpf **out, unsigned int flags)
 		      b->counts_fd < 0 ? b->counts_fd : b->slots_fd < 0 ? b->slots_fd : b->events_fd < 0 ? b->events_fd :
 		      b->scan_fd < 0 ? b->scan_fd : 0;
 	}
-	pl_unlock(b);
+	pl_bpf_unlock(b);
 	if (err)
 		goto fail;
 	*out = b;
@@ -317,300 +304,6 @@ int pl_bpf_unload(void)
 	if (rmdir(PL_BPF_PIN_DIR) && errno != ENOENT && !err)
 		err = -errno;
 	close(fd);
-	return err;
-}
-
-/* ---- sync ---- */
-
-struct pl_sync_file {
-	struct pl_bpf_inode file, base;
-};
-
-struct pl_sync_layer {
-	pl_name_key name;
-	bool active;
-	int slot;
-	struct pl_sync_file *files;
-	size_t n_files;
-};
-
-struct pl_want {
-	struct pl_bpf_inode key;
-	struct pl_bpf_watch w;
-	size_t prio;		/* lower wins a key two layers share */
-};
-
-/* layers/<name>/files: the last two fields of each line name the inodes */
-static int pl_read_files(const char *name, struct pl_sync_layer *l)
-{
-	char path[PATH_MAX], *line = NULL;
-	size_t cap = 0;
-	ssize_t len;
-	int err = 0;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/layers/%s/files", pl_sysfs_dir(), name);
-	f = fopen(path, "re");
-	if (!f)
-		return -errno;
-	while ((len = getline(&line, &cap, f)) > 0) {
-		struct pl_sync_file *grown;
-
-		grown = realloc(l->files, (l->n_files + 1) * sizeof(*l->files));
-		if (!grown) {
-			err = -ENOMEM;
-			break;
-		}
-		l->files = grown;
-		err = pl_bpf_parse_files_line(line, &l->files[l->n_files].file,
-					      &l->files[l->n_files].base);
-		if (err)
-			break;
-		l->n_files++;
-	}
-	free(line);
-	fclose(f);
-	return err;
-}
-
-static bool pl_state_active(const char *name)
-{
-	char attr[PL_BPF_NAME_MAX + 32], state[32];
-
-	snprintf(attr, sizeof(attr), "layers/%s/state", name);
-	return pl_sysfs_read(attr, state, sizeof(state)) >= 0 && strcmp(state, "active") == 0;
-}
-
-static void pl_free_layers(struct pl_sync_layer *ls, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		free(ls[i].files);
-	free(ls);
-}
-
-/* Every layer the module has loaded, with its inodes and whether it is active. */
-static int pl_read_module_layers(struct pl_sync_layer **out, size_t *count)
-{
-	struct pl_sync_layer *ls = NULL, *grown;
-	char dirpath[PATH_MAX];
-	struct dirent *de;
-	size_t n = 0;
-	int err = 0;
-	DIR *d;
-
-	snprintf(dirpath, sizeof(dirpath), "%s/layers", pl_sysfs_dir());
-	d = opendir(dirpath);
-	if (!d)
-		return errno == ENOENT ? -ENODEV : -errno;
-	while ((de = readdir(d))) {
-		if (de->d_name[0] == '.' || strlen(de->d_name) > PL_BPF_NAME_MAX)
-			continue;
-		grown = realloc(ls, (n + 1) * sizeof(*ls));
-		if (!grown) {
-			err = -ENOMEM;
-			break;
-		}
-		ls = grown;
-		memset(&ls[n], 0, sizeof(ls[n]));
-		strcpy(ls[n].name, de->d_name);
-		ls[n].slot = -1;
-		ls[n].active = pl_state_active(de->d_name);
-		err = pl_read_files(de->d_name, &ls[n]);
-		n++;
-		/* a layer unloaded meanwhile is simply left out */
-		if (err == -ENOENT) {
-			free(ls[--n].files);
-			err = 0;
-		}
-		if (err)
-			break;
-	}
-	closedir(d);
-	if (err) {
-		pl_free_layers(ls, n);
-		return err;
-	}
-	*out = ls;
-	*count = n;
-	return 0;
-}
-
-static int pl_key_cmp(const void *a, const void *b)
-{
-	return memcmp(a, b, sizeof(struct pl_bpf_inode));
-}
-
-static int pl_want_cmp(const void *a, const void *b)
-{
-	const struct pl_want *x = a, *y = b;
-	int c = pl_key_cmp(&x->key, &y->key);
-
-	return c ? c : (x->prio > y->prio) - (x->prio < y->prio);
-}
-
-/* Gives every loaded layer a slot, frees the slots of unloaded ones. */
-static int pl_sync_slots(struct pl_bpf *b, struct pl_sync_layer *ls, size_t n)
-{
-	struct pl_bpf_layer slots[PL_BPF_MAX_LAYERS];
-	int err = 0;
-
-	for (__u32 i = 0; i < PL_BPF_MAX_LAYERS; i++)
-		if (bpf_map_lookup_elem(b->layers_fd, &i, &slots[i]))
-			return -errno;
-	for (__u32 i = 0; i < PL_BPF_MAX_LAYERS; i++) {
-		size_t j;
-
-		if (!slots[i].name[0])
-			continue;
-		for (j = 0; j < n && strcmp(ls[j].name, slots[i].name); j++)
-			;
-		if (j < n) {
-			ls[j].slot = (int)i;
-			continue;
-		}
-		bpf_map_delete_elem(b->slots_fd, slots[i].name);
-		memset(slots[i].name, 0, sizeof(slots[i].name));
-		slots[i].active = slots[i].enforce = 0;
-		if (bpf_map_update_elem(b->layers_fd, &i, &slots[i], BPF_ANY))
-			return -errno;
-	}
-	for (size_t j = 0; j < n; j++) {
-		struct pl_bpf_layer *s;
-		__u32 i;
-
-		if (ls[j].slot < 0) {
-			for (i = 0; i < PL_BPF_MAX_LAYERS && slots[i].name[0]; i++)
-				;
-			if (i == PL_BPF_MAX_LAYERS) {
-				err = -ENOSPC;
-				continue;
-			}
-			s = &slots[i];
-			__u32 gen = s->gen + 1 ?: 1;
-			struct pl_bpf_counts zero = { .gen = gen };
-
-			memset(s, 0, sizeof(*s));
-			s->gen = gen;
-			memcpy(s->name, ls[j].name, sizeof(s->name));
-			s->active = ls[j].active;
-			ls[j].slot = (int)i;
-			/* counted from zero, before BPF sees the new gen */
-			if (bpf_map_update_elem(b->counts_fd, &i, &zero, BPF_ANY) ||
-			    bpf_map_update_elem(b->layers_fd, &i, s, BPF_ANY) ||
-			    bpf_map_update_elem(b->slots_fd, s->name, &i, BPF_ANY))
-				return -errno;
-			continue;
-		}
-		i = (__u32)ls[j].slot;
-		s = &slots[i];
-		if (s->active == ls[j].active)
-			continue;
-		s->active = ls[j].active;
-		if (!s->active)
-			s->enforce = 0;
-		if (bpf_map_update_elem(b->layers_fd, &i, s, BPF_ANY))
-			return -errno;
-	}
-	return err;
-}
-
-/* Makes "watched" exactly the inodes of the loaded layers that have a slot. */
-static int pl_sync_watched(struct pl_bpf *b, struct pl_sync_layer *ls, size_t n)
-{
-	struct pl_bpf_inode *have = NULL, key, *pkey = NULL;
-	struct pl_want *want = NULL;
-	size_t n_want = 0, n_have = 0, cap_have = 0, k = 0;
-	int err = 0;
-
-	for (size_t j = 0; j < n; j++)
-		n_want += 2 * ls[j].n_files;
-	want = calloc(n_want ?: 1, sizeof(*want));
-	if (!want)
-		return -ENOMEM;
-	for (size_t j = 0; j < n; j++) {
-		if (ls[j].slot < 0)
-			continue;
-		for (size_t f = 0; f < ls[j].n_files; f++) {
-			/* an active layer's claim on a shared base comes first */
-			size_t prio = (ls[j].active ? 0 : n) + j;
-
-			want[k++] = (struct pl_want){ ls[j].files[f].file,
-				{ (__u32)ls[j].slot, PL_BPF_PATCHED }, prio };
-			want[k++] = (struct pl_want){ ls[j].files[f].base,
-				{ (__u32)ls[j].slot, PL_BPF_STALE }, prio };
-		}
-	}
-	n_want = k;
-	qsort(want, n_want, sizeof(*want), pl_want_cmp);
-	/* one entry per key: the first, by priority */
-	k = 0;
-	for (size_t i = 0; i < n_want; i++)
-		if (k == 0 || pl_key_cmp(&want[k - 1].key, &want[i].key))
-			want[k++] = want[i];
-	n_want = k;
-
-	while (bpf_map_get_next_key(b->watched_fd, pkey, &key) == 0) {
-		if (n_have == cap_have) {
-			struct pl_bpf_inode *grown;
-
-			cap_have = cap_have ? 2 * cap_have : 64;
-			grown = realloc(have, cap_have * sizeof(*have));
-			if (!grown) {
-				err = -ENOMEM;
-				goto out;
-			}
-			have = grown;
-		}
-		have[n_have++] = key;
-		pkey = &have[n_have - 1];
-	}
-	for (size_t i = 0; i < n_have; i++) {
-		struct pl_want probe = { .key = have[i] };
-
-		if (!bsearch(&probe, want, n_want, sizeof(*want), pl_key_cmp))
-			bpf_map_delete_elem(b->watched_fd, &have[i]);
-	}
-	for (size_t i = 0; i < n_want; i++) {
-		if (bpf_map_update_elem(b->watched_fd, &want[i].key, &want[i].w, BPF_ANY)) {
-			err = -errno;
-			goto out;
-		}
-	}
-out:
-	free(have);
-	free(want);
-	return err;
-}
-
-int pl_bpf_sync(struct pl_bpf *b)
-{
-	int err;
-
-	err = pl_lock(b);
-	if (err)
-		return err;
-	/* a layer activated or dropped meanwhile: once more, with its new state */
-	for (int attempt = 0; attempt < 5; attempt++) {
-		struct pl_sync_layer *ls = NULL;
-		bool moved = false;
-		size_t n = 0;
-
-		err = pl_read_module_layers(&ls, &n);
-		if (err)
-			break;
-		err = pl_sync_slots(b, ls, n);
-		if (!err || err == -ENOSPC) {
-			int werr = pl_sync_watched(b, ls, n);
-
-			err = err ?: werr;
-		}
-		for (size_t j = 0; j < n && !err; j++)
-			moved |= pl_state_active(ls[j].name) != ls[j].active;
-		pl_free_layers(ls, n);
-		if (err || !moved)
-			break;
-	}
-	pl_unlock(b);
 	return err;
 }
 
@@ -677,7 +370,7 @@ int pl_bpf_enforce(struct pl_bpf *b, const char *layer, bool on)
 	__u32 slot;
 	int err;
 
-	err = pl_lock(b);
+	err = pl_bpf_lock(b);
 	if (err)
 		return err;
 	err = pl_slot_of(b, layer, &slot);
@@ -691,13 +384,13 @@ int pl_bpf_enforce(struct pl_bpf *b, const char *layer, bool on)
 			err = -errno;
 	}
 	/* dropped meanwhile: the tracepoint may have fired before our write */
-	if (!err && on && !pl_state_active(layer)) {
+	if (!err && on && !pl_bpf_state_active(layer)) {
 		info.enforce = 0;
 		info.active = 0;
 		bpf_map_update_elem(b->layers_fd, &slot, &info, BPF_ANY);
 		err = -EINVAL;
 	}
-	pl_unlock(b);
+	pl_bpf_unlock(b);
 	return err;
 }
 
@@ -710,7 +403,21 @@ static int pl_proc_cmp(const void *a, const void *b)
 		return c;
 	if (x->kind != y->kind)
 		return x->kind < y->kind ? -1 : 1;
-	return (x->pid > y->pid) - (x->pid < y->pid);
+	if (x->pid != y->pid)
+		return x->pid < y->pid ? -1 : 1;
+	return (x->file > y->file) - (x->file < y->file);
+}
+
+size_t pl_bpf_count(const struct pl_bpf_proc *p, size_t n, const char *layer, __u32 kind)
+{
+	size_t c = 0;
+
+	/* sorted: a process's entries of one layer and kind are adjacent */
+	for (size_t i = 0; i < n; i++)
+		c += p[i].kind == kind && !strcmp(p[i].layer, layer) &&
+		     (i == 0 || p[i - 1].pid != p[i].pid || p[i - 1].kind != kind ||
+		      strcmp(p[i - 1].layer, layer));
+	return c;
 }
 
 /* The whole output of one run of the scan iterator. */
@@ -801,6 +508,7 @@ int pl_bpf_usage(struct pl_bpf *b, const char *layer, struct pl_bpf_proc **procs
 			continue;
 		out[n].pid = r.pid;
 		out[n].kind = r.kind;
+		out[n].file = r.file;
 		out[n].cgroup_id = r.cgroup_id;
 		memcpy(out[n].comm, r.comm, sizeof(out[n].comm));
 		out[n].comm[sizeof(out[n].comm) - 1] = '\0';
@@ -810,7 +518,7 @@ int pl_bpf_usage(struct pl_bpf *b, const char *layer, struct pl_bpf_proc **procs
 	}
 	free(data);
 	qsort(out, n, sizeof(*out), pl_proc_cmp);
-	/* one entry per process, layer and kind, whatever it maps of it */
+	/* one entry per process, layer, kind and file, however often mapped */
 	for (size_t i = 0; i < n; i++)
 		if (k == 0 || pl_proc_cmp(&out[k - 1], &out[i]))
 			out[k++] = out[i];

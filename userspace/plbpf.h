@@ -55,13 +55,14 @@ enum {
 	PL_BPF_LOAD = 1 << 0,	/* load and pin when not pinned yet */
 };
 
-/* A process running a layer's code, as one scan saw it. */
+/* A process running a layer's file, as one scan saw it. */
 struct pl_bpf_proc {
 	__u32 pid;
 	__u32 kind;		/* PL_BPF_PATCHED or PL_BPF_STALE */
 	__u64 cgroup_id;
 	char comm[PL_BPF_COMM_LEN];
 	char layer[PL_BPF_NAME_MAX + 8];
+	__u32 file;		/* which: its line in layers/<name>/files, from 0 */
 };
 
 typedef int (*pl_bpf_event_fn)(const struct pl_bpf_event *ev, void *ctx);
@@ -76,15 +77,38 @@ int pl_bpf_unload(void);
 /* Fills the layers and watched maps from /sys/kernel/patchlayer/layers. */
 int pl_bpf_sync(struct pl_bpf *b);
 
+/* What a netlink event of the module says of one layer. */
+enum pl_bpf_change {
+	PL_BPF_CHANGE_STATE,	/* activated, dropped, superseded, stale */
+	PL_BPF_CHANGE_LOADED,	/* loaded (its files are new) */
+	PL_BPF_CHANGE_UNLOADED,
+};
+
+/*
+ * Brings the maps up to date with one change of one layer, as a netlink
+ * event names it, after a pl_bpf_sync() of this handle: only that layer's
+ * entries are written, and only LOADED reads its files from sysfs (a
+ * loaded layer's inodes never change); STATE rewrites just the entries it
+ * shares with another loaded layer (a base goes to the active one).
+ */
+int pl_bpf_sync_layer(struct pl_bpf *b, const char *layer, enum pl_bpf_change what);
+
+/* How often this handle read a layer's files from sysfs (tests, "bpf status"). */
+unsigned long pl_bpf_files_reads(const struct pl_bpf *b);
+
 /* A ring buffer consumer of the events; the callback's non-zero return stops a poll. */
 int pl_bpf_events(struct pl_bpf *b, pl_bpf_event_fn cb, void *ctx, struct ring_buffer **rb);
 
 /*
- * Scans every process's executable mappings (task_vma iterator): one entry
- * per process, layer and kind, sorted by layer, kind, pid; LAYER NULL for
- * every layer. *procs is malloc'ed (free it). Call pl_bpf_sync() first.
+ * Scans every process's executable mappings (task_vma iterator), every
+ * layer in one pass: one entry per process, layer, kind and file, sorted
+ * by layer, kind, pid, file; LAYER NULL for every layer. *procs is
+ * malloc'ed (free it). Call pl_bpf_sync() first.
  */
 int pl_bpf_usage(struct pl_bpf *b, const char *layer, struct pl_bpf_proc **procs, size_t *n);
+
+/* The processes of PROCS (sorted as above) running LAYER's files of KIND. */
+size_t pl_bpf_count(const struct pl_bpf_proc *procs, size_t n, const char *layer, __u32 kind);
 
 /* The layer's slot: crash and denial counts, enforcement, activity. */
 int pl_bpf_layer(struct pl_bpf *b, const char *layer, struct pl_bpf_layer *info);
@@ -104,6 +128,38 @@ int pl_bpf_enforce(struct pl_bpf *b, const char *layer, bool on);
  * of the replacement and of the base. Modifies LINE. -EPROTO when malformed.
  */
 int pl_bpf_parse_files_line(char *line, struct pl_bpf_inode *file, struct pl_bpf_inode *base);
+
+/*
+ * The watched entries of one layer, in a slot: its files' replacements
+ * (PATCHED) and bases (STALE), each with its line, sorted by key, one per
+ * key (plbpf_files.c, plain, unit-tested).
+ */
+struct pl_bpf_entry {
+	struct pl_bpf_inode key;
+	struct pl_bpf_watch w;
+};
+
+struct pl_bpf_slot_cache {
+	char name[PL_BPF_NAME_MAX + 8];	/* empty: no layer */
+	bool active;
+	struct pl_bpf_entry *ents;
+	size_t n;
+};
+
+/* Orders entries (or keys: the key comes first) by key alone. */
+int pl_bpf_entry_cmp(const void *a, const void *b);
+
+/* FILES[2 * i] the replacement of line i, FILES[2 * i + 1] its base. */
+int pl_bpf_entries(const struct pl_bpf_inode *files, size_t n_lines, __u32 slot,
+		   struct pl_bpf_entry **out, size_t *n);
+
+/*
+ * Who owns KEY among the slots of C: an active layer before an inactive
+ * one, then the lowest slot. False when no slot wants it; *SHARED when
+ * more than one does.
+ */
+bool pl_bpf_owner(const struct pl_bpf_slot_cache *c, const struct pl_bpf_inode *key,
+		  struct pl_bpf_watch *w, bool *shared);
 
 /* "patched", "stale", "crash", "denied", "exit" */
 const char *pl_bpf_kind_name(__u32 kind);

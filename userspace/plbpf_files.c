@@ -1,7 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
-/* The inodes of one line of layers/<name>/files, for plbpf.c; unit-tested. */
+/*
+ * The inodes of one line of layers/<name>/files, and who owns a watched
+ * inode among the loaded layers, for plbpf.c and plbpf_sync.c; plain and
+ * unit-tested.
+ */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "plbpf.h"
@@ -42,4 +47,74 @@ int pl_bpf_parse_files_line(char *line, struct pl_bpf_inode *file, struct pl_bpf
 		return -EPROTO;
 	*f++ = '\0';
 	return pl_parse_devino(f, file) ?: pl_parse_devino(b, base);
+}
+
+static int pl_entry_cmp(const void *a, const void *b)
+{
+	const struct pl_bpf_entry *x = a, *y = b;
+	int c = memcmp(&x->key, &y->key, sizeof(x->key));
+
+	/* one key twice in a layer (a base replaced twice): its first line */
+	return c ? c : (x->w.file > y->w.file) - (x->w.file < y->w.file);
+}
+
+int pl_bpf_entries(const struct pl_bpf_inode *files, size_t n_lines, __u32 slot,
+		   struct pl_bpf_entry **out, size_t *n)
+{
+	struct pl_bpf_entry *e;
+	size_t k = 0;
+
+	*out = NULL;
+	*n = 0;
+	if (n_lines > 1U << 20)
+		return -E2BIG;
+	e = calloc(2 * n_lines + 1, sizeof(*e));
+	if (!e)
+		return -ENOMEM;
+	for (size_t i = 0; i < 2 * n_lines; i++) {
+		e[i].key = files[i];
+		e[i].key.pad = 0;
+		e[i].w.slot = slot;
+		e[i].w.kind = i % 2 ? PL_BPF_STALE : PL_BPF_PATCHED;
+		e[i].w.file = (__u32)(i / 2);
+	}
+	qsort(e, 2 * n_lines, sizeof(*e), pl_entry_cmp);
+	for (size_t i = 0; i < 2 * n_lines; i++)
+		if (k == 0 || memcmp(&e[k - 1].key, &e[i].key, sizeof(e[i].key)))
+			e[k++] = e[i];
+	*out = e;
+	*n = k;
+	return 0;
+}
+
+int pl_bpf_entry_cmp(const void *a, const void *b)
+{
+	return memcmp(a, b, sizeof(struct pl_bpf_inode));
+}
+
+bool pl_bpf_owner(const struct pl_bpf_slot_cache *c, const struct pl_bpf_inode *key,
+		  struct pl_bpf_watch *w, bool *shared)
+{
+	struct pl_bpf_entry probe = { .key = *key };
+	int best = -1, wanting = 0;
+
+	probe.key.pad = 0;
+	for (int i = 0; i < PL_BPF_MAX_LAYERS; i++) {
+		const struct pl_bpf_entry *e;
+
+		if (!c[i].name[0] || !c[i].n)
+			continue;
+		e = bsearch(&probe, c[i].ents, c[i].n, sizeof(*e), pl_bpf_entry_cmp);
+		if (!e)
+			continue;
+		wanting++;
+		/* an active layer's claim on a shared base comes first */
+		if (best < 0 || (c[i].active && !c[best].active)) {
+			best = i;
+			*w = e->w;
+		}
+	}
+	if (shared)
+		*shared = wanting > 1;
+	return best >= 0;
 }

@@ -84,7 +84,7 @@ void reconcile(const char *name)
 			if (err == -EEXIST)
 				err = 0;	/* loaded from the inbox before its rename */
 			if (!err)
-				bpf_sync();
+				kernel_events_drain();
 			break;
 		case PL_ACT_SET_PENDING:
 			record_set(name, &r, PL_WANT_PENDING, "%s",

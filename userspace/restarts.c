@@ -26,6 +26,21 @@ struct stale_unit {
 
 static bool restarts_unavailable;	/* said once in the daemon's log */
 
+/* What restart_services() opens once, at the first layer that needs it. */
+struct restart_walk {
+	char why[256], own[PL_CONFIG_UNIT_MAX];
+	struct pl_services *sv;
+	bool tried;
+	/* one scan of the BPF side answers for every layer of the pass */
+	bool scanned;
+	int scan_err;
+	struct pl_bpf_proc *procs;
+	size_t n;
+	/* the units restarted in this pass, not restarted twice for two layers */
+	char done[PL_RESTART_UNITS_MAX][PL_CONFIG_UNIT_MAX];
+	size_t n_done;
+};
+
 /* Appends to the layer's one-line summary, "..." when it is full. */
 static void summary_add(char *sum, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void summary_add(char *sum, const char *fmt, ...)
@@ -46,21 +61,27 @@ static void summary_add(char *sum, const char *fmt, ...)
 }
 
 /* The units of the processes the BPF side sees running NAME's replaced files. */
-static int stale_units(const char *name, struct stale_unit *units, size_t *n_units)
+static int stale_units(struct restart_walk *w, const char *name, struct stale_unit *units,
+		       size_t *n_units)
 {
-	struct pl_bpf_proc *procs = NULL;
-	size_t n = 0, i, j;
-	int err;
+	const struct pl_bpf_proc *procs;
+	size_t n, i, j;
 
 	*n_units = 0;
-	pl_bpf_sync(bpf);
-	err = pl_bpf_usage(bpf, name, &procs, &n);
-	if (err)
-		return err;
+	if (!w->scanned) {
+		/* the maps follow the module's events: those of this pass's steps too */
+		kernel_events_drain();
+		w->scan_err = pl_bpf_usage(bpf, NULL, &w->procs, &w->n);
+		w->scanned = true;
+	}
+	if (w->scan_err)
+		return w->scan_err;
+	procs = w->procs;
+	n = w->n;
 	for (i = 0; i < n; i++) {
 		char unit[PL_CONFIG_UNIT_MAX];
 
-		if (procs[i].kind != PL_BPF_STALE)
+		if (procs[i].kind != PL_BPF_STALE || strcmp(procs[i].layer, name))
 			continue;
 		/*
 		 * A patchlayer command, as the "install" that just activated
@@ -82,7 +103,6 @@ static int stale_units(const char *name, struct stale_unit *units, size_t *n_uni
 		units[j].pid = procs[i].pid;
 		(*n_units)++;
 	}
-	free(procs);
 	return 0;
 }
 
@@ -92,15 +112,16 @@ static int stale_units(const char *name, struct stale_unit *units, size_t *n_uni
  * this activation. Restart first, record after: a kill in between only
  * repeats the scan, which then finds those services patched.
  */
-static void restart_stale(const char *name, struct pl_record *r, struct pl_services *sv,
-			  const char *own_unit)
+static void restart_stale(struct restart_walk *w, const char *name, struct pl_record *r)
 {
 	static struct stale_unit units[PL_RESTART_UNITS_MAX];
-	size_t n = 0, i;
+	struct pl_services *sv = w->sv;
+	const char *own_unit = w->own;
+	size_t n = 0, i, j;
 	int err;
 
 	r->restarts[0] = '\0';
-	err = stale_units(name, units, &n);
+	err = stale_units(w, name, units, &n);
 	if (err) {
 		history(LOG_ERR, name, r, "restart_services: cannot list the processes running its old files: %s",
 			strerror(-err));
@@ -128,7 +149,18 @@ static void restart_stale(const char *name, struct pl_record *r, struct pl_servi
 			summary_add(r->restarts, "kept %s: %s", units[i].name, pl_unit_verdict_why(v));
 			continue;
 		}
+		/* restarted for another layer in this pass: after the scan */
+		for (j = 0; j < w->n_done && strcmp(w->done[j], units[i].name); j++)
+			;
+		if (j < w->n_done) {
+			history(LOG_NOTICE, name, r, "restart_services: restarted %s (pid %u ran its old files)",
+				units[i].name, units[i].pid);
+			summary_add(r->restarts, "restarted %s", units[i].name);
+			continue;
+		}
 		err = pl_services_try_restart(sv, units[i].name, why, sizeof(why));
+		if (!err && w->n_done < PL_RESTART_UNITS_MAX)
+			memcpy(w->done[w->n_done++], units[i].name, sizeof(w->done[0]));
 		if (err) {
 			history(LOG_ERR, name, r, "restart_services: restart of %s failed: %s", units[i].name, why);
 			summary_add(r->restarts, "restart of %s failed: %s", units[i].name, why);
@@ -141,13 +173,6 @@ static void restart_stale(const char *name, struct pl_record *r, struct pl_servi
 	r->restarted_for = r->activated_at;
 	record_write(name, r);
 }
-
-/* What restart_services() opens once, at the first layer that needs it. */
-struct restart_walk {
-	char why[256], own[PL_CONFIG_UNIT_MAX];
-	struct pl_services *sv;
-	bool tried;
-};
 
 static int restart_one(const char *name, void *ctx)
 {
@@ -193,7 +218,7 @@ static int restart_one(const char *name, void *ctx)
 		record_write(name, &r);
 		return 0;
 	}
-	restart_stale(name, &r, w->sv, w->own);
+	restart_stale(w, name, &r);
 	return 0;
 }
 
@@ -204,10 +229,12 @@ static int restart_one(const char *name, void *ctx)
  */
 void restart_services(void)
 {
-	struct restart_walk w = { .own = "" };
+	static struct restart_walk w;
 
 	if (cfg.restart == PL_RESTART_NO)
 		return;
+	memset(&w, 0, sizeof(w));
 	store_walk(restart_one, &w);
 	pl_services_close(w.sv);
+	free(w.procs);
 }

@@ -96,35 +96,35 @@ int cmd_remove(int argc, char **argv, const struct pl_opts *o)
 	return verb(argc, argv, "remove");
 }
 
+struct layers_walk {
+	const struct pl_opts *o;
+	struct json j;
+	bool started;
+	/* one scan answers for every layer */
+	struct pl_bpf_proc *procs;
+	size_t n;
+	int scan_err;
+};
+
 /* -ENOENT: NAME is not in the kernel (history), so the BPF side has no count. */
-static int usage_counts(const char *name, long *patched, long *stale)
+static int usage_counts(const struct layers_walk *w, const char *name, long *patched,
+			long *stale)
 {
-	struct pl_bpf_proc *procs = NULL;
-	size_t n = 0, i;
+	struct pl_bpf_layer info;
 	int err;
 
 	*patched = *stale = -1;
 	if (!bpf)
 		return -ENODEV;
-	err = pl_bpf_usage(bpf, name, &procs, &n);
+	if (w->scan_err)
+		return w->scan_err;
+	err = pl_bpf_layer(bpf, name, &info);
 	if (err)
 		return err;
-	*patched = *stale = 0;
-	for (i = 0; i < n; i++) {
-		if (procs[i].kind == PL_BPF_PATCHED)
-			(*patched)++;
-		else if (procs[i].kind == PL_BPF_STALE)
-			(*stale)++;
-	}
-	free(procs);
+	*patched = (long)pl_bpf_count(w->procs, w->n, name, PL_BPF_PATCHED);
+	*stale = (long)pl_bpf_count(w->procs, w->n, name, PL_BPF_STALE);
 	return 0;
 }
-
-struct layers_walk {
-	const struct pl_opts *o;
-	struct json j;
-	bool started;
-};
 
 /* The BPF side's handle and the JSON array, once the store could be read. */
 static void layers_begin(struct layers_walk *w)
@@ -134,8 +134,10 @@ static void layers_begin(struct layers_walk *w)
 	w->started = true;
 	if (pl_bpf_loaded() && pl_bpf_open(&bpf, 0) < 0)
 		bpf = NULL;
-	if (bpf)
+	if (bpf) {
 		pl_bpf_sync(bpf);
+		w->scan_err = pl_bpf_usage(bpf, NULL, &w->procs, &w->n);
+	}
 	if (w->o->json) {
 		pl_json_begin(&w->j, w->o);
 		json_array_start(&w->j, NULL);
@@ -163,7 +165,7 @@ static int layers_one(const char *name, void *ctx)
 	snprintf(rel, sizeof(rel), "layers/%s/hits", name);
 	if (pl_sysfs_read(rel, hits, sizeof(hits)) < 0)
 		strcpy(hits, "0");
-	counted = usage_counts(name, &patched, &stale);
+	counted = usage_counts(w, name, &patched, &stale);
 	t = (time_t)r.since;
 	gmtime_r(&t, &tm);
 	strftime(since, sizeof(since), "%Y-%m-%dT%H:%M:%SZ", &tm);
@@ -222,6 +224,7 @@ int cmd_layers(int argc, char **argv, const struct pl_opts *o)
 		json_array_end(&w.j);
 		json_finish(&w.j);
 	}
+	free(w.procs);
 	if (bpf)
 		pl_bpf_close(bpf);
 	return PL_EXIT_OK;

@@ -168,6 +168,7 @@ static void free_names(char **names)
 	free(names);
 }
 
+/* Each process of LAYER and KIND once; with -j, the lines of its files it maps. */
 static void print_procs(struct json *j, const struct pl_opts *o, const char *layer, __u32 kind,
 			const struct pl_bpf_proc *p, size_t n)
 {
@@ -176,8 +177,14 @@ static void print_procs(struct json *j, const struct pl_opts *o, const char *lay
 	if (o->json)
 		json_array_start(j, pl_bpf_kind_name(kind));
 	for (size_t i = 0; i < n; i++) {
+		size_t k;
+
 		if (p[i].kind != kind || strcmp(p[i].layer, layer))
 			continue;
+		/* sorted: the process's other files follow */
+		for (k = i + 1; k < n && p[k].pid == p[i].pid && p[k].kind == kind &&
+		     !strcmp(p[k].layer, layer); k++)
+			;
 		cgroup_of(p[i].pid, cgroup, sizeof(cgroup));
 		if (o->json) {
 			json_object_start(j, NULL);
@@ -185,23 +192,19 @@ static void print_procs(struct json *j, const struct pl_opts *o, const char *lay
 			json_string(j, "comm", p[i].comm);
 			json_uint(j, "cgroup_id", p[i].cgroup_id);
 			json_string(j, "cgroup", cgroup);
+			json_array_start(j, "files");
+			for (size_t f = i; f < k; f++)
+				json_uint(j, NULL, p[f].file);
+			json_array_end(j);
 			json_object_end(j);
 		} else {
 			printf("  %-8s %7u  %-16s %s\n", pl_bpf_kind_name(kind), p[i].pid,
 			       p[i].comm, cgroup);
 		}
+		i = k - 1;
 	}
 	if (o->json)
 		json_array_end(j);
-}
-
-static size_t count_kind(const struct pl_bpf_proc *p, size_t n, const char *layer, __u32 kind)
-{
-	size_t c = 0;
-
-	for (size_t i = 0; i < n; i++)
-		c += p[i].kind == kind && !strcmp(p[i].layer, layer);
-	return c;
 }
 
 int cmd_usage(int argc, char **argv, const struct pl_opts *o)
@@ -265,8 +268,8 @@ int cmd_usage(int argc, char **argv, const struct pl_opts *o)
 		struct pl_bpf_counts cn = { 0 };
 		char attr[PL_BPF_NAME_MAX + 32];
 		__u64 cid;
-		size_t np = count_kind(procs, n, *l, PL_BPF_PATCHED);
-		size_t ns = count_kind(procs, n, *l, PL_BPF_STALE);
+		size_t np = pl_bpf_count(procs, n, *l, PL_BPF_PATCHED);
+		size_t ns = pl_bpf_count(procs, n, *l, PL_BPF_STALE);
 
 		snprintf(attr, sizeof(attr), "layers/%s/state", *l);
 		if (pl_sysfs_read(attr, state, sizeof(state)) < 0)

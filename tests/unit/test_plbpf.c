@@ -86,6 +86,90 @@ static void test_target_with_spaces(void **state)
 	assert_int_equal(base.ino, 3);
 }
 
+#include <stdlib.h>
+
+static struct pl_bpf_inode ino(__u32 dev, __u64 n)
+{
+	return (struct pl_bpf_inode){ .ino = n, .dev = dev };
+}
+
+static const struct pl_bpf_entry *find(const struct pl_bpf_entry *e, size_t n,
+				       struct pl_bpf_inode key)
+{
+	return bsearch(&key, e, n, sizeof(*e), pl_bpf_entry_cmp);
+}
+
+/* A layer's entries: each key once, sorted, its first line; replacements patched. */
+static void test_entries(void **state)
+{
+	struct pl_bpf_inode files[] = {
+		ino(7, 30), ino(8, 300),	/* line 0 */
+		ino(7, 10), ino(8, 100),	/* line 1 */
+		ino(7, 20), ino(8, 100),	/* line 2: the base of line 1 again */
+	};
+	const struct pl_bpf_entry *f;
+	struct pl_bpf_entry *e;
+	size_t n;
+
+	(void)state;
+	assert_int_equal(pl_bpf_entries(files, 3, 5, &e, &n), 0);
+	assert_int_equal(n, 5);
+	for (size_t i = 1; i < n; i++)
+		assert_true(pl_bpf_entry_cmp(&e[i - 1], &e[i]) < 0);
+	f = find(e, n, ino(7, 10));
+	assert_non_null(f);
+	assert_int_equal(f->w.kind, PL_BPF_PATCHED);
+	assert_int_equal(f->w.file, 1);
+	assert_int_equal(f->w.slot, 5);
+	f = find(e, n, ino(8, 100));
+	assert_non_null(f);
+	assert_int_equal(f->w.kind, PL_BPF_STALE);
+	assert_int_equal(f->w.file, 1);
+	f = find(e, n, ino(8, 300));
+	assert_non_null(f);
+	assert_int_equal(f->w.file, 0);
+	free(e);
+	assert_int_equal(pl_bpf_entries(files, 0, 0, &e, &n), 0);
+	assert_int_equal(n, 0);
+	free(e);
+}
+
+/* A base two loaded layers share belongs to the active one, else the lowest slot. */
+static void test_owner(void **state)
+{
+	static struct pl_bpf_slot_cache c[PL_BPF_MAX_LAYERS];
+	struct pl_bpf_inode a[] = { ino(7, 1), ino(8, 100) };
+	struct pl_bpf_inode b[] = { ino(7, 2), ino(8, 100) };
+	struct pl_bpf_inode k = ino(8, 100), lone = ino(7, 2), none = ino(9, 9);
+	struct pl_bpf_watch w;
+	bool shared;
+
+	(void)state;
+	strcpy(c[3].name, "old");
+	strcpy(c[9].name, "new");
+	assert_int_equal(pl_bpf_entries(a, 1, 3, &c[3].ents, &c[3].n), 0);
+	assert_int_equal(pl_bpf_entries(b, 1, 9, &c[9].ents, &c[9].n), 0);
+	assert_true(pl_bpf_owner(c, &k, &w, &shared));
+	assert_true(shared);
+	assert_int_equal(w.slot, 3);
+	c[9].active = true;
+	assert_true(pl_bpf_owner(c, &k, &w, &shared));
+	assert_int_equal(w.slot, 9);
+	assert_int_equal(w.kind, PL_BPF_STALE);
+	assert_true(pl_bpf_owner(c, &lone, &w, &shared));
+	assert_false(shared);
+	assert_int_equal(w.slot, 9);
+	assert_int_equal(w.kind, PL_BPF_PATCHED);
+	assert_false(pl_bpf_owner(c, &none, &w, &shared));
+	/* a freed slot wants nothing */
+	c[9].name[0] = '\0';
+	assert_true(pl_bpf_owner(c, &k, &w, &shared));
+	assert_false(shared);
+	assert_int_equal(w.slot, 3);
+	free(c[3].ents);
+	free(c[9].ents);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -93,6 +177,8 @@ int main(void)
 		cmocka_unit_test(test_limits),
 		cmocka_unit_test(test_malformed),
 		cmocka_unit_test(test_target_with_spaces),
+		cmocka_unit_test(test_entries),
+		cmocka_unit_test(test_owner),
 	};
 
 	return cmocka_run_group_tests_name("plbpf", tests, NULL, NULL);
