@@ -40,6 +40,8 @@ static const struct pl_cmd pl_cmds[] = {
 	{ "remove", cmd_remove, "remove NAME            drop, unload and delete a layer from the store" },
 	{ "layers", cmd_layers, "layers                 the store: each layer's state, since, hits, patched/stale, why" },
 	{ "log", cmd_log, "log                    the daemon's history of the store" },
+	{ "config", cmd_config, "config check [--config FILE]\n"
+				"                         check patchlayer.conf, print the effective values" },
 	{ "verify", cmd_verify, "verify [--cert C]... [--base-root DIR] [--no-base] DIR\n"
 				"                         check a layer as the kernel will" },
 };
@@ -93,7 +95,7 @@ static int pl_take_output_opts(int argc, char **argv, struct pl_opts *o)
 	return n;
 }
 
-int main(int argc, char **argv)
+static int pl_main(int argc, char **argv, struct pl_opts *o)
 {
 	static const struct option longopts[] = {
 		{ "json", no_argument, NULL, 'j' },
@@ -102,23 +104,33 @@ int main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct pl_opts o = { 0 };
 	int c;
 
-	argc = pl_take_output_opts(argc, argv, &o);
+	argc = pl_take_output_opts(argc, argv, o);
 	/* stop at the command: its own options are its own */
 	while ((c = getopt_long(argc, argv, "+jpVh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'j':
-			o.json = true;
+			o->json = true;
 			break;
 		case 'p':
-			o.json = o.pretty = true;
+			o->json = o->pretty = true;
 			break;
 		case 'V':
-			printf("%s %s\n", pl_prog, PL_VERSION);
+			if (o->json) {
+				struct json j;
+
+				pl_json_begin(&j, o);
+				json_object_start(&j, NULL);
+				json_string(&j, "version", PL_VERSION);
+				json_object_end(&j);
+				json_finish(&j);
+			} else {
+				printf("%s %s\n", pl_prog, PL_VERSION);
+			}
 			return PL_EXIT_OK;
 		case 'h':
+			o->json = false;	/* help is text */
 			usage(stdout);
 			return PL_EXIT_OK;
 		default:
@@ -127,13 +139,26 @@ int main(int argc, char **argv)
 		}
 	}
 	if (optind >= argc) {
+		pl_err("no command given");
 		usage(stderr);
 		return PL_EXIT_USAGE;
 	}
 	for (size_t i = 0; i < sizeof(pl_cmds) / sizeof(pl_cmds[0]); i++) {
 		if (strcmp(argv[optind], pl_cmds[i].name) == 0)
-			return pl_cmds[i].fn(argc - optind - 1, argv + optind + 1, &o);
+			return pl_cmds[i].fn(argc - optind - 1, argv + optind + 1, o);
 	}
 	pl_err("unknown command '%s' (see '%s --help')", argv[optind], pl_prog);
 	return PL_EXIT_USAGE;
+}
+
+int main(int argc, char **argv)
+{
+	struct pl_opts o = { 0 };
+	int rc;
+
+	pl_guard_stdio();
+	rc = pl_main(argc, argv, &o);
+	if (o.json)
+		pl_json_error(rc, &o);
+	return pl_close_stdout(rc);
 }

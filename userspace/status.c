@@ -122,7 +122,7 @@ int cmd_status(int argc, char **argv, const struct pl_opts *o)
 
 	err = pl_sysfs_read("version", version, sizeof(version));
 	if (err < 0) {
-		pl_err("%s/version: %s", pl_sysfs_dir(), strerror(-err));
+		pl_err_sys(-err, "%s/version", pl_sysfs_dir());
 		return PL_EXIT_FAIL;
 	}
 	nl_err = pl_nl_get_info(&nl);
@@ -131,7 +131,7 @@ int cmd_status(int argc, char **argv, const struct pl_opts *o)
 	pl_sysfs_read("mounts", mounts, sizeof(mounts));
 	daemon = pl_daemon_running();
 	if (read_layers(&layers, &n_layers)) {
-		pl_err("%s/layers: %s", pl_sysfs_dir(), strerror(errno));
+		pl_err_sys(errno, "%s/layers", pl_sysfs_dir());
 		return PL_EXIT_FAIL;
 	}
 

@@ -47,18 +47,18 @@ static int bpf_fail(const char *what, int err)
 	}
 	/* the verifier refuses with EACCES too: say which it is */
 	if ((err == -EPERM || err == -EACCES) && have_bpf_caps()) {
-		pl_err("%s (%s): %s", what, PL_BPF_PIN_DIR, strerror(-err));
+		pl_err_sys(-err, "%s (%s)", what, PL_BPF_PIN_DIR);
 		fprintf(stderr, "hint: refused by the kernel (verifier or LSM); "
 			"PATCHLAYER_BPF_DEBUG=1 shows libbpf's log\n");
 		return PL_EXIT_FAIL;
 	}
 	if (err == -EPERM || err == -EACCES) {
-		pl_err("%s (%s): %s", what, PL_BPF_PIN_DIR, strerror(-err));
+		pl_err_sys(-err, "%s (%s)", what, PL_BPF_PIN_DIR);
 		fprintf(stderr, "hint: BPF not permitted: run as root with CAP_BPF, CAP_PERFMON "
 			"and CAP_SYS_ADMIN\n");
 		return PL_EXIT_FAIL;
 	}
-	pl_err("%s (%s): %s", what, PL_BPF_PIN_DIR, strerror(-err));
+	pl_err_sys(-err, "%s (%s)", what, PL_BPF_PIN_DIR);
 	return PL_EXIT_FAIL;
 }
 
@@ -247,7 +247,7 @@ int cmd_usage(int argc, char **argv, const struct pl_opts *o)
 	} else {
 		names = loaded_layers();
 		if (!names) {
-			pl_err("%s/layers: %s", pl_sysfs_dir(), strerror(ENOMEM));
+			pl_err_sys(ENOMEM, "%s/layers", pl_sysfs_dir());
 			free(procs);
 			pl_bpf_close(b);
 			return PL_EXIT_FAIL;
@@ -314,7 +314,6 @@ int cmd_enforce(int argc, char **argv, const struct pl_opts *o)
 	bool on;
 	int err, rc;
 
-	(void)o;
 	if (argc != 2 || (strcmp(argv[0], "on") && strcmp(argv[0], "off"))) {
 		pl_err("usage: %s enforce on|off LAYER", pl_prog);
 		return PL_EXIT_USAGE;
@@ -336,8 +335,18 @@ int cmd_enforce(int argc, char **argv, const struct pl_opts *o)
 	}
 	if (err)
 		return bpf_fail("enforce", err);
-	if (!o->json)
+	if (o->json) {
+		struct json j;
+
+		pl_json_begin(&j, o);
+		json_object_start(&j, NULL);
+		json_string(&j, "layer", argv[1]);
+		json_bool(&j, "enforce", on);
+		json_object_end(&j);
+		json_finish(&j);
+	} else {
 		printf("enforcement %s for layer %s\n", on ? "on" : "off", argv[1]);
+	}
 	return PL_EXIT_OK;
 }
 
@@ -363,7 +372,7 @@ static int print_event(const struct pl_bpf_event *ev, void *ctx)
 	if (p->o->json) {
 		struct json j;
 
-		json_init(&j, stdout, false);
+		pl_json_line(&j);
 		json_object_start(&j, NULL);
 		json_string(&j, "event", pl_bpf_kind_name(ev->kind));
 		json_string(&j, "layer", ev->layer);
@@ -400,6 +409,8 @@ static int print_event(const struct pl_bpf_event *ev, void *ctx)
 	fflush(stdout);
 	if (p->remaining > 0)
 		p->remaining--;
+	if (ferror(stdout))
+		p->remaining = 0;	/* the reader is gone: main says so */
 	return p->remaining == 0;
 }
 
@@ -447,7 +458,7 @@ static int bpf_events(int argc, char **argv, const struct pl_opts *o)
 	while (!stop && p.remaining != 0) {
 		err = ring_buffer__poll(rb, 500);
 		if (err < 0 && err != -EINTR) {
-			pl_err("ring buffer: %s", strerror(-err));
+			pl_err_sys(-err, "ring buffer");
 			break;
 		}
 	}
@@ -525,6 +536,25 @@ static int bpf_status(const struct pl_opts *o)
 	return PL_EXIT_OK;
 }
 
+/* What bpf load and unload did: {"loaded": LOADED, "changed": CHANGED, "pin_dir": ...}. */
+static int bpf_said(const struct pl_opts *o, bool loaded, bool changed, const char *text)
+{
+	struct json j;
+
+	if (!o->json) {
+		printf("%s\n", text);
+		return PL_EXIT_OK;
+	}
+	pl_json_begin(&j, o);
+	json_object_start(&j, NULL);
+	json_bool(&j, "loaded", loaded);
+	json_bool(&j, "changed", changed);
+	json_string(&j, "pin_dir", PL_BPF_PIN_DIR);
+	json_object_end(&j);
+	json_finish(&j);
+	return PL_EXIT_OK;
+}
+
 int cmd_bpf(int argc, char **argv, const struct pl_opts *o)
 {
 	struct pl_bpf *b;
@@ -540,16 +570,11 @@ int cmd_bpf(int argc, char **argv, const struct pl_opts *o)
 	}
 	if (!strcmp(argv[0], "unload")) {
 		err = pl_bpf_unload();
-		if (err == -ENOENT) {
-			if (!o->json)
-				printf("BPF side: not loaded\n");
-			return PL_EXIT_OK;
-		}
+		if (err == -ENOENT)
+			return bpf_said(o, false, false, "BPF side: not loaded");
 		if (err)
 			return bpf_fail("unload", err);
-		if (!o->json)
-			printf("BPF side unloaded\n");
-		return PL_EXIT_OK;
+		return bpf_said(o, false, true, "BPF side unloaded");
 	}
 	if (!pl_module_loaded())
 		return pl_module_missing();
@@ -560,8 +585,7 @@ int cmd_bpf(int argc, char **argv, const struct pl_opts *o)
 	if (rc)
 		return rc;
 	pl_bpf_close(b);
-	if (!o->json)
-		printf("BPF side %s, pinned under %s\n", was_loaded ? "already loaded" : "loaded",
-		       PL_BPF_PIN_DIR);
-	return PL_EXIT_OK;
+	return bpf_said(o, true, !was_loaded, was_loaded ?
+			"BPF side already loaded, pinned under " PL_BPF_PIN_DIR :
+			"BPF side loaded, pinned under " PL_BPF_PIN_DIR);
 }
