@@ -9,6 +9,7 @@
 #include <netlink/errno.h>
 
 #include "patchlayer.h"
+#include "table.h"
 
 struct layer_info {
 	char name[72];
@@ -89,6 +90,27 @@ static int read_layers(struct layer_info **out, size_t *count)
 	*out = layers;
 	*count = n;
 	return 0;
+}
+
+static void print_layers(const struct layer_info *layers, size_t n)
+{
+	static const char *const heads[] = {
+		"NAME", "VERSION", "STATE", "FILES", "HITS", "REPLACES",
+	};
+	struct pl_table t;
+
+	pl_table_init(&t, 6, heads, "lllrrl");
+	for (size_t i = 0; i < n; i++) {
+		char files[16];
+
+		snprintf(files, sizeof(files), "%u", layers[i].files);
+		if (pl_table_add(&t, layers[i].name, layers[i].version, layers[i].state, files,
+				 layers[i].hits, layers[i].replaces[0] ? layers[i].replaces : NULL))
+			break;	/* out of memory: the rows so far */
+	}
+	printf("layers:\n");
+	pl_table_print(&t, stdout, "  ");
+	pl_table_free(&t);
 }
 
 int cmd_status(int argc, char **argv, const struct pl_opts *o)
@@ -197,12 +219,7 @@ int cmd_status(int argc, char **argv, const struct pl_opts *o)
 		if (n_layers == 0)
 			printf("layers:  none loaded\n");
 		else
-			printf("layers:\n  %-24s %-16s %-10s %5s %8s  %s\n",
-			       "NAME", "VERSION", "STATE", "FILES", "HITS", "REPLACES");
-		for (size_t i = 0; i < n_layers; i++)
-			printf("  %-24s %-16s %-10s %5u %8s  %s\n", layers[i].name,
-			       layers[i].version, layers[i].state, layers[i].files,
-			       layers[i].hits, layers[i].replaces[0] ? layers[i].replaces : "-");
+			print_layers(layers, n_layers);
 	}
 	free(layers);
 	if (nl_err) {
