@@ -472,3 +472,30 @@ int pl_cms_verify(CMS_ContentInfo *cms, const char *data, size_t len,
 	ERR_clear_error();
 	return -EKEYREJECTED;
 }
+
+int pl_base_check(const struct pl_manifest_file *f, const char *path, char *why, size_t len)
+{
+	char want[PL_SHA256_HEX_SIZE], got[PL_SHA256_HEX_SIZE];
+	u8 digest[PL_SHA256_SIZE];
+	struct stat st;
+	uint64_t size;
+	int err;
+
+	pl_sha256_hex(f->base_sha256, want);
+	err = pl_sha256_file(path, true, digest, &size, &st);
+	pl_sha256_hex(digest, got);
+	if (err == -EINVAL) {
+		snprintf(why, len, "%s is %s, not a regular file", path, pl_file_type(st.st_mode));
+	} else if (err == -ENOENT) {
+		snprintf(why, len, "%s is missing: nothing to patch", path);
+	} else if (err) {
+		snprintf(why, len, "%s: %s", path, strerror(-err));
+	} else if (memcmp(digest, f->base_sha256, PL_SHA256_SIZE)) {
+		snprintf(why, len, "sha256 mismatch (manifest %s, %s %s): "
+			 "the layer was built against another version", want, path, got);
+		err = -ESTALE;
+	} else {
+		snprintf(why, len, "sha256 %s", got);
+	}
+	return err;
+}

@@ -266,36 +266,17 @@ out:
 static void pl_verify_base(struct pl_verify *v, const struct pl_manifest_file *f,
 			   const char *target)
 {
-	char want[PL_SHA256_HEX_SIZE], got[PL_SHA256_HEX_SIZE], *path, *subject;
-	u8 digest[PL_SHA256_SIZE];
-	struct stat st;
-	uint64_t size;
+	char why[PATH_MAX + 256], *path, *subject;
 	int err;
 
 	path = pl_concat(v->base_root ? v->base_root : "", target, NULL);
 	subject = pl_concat("base ", target, NULL);
 	if (!path || !subject)
 		pl_oom();
-	pl_sha256_hex(f->base_sha256, want);
-	err = pl_sha256_file(path, true, digest, &size, &st);
+	err = pl_base_check(f, path, why, sizeof(why));
 	if (err == -ENOMEM)
 		pl_oom();
-	pl_sha256_hex(digest, got);
-	if (err == -EINVAL)
-		pl_check_add(v, "base", target, subject, EINVAL, false,
-			     "%s is %s, not a regular file", path, pl_file_type(st.st_mode));
-	else if (err == -ENOENT)
-		pl_check_add(v, "base", target, subject, ENOENT, false,
-			     "%s is missing: nothing to patch", path);
-	else if (err)
-		pl_check_add(v, "base", target, subject, -err, false, "%s: %s", path,
-			     strerror(-err));
-	else if (memcmp(digest, f->base_sha256, PL_SHA256_SIZE))
-		pl_check_add(v, "base", target, subject, ESTALE, false,
-			     "sha256 mismatch (manifest %s, %s %s): the layer was built against another version",
-			     want, path, got);
-	else
-		pl_check_add(v, "base", target, subject, 0, false, "sha256 %s", got);
+	pl_check_add(v, "base", target, subject, -err, false, "%s", why);
 	free(subject);
 	free(path);
 }
