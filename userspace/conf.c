@@ -51,9 +51,13 @@ int pl_config_load(const char *path, struct pl_config *cfg, struct pl_config_err
 
 void pl_config_say(const char *path, int err, const struct pl_config_error *e)
 {
+	struct stat st;
+
 	/* a reason says more than its errno (EINVAL, EFBIG, EPERM) */
 	if (e->line)
 		pl_err("%s:%u: %s", path, e->line, e->reason);
+	else if (err == -EPERM && e->reason && !stat(path, &st))
+		pl_err("%s: %s (mode %04o, uid %u)", path, e->reason, st.st_mode & 07777, st.st_uid);
 	else if (e->reason)
 		pl_err("%s: %s", path, e->reason);
 	else

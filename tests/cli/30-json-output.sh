@@ -40,7 +40,15 @@ verbs=(
 	"config check --config $work/bad.conf" "config check --config $work/missing.conf"
 	"verify --cert $work/vendor.pem --base-root $root $work/layer" "verify $work/missing"
 	"verify --cert $work/vendor.pem --no-base $bad" "build" "build --name x"
+	"layers" "log" "log --layer demo --since -1h" "log --since never" "show demo" "show nosuch"
+	"inbox" "install demo" "install --dry-run demo" "activate demo" "activate --dry-run demo"
+	"drop demo" "remove demo" "daemon extra"
 )
+# the store's verbs read a store of their own
+mkdir -p "$work/store" "$work/inbox"
+cp -r "$work/layer" "$work/store/demo"
+printf 'store = %s/store\ninbox = %s/inbox\n' "$work" "$work" > "$work/store.conf"
+export PATCHLAYER_CONF=$work/store.conf
 for v in "${verbs[@]}"; do
 	read -r -a args <<< "$v"
 	for form in before after pretty; do
@@ -121,7 +129,7 @@ expect_rc 2 "$PL" -j config check --config "$work/missing.conf"
 json_check "$out" 'assert d["errno"] == "ENOENT" and d["line"] is None and d["exit"] == 2, d'
 chmod 666 "$work/good.conf"
 expect_rc 1 "$PL" config check --config "$work/good.conf"
-expect_eq "$err" "patchlayer: $work/good.conf: refused: writable by others than root"
+expect_match "$err" "^patchlayer: $work/good.conf: refused: writable by others than root \\(mode 0666, uid [0-9]+\\)$"
 expect_rc 2 "$PL" config check extra
 expect_rc 2 "$PL" config frob
 echo "ok"
