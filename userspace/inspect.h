@@ -7,6 +7,8 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "patchlayer.h"
+
 /* dpkg.c */
 /*
  * For each of the N PATHS, the packages whose file lists name it (or its
@@ -28,5 +30,14 @@ struct pl_mapper {
  * -errno; *OUT malloc'ed.
  */
 int pl_mappers(const char *const *paths, size_t n, struct pl_mapper **out, size_t *count);
+
+/* inspect.c */
+/*
+ * "install/activate --dry-run NAME": what VERB would do, whether the base
+ * fits, which processes would keep the old code and which of their units
+ * restart_services would restart; changes nothing. The exit code the
+ * verb would have (1 when it would be refused).
+ */
+int pl_dry_run(const char *verb, const char *name, const struct pl_opts *o);
 
 #endif

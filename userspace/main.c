@@ -34,12 +34,19 @@ static const struct pl_cmd pl_cmds[] = {
 	{ "bpf", cmd_bpf, "bpf load|unload|status|events [--count N]\n"
 			  "                         the pinned BPF side (/sys/fs/bpf/patchlayer)" },
 	{ "daemon", cmd_daemon, "daemon [--config FILE]  the policy daemon: inbox, automatic install, health watch" },
-	{ "install", cmd_install, "install NAME           load and activate a stored layer now" },
-	{ "activate", cmd_activate, "activate NAME          activate a stored layer" },
+	{ "install", cmd_install, "install [--dry-run] NAME\n"
+				  "                         load and activate a stored layer now (--dry-run: say\n"
+				  "                         what would happen: base, stale processes, restarts)" },
+	{ "activate", cmd_activate, "activate [--dry-run] NAME\n"
+				    "                         activate a stored layer" },
 	{ "drop", cmd_drop, "drop NAME              drop a stored layer (kept loaded, not re-activated)" },
 	{ "remove", cmd_remove, "remove NAME            drop, unload and delete a layer from the store" },
 	{ "layers", cmd_layers, "layers                 the store: each layer's state, since, hits, patched/stale, why" },
-	{ "log", cmd_log, "log                    the daemon's history of the store" },
+	{ "show", cmd_show, "show LAYER             a stored layer: files, packages, signer, state, processes,\n"
+			    "                         history" },
+	{ "inbox", cmd_inbox, "inbox                  deliveries pending and rejected, with the reason" },
+	{ "log", cmd_log, "log [--layer NAME] [--since TIME]\n"
+			  "                         the daemon's history of the store" },
 	{ "config", cmd_config, "config check [--config FILE]\n"
 				"                         check patchlayer.conf, print the effective values" },
 	{ "verify", cmd_verify, "verify [--cert C]... [--base-root DIR] [--no-base] DIR\n"

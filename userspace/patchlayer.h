@@ -99,6 +99,8 @@ int cmd_drop(int argc, char **argv, const struct pl_opts *o);
 int cmd_remove(int argc, char **argv, const struct pl_opts *o);
 int cmd_layers(int argc, char **argv, const struct pl_opts *o);
 int cmd_log(int argc, char **argv, const struct pl_opts *o);
+int cmd_show(int argc, char **argv, const struct pl_opts *o);
+int cmd_inbox(int argc, char **argv, const struct pl_opts *o);
 int cmd_usage(int argc, char **argv, const struct pl_opts *o);
 int cmd_enforce(int argc, char **argv, const struct pl_opts *o);
 int cmd_config(int argc, char **argv, const struct pl_opts *o);
