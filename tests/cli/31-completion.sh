@@ -32,7 +32,9 @@ printf 'store = %s\n' "$store" > "$work/conf"
 export PATCHLAYER_SYSFS=$work/no-sysfs
 
 verbs=$("$PL" --help | awk '/^Commands:/ { on = 1; next } on && /^  [a-z]/ { print $1 }' | sort | tr '\n' ' ')
-[[ " $verbs" == *" config "* ]] || fail "--help lists no config: $verbs"
+for v in config show inbox; do
+	[[ " $verbs " == *" $v "* ]] || fail "--help lists no $v: $verbs"
+done
 expect_comp "$PL " "${verbs% }"
 expect_comp "$PL st" "status"
 expect_comp "$PL -" "--help --json --pretty --version -V -h -j -p"
@@ -52,5 +54,9 @@ expect_comp "$PL --config $work/conf remove " "openssl-fix zlib-fix"
 expect_comp "$PL activate --config $work/conf " "openssl-fix zlib-fix"
 expect_comp "$PL install --config $work/conf --d" "--dry-run"
 expect_comp "$PL install --config $work/conf zlib-fix " ""
+PATCHLAYER_CONF=$work/conf expect_comp "$PL show " "openssl-fix zlib-fix"
+PATCHLAYER_CONF=$work/conf expect_comp "$PL log --layer o" "openssl-fix"
+expect_comp "$PL log --" "--config --json --layer --pretty --since"
+expect_comp "$PL inbox --" "--config --json --pretty"
 expect_comp "$PL usage --config $work/conf -" "--json --pretty --stale -j -p"
 echo "ok"
