@@ -16,8 +16,10 @@ import json, sys
 json.loads(sys.stdin.buffer.read().decode("utf-8", "strict"))
 ' || fail "$1: not valid JSON"
 }
-pl_json() { # ARGS...: "$PL" -j ARGS, its document in $out, checked strictly
-	expect_rc "${want_rc:-0}" "$PL" "$@" -j
+pl_json() { # ARGS...: "$PL" ARGS -j, its stdout (only) in $out, checked strictly
+	local rc=0
+	out=$("$PL" "$@" -j 2> "$T/stderr") || rc=$?
+	[ "$rc" = "${want_rc:-0}" ] || fail "$* -j exited $rc: $out $(cat "$T/stderr")"
 	json_strict "$*" <<< "$out"
 }
 
@@ -77,8 +79,10 @@ expect_match "$out" "^ok +base $ZLIB: sha256 " "dry run base"
 expect_match "$out" "^ +$odd +" "dry run lists the renamed process"
 
 # --- activation does what the dry run said
-expect_rc 0 "$PL" install zlib-fix -j
-json_strict "install -j" <<< "$out"
+pl_json install zlib-fix
+json_check_py() { python3 -c "import json, sys; d = json.loads(sys.argv[1]); $1" "$out" || fail "$2: $out"; }
+json_check_py 'assert d == {"layer": "zlib-fix", "verb": "install", "state": "active", "kernel": "active",
+                            "why": "install by the administrator"}, d' "install -j"
 expect_eq "$(layer_state zlib-fix)" active "after install"
 got=$("$PL" -j usage zlib-fix | python3 -c '
 import json, sys
@@ -94,7 +98,6 @@ for p in $got; do
 	[[ " $predicted " == *" $p "* ]] || fail "usage says $p is stale, the dry run did not: $predicted"
 done
 pl_json activate --dry-run zlib-fix
-json_check_py() { python3 -c "import json, sys; d = json.loads(sys.argv[1]); $1" "$out" || fail "$2: $out"; }
 json_check_py 'assert d["would"] == "nothing: zlib-fix is active already" and d["stale"] == [], d' \
 	"dry run of an active layer"
 
@@ -117,7 +120,7 @@ PY
 expect_rc 0 "$PL" show zlib-fix
 expect_match "$out" "^state: +active since .*install by the administrator" "show state"
 expect_match "$out" "^  $ZLIB +zlib1g" "show file and package"
-expect_match "$out" "^processes: [0-9]+ patched, 3 stale" "show processes"
+expect_match "$out" "^processes: [0-9]+ patched, [3-9] stale" "show processes"
 want_rc=1 pl_json show nosuch
 json_check_py 'assert d["errno"] == "ENOENT" and "nosuch" in d["error"], d' "show of an unknown layer"
 
