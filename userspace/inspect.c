@@ -365,7 +365,7 @@ struct entry {
 	char name[NAME_MAX + 1];
 	char type[16];
 	char when[32];
-	char reason[1024];
+	char reason[PATH_MAX * 2 + 64];
 };
 
 static const char *type_of(mode_t m)
@@ -460,11 +460,56 @@ static void inbox_list(struct json *j, const char *title, const struct entry *e,
 	pl_table_free(&t);
 }
 
+/*
+ * ".NAME.state.bad" in the store: a record that did not parse, kept aside
+ * by the daemon (store.c), which does nothing for NAME by itself since.
+ */
+static int quarantined(struct entry **out, size_t *count)
+{
+	struct dirent **names = NULL;
+	struct entry *e;
+	size_t k = 0;
+	int n;
+
+	*out = NULL;
+	*count = 0;
+	n = scandir(cfg.store, &names, NULL, alphasort);
+	if (n < 0)
+		return errno == ENOENT ? 0 : -errno;
+	e = calloc((size_t)n + 1, sizeof(*e));
+	for (int i = 0; i < n; i++) {
+		const char *d = names[i]->d_name;
+		size_t len = strlen(d);
+		char path[PATH_MAX * 2];
+		struct stat st;
+
+		if (e && d[0] == '.' && len > 11 && !strcmp(d + len - 10, ".state.bad")) {
+			snprintf(e[k].name, sizeof(e[k].name), "%.*s", (int)(len - 11), d + 1);
+			snprintf(e[k].type, sizeof(e[k].type), "file");
+			snprintf(path, sizeof(path), "%s/%s", cfg.store, d);
+			snprintf(e[k].reason, sizeof(e[k].reason), "%s: its state file did not parse",
+				 path);
+			if (lstat(path, &st) == 0)
+				stamp(st.st_mtime, e[k].when, sizeof(e[k].when));
+			else
+				snprintf(e[k].when, sizeof(e[k].when), "?");
+			k++;
+		}
+		free(names[i]);
+	}
+	free(names);
+	if (!e)
+		return -ENOMEM;
+	*out = e;
+	*count = k;
+	return 0;
+}
+
 int cmd_inbox(int argc, char **argv, const struct pl_opts *o)
 {
 	int rc = 0, first = common_opts(argc, argv, &rc), err;
-	struct entry *pending = NULL, *rejected = NULL;
-	size_t n_pending = 0, n_rejected = 0;
+	struct entry *pending = NULL, *rejected = NULL, *bad = NULL;
+	size_t n_pending = 0, n_rejected = 0, n_bad = 0;
 	char rdir[PATH_MAX + 16];
 	struct json j;
 
@@ -486,21 +531,32 @@ int cmd_inbox(int argc, char **argv, const struct pl_opts *o)
 		free(pending);
 		return PL_EXIT_FAIL;
 	}
+	err = quarantined(&bad, &n_bad);
+	if (err) {
+		pl_err_sys(err, "%s", cfg.store);
+		free(pending);
+		free(rejected);
+		return PL_EXIT_FAIL;
+	}
 	if (o->json) {
 		pl_json_begin(&j, o);
 		json_object_start(&j, NULL);
 		json_string(&j, "inbox", cfg.inbox);
 		inbox_list(&j, "pending", pending, n_pending, false);
 		inbox_list(&j, "rejected", rejected, n_rejected, true);
+		inbox_list(&j, "quarantined", bad, n_bad, true);
 		json_object_end(&j);
 		json_finish(&j);
 	} else {
 		printf("inbox: %s\n", cfg.inbox);
 		inbox_list(NULL, "pending", pending, n_pending, false);
 		inbox_list(NULL, "rejected", rejected, n_rejected, true);
+		if (n_bad)
+			inbox_list(NULL, "quarantined", bad, n_bad, true);
 	}
 	free(pending);
 	free(rejected);
+	free(bad);
 	return PL_EXIT_OK;
 }
 

@@ -73,6 +73,17 @@ json_check "$out" '
 assert [e["name"] for e in d["pending"]] == ["incoming"], d
 r = d["rejected"]
 assert len(r) == 1 and r[0]["reason"] == "the kernel refused it: EBADMSG (Bad message)", r
+assert d["quarantined"] == [], d
+'
+# a record the daemon could not parse, kept aside
+printf 'garbage\n' > "$store/.demo.state.bad"
+expect_rc 0 "$PL" inbox
+expect_match "$out" "^quarantined: $" "inbox quarantined"
+expect_match "$out" "^  demo +file +[0-9TZ:-]+ +$store/.demo.state.bad: its state file did not parse$" "inbox quarantined"
+expect_rc 0 "$PL" inbox -j
+json_check "$out" '
+q = d["quarantined"]
+assert [e["name"] for e in q] == ["demo"] and q[0]["reason"].endswith(".demo.state.bad: its state file did not parse"), q
 '
 printf 'inbox = %s/none\nstore = %s\n' "$work" "$store" > "$work/conf3"
 expect_rc 0 "$PL" inbox --config "$work/conf3" -j
