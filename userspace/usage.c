@@ -19,6 +19,7 @@
 
 #include "patchlayer.h"
 #include "plbpf.h"
+#include "table.h"
 
 /* Whether this process may load BPF programs at all. */
 static bool have_bpf_caps(void)
@@ -469,7 +470,9 @@ static int bpf_events(int argc, char **argv, const struct pl_opts *o)
 
 static int bpf_status(const struct pl_opts *o)
 {
+	static const char *const heads[] = { "LAYER", "STATE", "ENFORCE", "CRASHES", "DENIED" };
 	struct pl_bpf_layer info;
+	struct pl_table t;
 	char **names;
 	struct pl_bpf *b;
 	struct json j;
@@ -499,6 +502,7 @@ static int bpf_status(const struct pl_opts *o)
 		json_array_start(&j, "layers");
 	} else {
 		printf("BPF side: loaded, pinned under %s\n", PL_BPF_PIN_DIR);
+		pl_table_init(&t, 5, heads, "lllrr");
 	}
 	for (size_t i = 0; names && names[i]; i++) {
 		bool synced = pl_bpf_layer(b, names[i], &info) == 0;
@@ -518,18 +522,25 @@ static int bpf_status(const struct pl_opts *o)
 			json_uint(&j, "denied", synced ? info.denied : 0);
 			json_uint(&j, "service_crashes", cn.service_crashes);
 			json_object_end(&j);
-		} else if (synced) {
-			printf("  %-24s %-8s enforcement %-3s %llu crashes %llu denied\n", names[i],
-			       info.active ? "active" : "inactive", info.enforce ? "on" : "off",
-			       (unsigned long long)info.crashes, (unsigned long long)info.denied);
 		} else {
-			printf("  %-24s not synced yet\n", names[i]);
+			char crashes[24], denied[24];
+
+			snprintf(crashes, sizeof(crashes), "%llu", (unsigned long long)info.crashes);
+			snprintf(denied, sizeof(denied), "%llu", (unsigned long long)info.denied);
+			pl_table_add(&t, names[i], !synced ? "not synced yet" :
+				     info.active ? "active" : "inactive",
+				     synced ? (info.enforce ? "on" : "off") : NULL,
+				     synced ? crashes : NULL, synced ? denied : NULL);
 		}
 	}
 	if (o->json) {
 		json_array_end(&j);
 		json_object_end(&j);
 		json_finish(&j);
+	} else {
+		if (t.nrows)
+			pl_table_print(&t, stdout, "  ");
+		pl_table_free(&t);
 	}
 	free_names(names);
 	pl_bpf_close(b);
