@@ -49,17 +49,31 @@ int pl_config_load(const char *path, struct pl_config *cfg, struct pl_config_err
 	return err;
 }
 
-void pl_config_say(const char *path, int err, const struct pl_config_error *e)
+void pl_config_why(const char *path, int err, const struct pl_config_error *e,
+		   char *buf, size_t len)
 {
 	struct stat st;
 
 	/* a reason says more than its errno (EINVAL, EFBIG, EPERM) */
 	if (e->line)
-		pl_err("%s:%u: %s", path, e->line, e->reason);
+		snprintf(buf, len, "%s:%u: %s", path, e->line, e->reason);
 	else if (err == -EPERM && e->reason && !stat(path, &st))
-		pl_err("%s: %s (mode %04o, uid %u)", path, e->reason, st.st_mode & 07777, st.st_uid);
+		snprintf(buf, len, "%s: %s (mode %04o, uid %u)", path, e->reason,
+			 st.st_mode & 07777, st.st_uid);
 	else if (e->reason)
-		pl_err("%s: %s", path, e->reason);
+		snprintf(buf, len, "%s: %s", path, e->reason);
+	else
+		snprintf(buf, len, "%s: %s", path, strerror(-err));
+}
+
+void pl_config_say(const char *path, int err, const struct pl_config_error *e)
+{
+	char why[PL_CONFIG_PATH_MAX + 512];
+
+	pl_config_why(path, err, e, why, sizeof(why));
+	/* the errno for -j's error document, when it is the whole reason */
+	if (e->line || e->reason)
+		pl_err("%s", why);
 	else
 		pl_err_sys(-err, "%s", path);
 }

@@ -74,7 +74,10 @@ const char *pl_config_path(void);
  * and why when it says more than the errno (a line, a mode refused).
  */
 int pl_config_load(const char *path, struct pl_config *cfg, struct pl_config_error *e);
-/* Says pl_config_load()'s error on stderr: "FILE:LINE: reason: strerror". */
+/* pl_config_load()'s error as one line: "FILE:LINE: reason", "FILE: strerror". */
+void pl_config_why(const char *path, int err, const struct pl_config_error *e,
+		   char *buf, size_t len);
+/* The same on stderr. */
 void pl_config_say(const char *path, int err, const struct pl_config_error *e);
 
 /* Commands. */
