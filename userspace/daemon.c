@@ -55,7 +55,15 @@ static int load_config(struct pl_config *c)
 		return 0;	/* every key at its default */
 	}
 	if (err) {
-		pl_config_say(conf_path, err, &e);
+		char why[PL_CONFIG_PATH_MAX + 512];
+
+		/* a verb's error is also its -j error document */
+		if (!in_daemon) {
+			pl_config_say(conf_path, err, &e);
+			return -1;
+		}
+		pl_config_why(conf_path, err, &e, why, sizeof(why));
+		dlog(LOG_ERR, "%s", why);
 		return -1;
 	}
 	return 0;
