@@ -517,3 +517,133 @@ int pl_config_parse(struct pl_config *c, const char *text, size_t len,
 	}
 	return 0;
 }
+
+/* Appends to BUF as snprintf would; *POS counts what the whole text needs. */
+static void put(char *buf, size_t size, size_t *pos, const char *s)
+{
+	size_t n = strlen(s);
+
+	if (*pos < size) {
+		size_t room = size - *pos - 1;
+
+		memcpy(buf + *pos, s, n < room ? n : room);
+		buf[*pos + (n < room ? n : room)] = '\0';
+	}
+	*pos += n;
+}
+
+static void put_uint(char *buf, size_t size, size_t *pos, unsigned int x, const char *suffix)
+{
+	char d[16];
+	int i = (int)sizeof(d) - 1;
+
+	d[i] = '\0';
+	do {
+		d[--i] = (char)('0' + x % 10);
+		x /= 10;
+	} while (x && i > 0);
+	put(buf, size, pos, d + i);
+	put(buf, size, pos, suffix);
+}
+
+/* The largest of h, m, s that divides SECONDS, as parse_duration reads it. */
+static void put_duration(char *buf, size_t size, size_t *pos, unsigned int seconds)
+{
+	if (seconds && seconds % 3600 == 0)
+		put_uint(buf, size, pos, seconds / 3600, "h");
+	else if (seconds && seconds % 60 == 0)
+		put_uint(buf, size, pos, seconds / 60, "m");
+	else
+		put_uint(buf, size, pos, seconds, "s");
+}
+
+static void put_hhmm(char *buf, size_t size, size_t *pos, unsigned int minutes)
+{
+	char t[6] = { (char)('0' + minutes / 600), (char)('0' + minutes / 60 % 10), ':',
+		      (char)('0' + minutes % 60 / 10), (char)('0' + minutes % 10), '\0' };
+
+	put(buf, size, pos, t);
+}
+
+static void put_list(char *buf, size_t size, size_t *pos, const char *first,
+		     const char *list, size_t stride, unsigned int n)
+{
+	bool sep = false;
+
+	if (first) {
+		put(buf, size, pos, first);
+		sep = true;
+	}
+	for (unsigned int i = 0; i < n; i++, sep = true) {
+		if (sep)
+			put(buf, size, pos, " ");
+		put(buf, size, pos, list + i * stride);
+	}
+}
+
+size_t pl_config_format(const struct pl_config *c, char *buf, size_t size)
+{
+	size_t pos = 0;
+
+	if (size)
+		buf[0] = '\0';
+	for (int k = 0; k < K_COUNT; k++) {
+		put(buf, size, &pos, key_names[k]);
+		put(buf, size, &pos, " = ");
+		switch ((enum key)k) {
+		case K_AUTO_INSTALL:
+			put(buf, size, &pos, c->auto_install ? "yes" : "no");
+			break;
+		case K_INSTALL_WINDOW:
+			if (c->window_any)
+				break;
+			put_hhmm(buf, size, &pos, c->window_start);
+			put(buf, size, &pos, "-");
+			put_hhmm(buf, size, &pos, c->window_end);
+			break;
+		case K_PROTECT:
+			put_list(buf, size, &pos, NULL, c->protect[0], sizeof(c->protect[0]),
+				 c->n_protect);
+			break;
+		case K_TRUST:
+			put_list(buf, size, &pos, NULL, c->trust[0], sizeof(c->trust[0]), c->n_trust);
+			break;
+		case K_INBOX:
+			put(buf, size, &pos, c->inbox);
+			break;
+		case K_STORE:
+			put(buf, size, &pos, c->store);
+			break;
+		case K_HEALTH_WINDOW:
+			put_duration(buf, size, &pos, c->health_window);
+			break;
+		case K_CRASH_THRESHOLD:
+			put_uint(buf, size, &pos, c->crash_threshold, "");
+			break;
+		case K_CRASH_SCOPE:
+			put(buf, size, &pos, c->crash_scope == PL_CRASH_ALL ? "all" : "services");
+			break;
+		case K_RESTART_SERVICES:
+			if (c->restart == PL_RESTART_LIST)
+				put_list(buf, size, &pos, NULL, c->restart_units[0],
+					 sizeof(c->restart_units[0]), c->n_units);
+			else
+				put(buf, size, &pos, c->restart == PL_RESTART_ALL ? "all" : "no");
+			break;
+		case K_RESTART_NEVER:
+			if (!c->never_default && !c->n_never)
+				put(buf, size, &pos, "none");
+			else
+				put_list(buf, size, &pos, c->never_default ? "default" : NULL,
+					 c->restart_never[0], sizeof(c->restart_never[0]), c->n_never);
+			break;
+		case K_INBOX_SETTLE:
+			put_duration(buf, size, &pos, c->inbox_settle);
+			break;
+		case K_COUNT:
+			break;
+		}
+		put(buf, size, &pos, "\n");
+	}
+	return pos;
+}

@@ -91,4 +91,11 @@ void pl_config_defaults(struct pl_config *c);
 int pl_config_parse(struct pl_config *c, const char *text, size_t len,
 		    struct pl_config_error *err);
 
+/*
+ * Writes C as the file that parses to it, one "key = value" line per
+ * key, into BUF (NUL-terminated, cut at SIZE - 1 bytes). Returns the
+ * length of the whole text, as snprintf does.
+ */
+size_t pl_config_format(const struct pl_config *c, char *buf, size_t size);
+
 #endif

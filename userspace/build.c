@@ -199,7 +199,7 @@ static int pl_check_out(const char *out)
 	if (lstat(out, &st) < 0) {
 		if (errno == ENOENT)
 			return 0;
-		pl_err("%s: %s", out, strerror(errno));
+		pl_err_sys(errno, "%s", out);
 		return -1;
 	}
 	if (!S_ISDIR(st.st_mode)) {
@@ -208,7 +208,7 @@ static int pl_check_out(const char *out)
 	}
 	dir = opendir(out);
 	if (!dir) {
-		pl_err("%s: %s", out, strerror(errno));
+		pl_err_sys(errno, "%s", out);
 		return -1;
 	}
 	while ((de = readdir(dir))) {
@@ -243,7 +243,7 @@ static int pl_load_key(struct pl_build *b)
 
 	err = pl_read_file(b->key, PL_PEM_MAX, &buf, &len);
 	if (err) {
-		pl_err("%s: %s", b->key, strerror(-err));
+		pl_err_sys(-err, "%s", b->key);
 		return -1;
 	}
 	bio = BIO_new_mem_buf(buf, (int)len);
@@ -280,7 +280,7 @@ static int pl_load_cert(struct pl_build *b)
 	if (err == -EINVAL)
 		pl_err("%s: no X.509 certificate in it (PEM or DER)", b->cert);
 	else if (err)
-		pl_err("%s: %s", b->cert, strerror(-err));
+		pl_err_sys(-err, "%s", b->cert);
 	if (!err) {
 		b->x509 = sk_X509_shift(certs);
 		if (X509_check_private_key(b->x509, b->pkey) != 1) {
@@ -305,7 +305,7 @@ static int pl_check_source(const struct pl_build_file *f)
 		return -1;
 	}
 	if (fd < 0) {
-		pl_err("%s: %s", f->src, strerror(-fd));
+		pl_err_sys(-fd, "%s", f->src);
 		return -1;
 	}
 	close(fd);
@@ -367,13 +367,13 @@ static int pl_copy_file(struct pl_build *b, struct pl_build_file *f)
 		goto out;
 	in = pl_open_regular(f->src, false, NULL);
 	if (in < 0) {
-		pl_err("%s: %s", f->src, strerror(-in));
+		pl_err_sys(-in, "%s", f->src);
 		err = -1;
 		goto out;
 	}
 	out = pl_create(dst);
 	if (out < 0) {
-		pl_err("%s: %s", dst, strerror(-out));
+		pl_err_sys(-out, "%s", dst);
 		close(in);
 		err = -1;
 		goto out;
@@ -382,7 +382,7 @@ static int pl_copy_file(struct pl_build *b, struct pl_build_file *f)
 	close(in);
 	err = pl_finish_file(out, err);
 	if (err) {
-		pl_err("%s: %s", reading ? f->src : dst, strerror(-err));
+		pl_err_sys(-err, "%s", reading ? f->src : dst);
 	} else if (f->size == 0) {
 		/* emptied since pl_check_source() */
 		pl_err("%s: empty; a replacement library is never empty", f->src);
@@ -487,7 +487,7 @@ static int pl_self_check(struct pl_build *b)
 	}
 	err = pl_read_file(b->sig, PL_SIGNATURE_MAX, &der, &der_len);
 	if (err) {
-		pl_err("%s: %s", b->sig, strerror(-err));
+		pl_err_sys(-err, "%s", b->sig);
 		goto out;
 	}
 	certs = sk_X509_new_null();
@@ -524,7 +524,7 @@ static int pl_make_tmp(struct pl_build *b)
 	}
 	if (!mkdtemp(b->tmp)) {
 		/* the directory -o is in is what is wrong */
-		pl_err("%.*s: %s", plen > 1 ? plen - 1 : 1, plen ? b->out : ".", strerror(errno));
+		pl_err_sys(errno, "%.*s", plen > 1 ? plen - 1 : 1, plen ? b->out : ".");
 		free(b->tmp);
 		b->tmp = NULL;
 		return -1;
@@ -548,7 +548,7 @@ static int pl_write_layer(struct pl_build *b)
 		goto out;
 	}
 	if (mkdir(files, 0755) < 0 || chmod(files, 0755) < 0) {
-		pl_err("%s: %s", files, strerror(errno));
+		pl_err_sys(errno, "%s", files);
 		goto out;
 	}
 	for (size_t i = 0; i < b->n_files; i++)
@@ -570,7 +570,7 @@ static int pl_write_layer(struct pl_build *b)
 	    pl_self_check(b))
 		goto out;
 	if (chmod(b->tmp, 0755) < 0 || rename(b->tmp, b->out) < 0) {
-		pl_err("%s: %s", b->out, strerror(errno));
+		pl_err_sys(errno, "%s", b->out);
 		goto out;
 	}
 	free(b->tmp);

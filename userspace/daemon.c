@@ -41,58 +41,32 @@
 #include "plbpf.h"
 #include "retry.h"
 
-#define PL_CONF_DEFAULT "/etc/patchlayer/patchlayer.conf"
-
 struct pl_config cfg;
 static const char *conf_path = PL_CONF_DEFAULT;
 
-/* Reads conf_path into C: 0, or -1 with the reason logged. */
+/* Reads conf_path into C as "config check" does: 0, or -1 with the reason logged. */
 static int load_config(struct pl_config *c)
 {
 	struct pl_config_error e;
-	struct stat st;
-	char *buf = NULL;
-	size_t len = 0;
-	int err;
+	int err = pl_config_load(conf_path, c, &e);
 
-	pl_config_defaults(c);
-	if (stat(conf_path, &st) < 0) {
-		if (errno == ENOENT)
-			return 0;	/* every key at its default */
-		dlog(LOG_ERR, "%s: %s", conf_path, strerror(errno));
-		return -1;
+	if (err == -ENOENT) {
+		pl_config_defaults(c);
+		return 0;	/* every key at its default */
 	}
-	/*
-	 * It names the keys to trust and the directories to cover: a file
-	 * someone else may write would hand them over (as sshd's StrictModes).
-	 */
-	if ((st.st_uid != 0 && st.st_uid != geteuid()) || (st.st_mode & (S_IWGRP | S_IWOTH))) {
-		dlog(LOG_ERR, "%s: refused: writable by others than root (mode %04o, uid %u)",
-		     conf_path, st.st_mode & 07777, st.st_uid);
-		return -1;
-	}
-	err = pl_read_file(conf_path, PL_CONFIG_MAX_SIZE, &buf, &len);
 	if (err) {
-		dlog(LOG_ERR, "%s: %s", conf_path, strerror(-err));
-		return -1;
-	}
-	err = pl_config_parse(c, buf, len, &e);
-	free(buf);
-	if (err) {
-		if (e.line)
-			dlog(LOG_ERR, "%s:%u: %s", conf_path, e.line, e.reason);
-		else
-			dlog(LOG_ERR, "%s: %s", conf_path, e.reason);
+		char why[PL_CONFIG_PATH_MAX + 512];
+
+		/* a verb's error is also its -j error document */
+		if (!in_daemon) {
+			pl_config_say(conf_path, err, &e);
+			return -1;
+		}
+		pl_config_why(conf_path, err, &e, why, sizeof(why));
+		dlog(LOG_ERR, "%s", why);
 		return -1;
 	}
 	return 0;
-}
-
-static const char *getconf(void)
-{
-	const char *env = getenv("PATCHLAYER_CONF");
-
-	return env && *env ? env : PL_CONF_DEFAULT;
 }
 
 /* --- start-up --- */
@@ -523,7 +497,7 @@ int common_opts(int argc, char **argv, int *rc)
 
 	if (die && *die)
 		die_at = strtol(die, NULL, 10);
-	conf_path = getconf();
+	conf_path = pl_config_path();
 	optind = 0;
 	while ((c = getopt_long(argc + 1, argv - 1, "+c:", longopts, NULL)) != -1) {
 		if (c == 'c') {

@@ -20,10 +20,54 @@ static void json_indent(struct json *j)
 		fputs("  ", j->out);
 }
 
+/*
+ * The length of the well-formed UTF-8 sequence at P (RFC 3629: no
+ * overlong forms, no surrogates, nothing past U+10FFFF), or 0.
+ */
+static size_t utf8_len(const unsigned char *p)
+{
+	unsigned char lo = 0x80, hi = 0xbf;
+	size_t n;
+
+	if (p[0] < 0x80)
+		return 1;
+	if (p[0] >= 0xc2 && p[0] <= 0xdf)
+		n = 2;
+	else if (p[0] >= 0xe0 && p[0] <= 0xef)
+		n = 3;
+	else if (p[0] >= 0xf0 && p[0] <= 0xf4)
+		n = 4;
+	else
+		return 0;
+	/* the second byte's range excludes the overlongs and surrogates */
+	if (p[0] == 0xe0)
+		lo = 0xa0;
+	else if (p[0] == 0xed)
+		hi = 0x9f;
+	else if (p[0] == 0xf0)
+		lo = 0x90;
+	else if (p[0] == 0xf4)
+		hi = 0x8f;
+	if (p[1] < lo || p[1] > hi)
+		return 0;
+	/* a NUL ends the run of continuation bytes, never read past it */
+	for (size_t i = 2; i < n; i++)
+		if (p[i] < 0x80 || p[i] > 0xbf)
+			return 0;
+	return n;
+}
+
+/*
+ * Process names, paths and layer files are bytes, not text: each byte
+ * that is not part of well-formed UTF-8 becomes U+FFFD, so the document
+ * is always valid JSON (documented in patchlayer(8)).
+ */
 static void json_quoted(struct json *j, const char *s)
 {
 	fputc('"', j->out);
 	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		size_t n;
+
 		switch (*p) {
 		case '"':  fputs("\\\"", j->out); break;
 		case '\\': fputs("\\\\", j->out); break;
@@ -33,10 +77,17 @@ static void json_quoted(struct json *j, const char *s)
 		case '\b': fputs("\\b", j->out); break;
 		case '\f': fputs("\\f", j->out); break;
 		default:
-			if (*p < 0x20 || *p == 0x7f)
+			if (*p < 0x20 || *p == 0x7f) {
 				fprintf(j->out, "\\u%04x", *p);
-			else
-				fputc(*p, j->out);
+				break;
+			}
+			n = utf8_len(p);
+			if (!n) {
+				fputs("\\ufffd", j->out);
+				break;
+			}
+			fwrite(p, 1, n, j->out);
+			p += n - 1;
 		}
 	}
 	fputc('"', j->out);

@@ -522,12 +522,12 @@ int pl_write_new_file(const char *path, const void *buf, size_t len)
 	int fd = pl_create(path), err;
 
 	if (fd < 0) {
-		pl_err("%s: %s", path, strerror(-fd));
+		pl_err_sys(-fd, "%s", path);
 		return -1;
 	}
 	err = pl_finish_file(fd, pl_write_all(fd, buf, len));
 	if (err)
-		pl_err("%s: %s", path, strerror(-err));
+		pl_err_sys(-err, "%s", path);
 	return err ? -1 : 0;
 }
 
@@ -545,7 +545,7 @@ int pl_mkdirs(char *path, size_t from)
 			err = -errno;
 		}
 		if (err)
-			pl_err("%s: %s", path, strerror(-err));
+			pl_err_sys(-err, "%s", path);
 		*p = '/';
 		if (err)
 			return -1;
@@ -705,4 +705,31 @@ void pl_provenance_line(const struct pl_provenance *p, char *buf, size_t size)
 #undef PL_ADD
 	if (n >= size && size > 4)
 		strcpy(buf + size - 4, "...");
+}
+
+int pl_base_check(const struct pl_manifest_file *f, const char *path, char *why, size_t len)
+{
+	char want[PL_SHA256_HEX_SIZE], got[PL_SHA256_HEX_SIZE];
+	u8 digest[PL_SHA256_SIZE];
+	struct stat st;
+	uint64_t size;
+	int err;
+
+	pl_sha256_hex(f->base_sha256, want);
+	err = pl_sha256_file(path, true, digest, &size, &st);
+	pl_sha256_hex(digest, got);
+	if (err == -EINVAL) {
+		snprintf(why, len, "%s is %s, not a regular file", path, pl_file_type(st.st_mode));
+	} else if (err == -ENOENT) {
+		snprintf(why, len, "%s is missing: nothing to patch", path);
+	} else if (err) {
+		snprintf(why, len, "%s: %s", path, strerror(-err));
+	} else if (memcmp(digest, f->base_sha256, PL_SHA256_SIZE)) {
+		snprintf(why, len, "sha256 mismatch (manifest %s, %s %s): "
+			 "the layer was built against another version", want, path, got);
+		err = -ESTALE;
+	} else {
+		snprintf(why, len, "sha256 %s", got);
+	}
+	return err;
 }

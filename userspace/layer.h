@@ -48,6 +48,13 @@ int pl_sha256_fd(int fd, u8 digest[PL_SHA256_SIZE], uint64_t *size);
 int pl_sha256_file(const char *path, bool nofollow, u8 digest[PL_SHA256_SIZE],
 		   uint64_t *size, struct stat *st);
 
+/*
+ * Whether the file at PATH is the base F was built against: 0, -ESTALE
+ * (another sha256), -ENOENT, -EINVAL (not a regular file, or a symlink),
+ * or -errno; WHY says it for a message ("sha256 ..." when it fits).
+ */
+int pl_base_check(const struct pl_manifest_file *f, const char *path, char *why, size_t len);
+
 /* What a file is, for messages: "a symlink", "a directory", ... */
 const char *pl_file_type(mode_t mode);
 

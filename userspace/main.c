@@ -34,12 +34,21 @@ static const struct pl_cmd pl_cmds[] = {
 	{ "bpf", cmd_bpf, "bpf load|unload|status|events [--count N]\n"
 			  "                         the pinned BPF side (/sys/fs/bpf/patchlayer)" },
 	{ "daemon", cmd_daemon, "daemon [--config FILE]  the policy daemon: inbox, automatic install, health watch" },
-	{ "install", cmd_install, "install NAME           load and activate a stored layer now" },
-	{ "activate", cmd_activate, "activate NAME          activate a stored layer" },
+	{ "install", cmd_install, "install [--dry-run] NAME\n"
+				  "                         load and activate a stored layer now (--dry-run: say\n"
+				  "                         what would happen: base, stale processes, restarts)" },
+	{ "activate", cmd_activate, "activate [--dry-run] NAME\n"
+				    "                         activate a stored layer" },
 	{ "drop", cmd_drop, "drop NAME              drop a stored layer (kept loaded, not re-activated)" },
 	{ "remove", cmd_remove, "remove NAME            drop, unload and delete a layer from the store" },
 	{ "layers", cmd_layers, "layers                 the store: each layer's state, since, hits, patched/stale, why" },
-	{ "log", cmd_log, "log                    the daemon's history of the store" },
+	{ "show", cmd_show, "show LAYER             a stored layer: files, packages, signer, state, processes,\n"
+			    "                         history" },
+	{ "inbox", cmd_inbox, "inbox                  deliveries pending and rejected, with the reason" },
+	{ "log", cmd_log, "log [--layer NAME] [--since TIME]\n"
+			  "                         the daemon's history of the store" },
+	{ "config", cmd_config, "config check [--config FILE]\n"
+				"                         check patchlayer.conf, print the effective values" },
 	{ "package", cmd_package, "package [-o DIR] [--name SERIES] [--deb-version V] LAYERDIR\n"
 				  "                         make a Debian package carrying the layer" },
 	{ "deliver", cmd_deliver, "deliver [--wait S] [--retire NAME] LAYERDIR\n"
@@ -98,7 +107,7 @@ static int pl_take_output_opts(int argc, char **argv, struct pl_opts *o)
 	return n;
 }
 
-int main(int argc, char **argv)
+static int pl_main(int argc, char **argv, struct pl_opts *o)
 {
 	static const struct option longopts[] = {
 		{ "json", no_argument, NULL, 'j' },
@@ -107,23 +116,33 @@ int main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct pl_opts o = { 0 };
 	int c;
 
-	argc = pl_take_output_opts(argc, argv, &o);
+	argc = pl_take_output_opts(argc, argv, o);
 	/* stop at the command: its own options are its own */
 	while ((c = getopt_long(argc, argv, "+jpVh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'j':
-			o.json = true;
+			o->json = true;
 			break;
 		case 'p':
-			o.json = o.pretty = true;
+			o->json = o->pretty = true;
 			break;
 		case 'V':
-			printf("%s %s\n", pl_prog, PL_VERSION);
+			if (o->json) {
+				struct json j;
+
+				pl_json_begin(&j, o);
+				json_object_start(&j, NULL);
+				json_string(&j, "version", PL_VERSION);
+				json_object_end(&j);
+				json_finish(&j);
+			} else {
+				printf("%s %s\n", pl_prog, PL_VERSION);
+			}
 			return PL_EXIT_OK;
 		case 'h':
+			o->json = false;	/* help is text */
 			usage(stdout);
 			return PL_EXIT_OK;
 		default:
@@ -132,13 +151,26 @@ int main(int argc, char **argv)
 		}
 	}
 	if (optind >= argc) {
+		pl_err("no command given");
 		usage(stderr);
 		return PL_EXIT_USAGE;
 	}
 	for (size_t i = 0; i < sizeof(pl_cmds) / sizeof(pl_cmds[0]); i++) {
 		if (strcmp(argv[optind], pl_cmds[i].name) == 0)
-			return pl_cmds[i].fn(argc - optind - 1, argv + optind + 1, &o);
+			return pl_cmds[i].fn(argc - optind - 1, argv + optind + 1, o);
 	}
 	pl_err("unknown command '%s' (see '%s --help')", argv[optind], pl_prog);
 	return PL_EXIT_USAGE;
+}
+
+int main(int argc, char **argv)
+{
+	struct pl_opts o = { 0 };
+	int rc;
+
+	pl_guard_stdio();
+	rc = pl_main(argc, argv, &o);
+	if (o.json)
+		pl_json_error(rc, &o);
+	return pl_close_stdout(rc);
 }

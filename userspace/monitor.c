@@ -73,7 +73,7 @@ static int monitor_cb(struct nl_msg *msg, void *arg)
 	if (mon->o->json) {
 		struct json j;
 
-		json_init(&j, stdout, false);
+		pl_json_line(&j);
 		json_object_start(&j, NULL);
 		json_string(&j, "event", pl_event_name(ev));
 		layer ? json_string(&j, "layer", layer) : json_null(&j, "layer");
@@ -99,10 +99,13 @@ static int monitor_cb(struct nl_msg *msg, void *arg)
 		if (detail)
 			printf(": %s", detail);
 		putchar('\n');
-		fflush(stdout);
 	}
 	if (mon->remaining > 0)
 		mon->remaining--;
+	/* a reader gone (EPIPE) or a full disk ends the watch: main says so */
+	fflush(stdout);
+	if (ferror(stdout))
+		mon->remaining = 0;
 	return NL_OK;
 }
 
@@ -141,7 +144,7 @@ int cmd_monitor(int argc, char **argv, const struct pl_opts *o)
 
 	sk = nl_socket_alloc();
 	if (!sk) {
-		pl_err("netlink: %s", strerror(ENOMEM));
+		pl_err_sys(ENOMEM, "netlink");
 		return PL_EXIT_FAIL;
 	}
 	nl_socket_disable_seq_check(sk);

@@ -6,7 +6,10 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "../lib/config.h"
 #include "json.h"
+
+#define PL_CONF_DEFAULT "/etc/patchlayer/patchlayer.conf"
 
 /* Exit codes, documented in patchlayer(8). */
 enum {
@@ -25,9 +28,23 @@ extern const char *pl_prog;
 
 /* Prints "patchlayer: <message>" to stderr. */
 void pl_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* The same, ending in ": strerror(ERR)" (ERR positive or negative). */
+void pl_err_sys(int err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Starts the JSON document on stdout, honouring -p. */
 void pl_json_begin(struct json *j, const struct pl_opts *o);
+/* Starts one line of a JSON Lines stream (monitor, bpf events) on stdout. */
+void pl_json_line(struct json *j);
+/*
+ * With -j, a command that ended without a document prints one:
+ * {"error": LAST MESSAGE, "errno": NAME or null, "exit": RC}, or
+ * {"ok": true} when it succeeded. Nothing if it printed its own.
+ */
+void pl_json_error(int rc, const struct pl_opts *o);
+/* Keeps fds 0-2 taken so a closed stdout is not reused by open(). */
+void pl_guard_stdio(void);
+/* Flushes and closes stdout: RC, or PL_EXIT_FAIL if output was lost. */
+int pl_close_stdout(int rc);
 
 /* sysfs.c */
 const char *pl_sysfs_dir(void);
@@ -48,6 +65,20 @@ struct pl_nl_info {
 };
 /* Returns 0 or a negative libnl error code (see nl_geterror()). */
 int pl_nl_get_info(struct pl_nl_info *info);
+
+/* conf.c */
+/* --config's default: $PATCHLAYER_CONF, else PL_CONF_DEFAULT. */
+const char *pl_config_path(void);
+/*
+ * Reads PATH over the defaults into CFG: 0, or -errno with E saying where
+ * and why when it says more than the errno (a line, a mode refused).
+ */
+int pl_config_load(const char *path, struct pl_config *cfg, struct pl_config_error *e);
+/* pl_config_load()'s error as one line: "FILE:LINE: reason", "FILE: strerror". */
+void pl_config_why(const char *path, int err, const struct pl_config_error *e,
+		   char *buf, size_t len);
+/* The same on stderr. */
+void pl_config_say(const char *path, int err, const struct pl_config_error *e);
 
 /* Commands. */
 /*
@@ -71,8 +102,11 @@ int cmd_drop(int argc, char **argv, const struct pl_opts *o);
 int cmd_remove(int argc, char **argv, const struct pl_opts *o);
 int cmd_layers(int argc, char **argv, const struct pl_opts *o);
 int cmd_log(int argc, char **argv, const struct pl_opts *o);
+int cmd_show(int argc, char **argv, const struct pl_opts *o);
+int cmd_inbox(int argc, char **argv, const struct pl_opts *o);
 int cmd_usage(int argc, char **argv, const struct pl_opts *o);
 int cmd_enforce(int argc, char **argv, const struct pl_opts *o);
+int cmd_config(int argc, char **argv, const struct pl_opts *o);
 int cmd_bpf(int argc, char **argv, const struct pl_opts *o);
 int cmd_package(int argc, char **argv, const struct pl_opts *o);
 int cmd_deliver(int argc, char **argv, const struct pl_opts *o);

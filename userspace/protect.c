@@ -37,6 +37,25 @@ static bool is_protected(const char *dir)
 	return found;
 }
 
+/* What protect and unprotect did: {"dir": DIR, "protected": P, "changed": C}. */
+static void protect_said(const struct pl_opts *o, const char *dir, bool protected, bool changed)
+{
+	struct json j;
+
+	if (!o->json) {
+		if (changed)
+			printf("%s %s\n", protected ? "protected" : "unprotected", dir);
+		return;
+	}
+	pl_json_begin(&j, o);
+	json_object_start(&j, NULL);
+	json_string(&j, "dir", dir);
+	json_bool(&j, "protected", protected);
+	json_bool(&j, "changed", changed);
+	json_object_end(&j);
+	json_finish(&j);
+}
+
 /* Prints what the kernel logged on the filesystem context FD. */
 static void print_fs_log(int fd, const char *dir)
 {
@@ -56,11 +75,11 @@ static int resolve_dir(const char *arg, char *dir)
 	struct stat st;
 
 	if (!realpath(arg, dir)) {
-		pl_err("%s: %s", arg, strerror(errno));
+		pl_err_sys(errno, "%s", arg);
 		return -1;
 	}
 	if (stat(dir, &st) || !S_ISDIR(st.st_mode)) {
-		pl_err("%s: %s", arg, strerror(ENOTDIR));
+		pl_err_sys(ENOTDIR, "%s", arg);
 		return -1;
 	}
 	return 0;
@@ -75,7 +94,7 @@ static int covered_mount_attrs(const char *dir, unsigned int *attrs)
 	struct statvfs sv;
 
 	if (statvfs(dir, &sv)) {
-		pl_err("%s: %s", dir, strerror(errno));
+		pl_err_sys(errno, "%s", dir);
 		return -1;
 	}
 	*attrs = 0;
@@ -94,7 +113,6 @@ int cmd_protect(int argc, char **argv, const struct pl_opts *o)
 	char dir[PATH_MAX];
 	int fd, mfd;
 
-	(void)o;
 	if (argc != 1) {
 		pl_err("usage: protect DIR");
 		return PL_EXIT_USAGE;
@@ -105,6 +123,7 @@ int cmd_protect(int argc, char **argv, const struct pl_opts *o)
 		return PL_EXIT_FAIL;
 	if (is_protected(dir)) {
 		pl_err("%s: already protected", dir);
+		protect_said(o, dir, true, false);
 		return PL_EXIT_OK;
 	}
 	if (covered_mount_attrs(dir, &attrs))
@@ -112,7 +131,7 @@ int cmd_protect(int argc, char **argv, const struct pl_opts *o)
 	/* the new mount API: any path as the option value, and the kernel's reasons */
 	fd = fsopen("patchlayer", FSOPEN_CLOEXEC);
 	if (fd < 0) {
-		pl_err("fsopen patchlayer: %s", strerror(errno));
+		pl_err_sys(errno, "fsopen patchlayer");
 		return PL_EXIT_FAIL;
 	}
 	if (fsconfig(fd, FSCONFIG_SET_STRING, "lowerdir", dir, 0) ||
@@ -120,21 +139,20 @@ int cmd_protect(int argc, char **argv, const struct pl_opts *o)
 		int err = errno;
 
 		print_fs_log(fd, dir);
-		pl_err("%s: %s", dir, strerror(err));
+		pl_err_sys(err, "%s", dir);
 		close(fd);
 		return PL_EXIT_FAIL;
 	}
 	mfd = fsmount(fd, FSMOUNT_CLOEXEC, attrs);
 	close(fd);
 	if (mfd < 0 || move_mount(mfd, "", AT_FDCWD, dir, MOVE_MOUNT_F_EMPTY_PATH)) {
-		pl_err("%s: %s", dir, strerror(errno));
+		pl_err_sys(errno, "%s", dir);
 		if (mfd >= 0)
 			close(mfd);
 		return PL_EXIT_FAIL;
 	}
 	close(mfd);
-	if (!o->json)
-		printf("protected %s\n", dir);
+	protect_said(o, dir, true, true);
 	return PL_EXIT_OK;
 }
 
@@ -206,10 +224,9 @@ int cmd_unprotect(int argc, char **argv, const struct pl_opts *o)
 	 * DIR (this one included) keeps it busy until it exits.
 	 */
 	if (umount2(dir, MNT_DETACH | UMOUNT_NOFOLLOW)) {
-		pl_err("%s: %s", dir, strerror(errno));
+		pl_err_sys(errno, "%s", dir);
 		return PL_EXIT_FAIL;
 	}
-	if (!o->json)
-		printf("unprotected %s\n", dir);
+	protect_said(o, dir, false, true);
 	return PL_EXIT_OK;
 }

@@ -39,25 +39,25 @@ int pl_daemon_claim(void)
 	int fd, len;
 
 	if (mkdir(PL_RUN_DIR, 0755) < 0 && errno != EEXIST) {
-		pl_err("daemon: %s: %s", PL_RUN_DIR, strerror(errno));
+		pl_err_sys(errno, "daemon: %s", PL_RUN_DIR);
 		return -1;
 	}
 	fd = open(PL_PID_FILE, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
 	if (fd < 0) {
-		pl_err("daemon: %s: %s", PL_PID_FILE, strerror(errno));
+		pl_err_sys(errno, "daemon: %s", PL_PID_FILE);
 		return -1;
 	}
 	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
 		if (errno == EWOULDBLOCK)
 			pl_err("daemon: already running (pid %ld, %s)", read_pid(fd), PL_PID_FILE);
 		else
-			pl_err("daemon: %s: %s", PL_PID_FILE, strerror(errno));
+			pl_err_sys(errno, "daemon: %s", PL_PID_FILE);
 		close(fd);
 		return -1;
 	}
 	len = snprintf(buf, sizeof(buf), "%ld\n", (long)getpid());
 	if (ftruncate(fd, 0) < 0 || pwrite(fd, buf, (size_t)len, 0) != len) {
-		pl_err("daemon: %s: %s", PL_PID_FILE, strerror(errno));
+		pl_err_sys(errno, "daemon: %s", PL_PID_FILE);
 		close(fd);
 		return -1;
 	}

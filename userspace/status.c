@@ -12,6 +12,7 @@
 #include "debpkg.h"
 #include "layer.h"
 #include "patchlayer.h"
+#include "table.h"
 
 struct layer_info {
 	char name[72];
@@ -94,6 +95,27 @@ static int read_layers(struct layer_info **out, size_t *count)
 	return 0;
 }
 
+static void print_layers(const struct layer_info *layers, size_t n)
+{
+	static const char *const heads[] = {
+		"NAME", "VERSION", "STATE", "FILES", "HITS", "REPLACES",
+	};
+	struct pl_table t;
+
+	pl_table_init(&t, 6, heads, "lllrrl");
+	for (size_t i = 0; i < n; i++) {
+		char files[16];
+
+		snprintf(files, sizeof(files), "%u", layers[i].files);
+		if (pl_table_add(&t, layers[i].name, layers[i].version, layers[i].state, files,
+				 layers[i].hits, layers[i].replaces[0] ? layers[i].replaces : NULL))
+			break;	/* out of memory: the rows so far */
+	}
+	printf("layers:\n");
+	pl_table_print(&t, stdout, "  ");
+	pl_table_free(&t);
+}
+
 int cmd_status(int argc, char **argv, const struct pl_opts *o)
 {
 	struct layer_info *layers = NULL;
@@ -126,7 +148,7 @@ int cmd_status(int argc, char **argv, const struct pl_opts *o)
 
 	err = pl_sysfs_read("version", version, sizeof(version));
 	if (err < 0) {
-		pl_err("%s/version: %s", pl_sysfs_dir(), strerror(-err));
+		pl_err_sys(-err, "%s/version", pl_sysfs_dir());
 		return PL_EXIT_FAIL;
 	}
 	nl_err = pl_nl_get_info(&nl);
@@ -135,7 +157,7 @@ int cmd_status(int argc, char **argv, const struct pl_opts *o)
 	pl_sysfs_read("mounts", mounts, sizeof(mounts));
 	daemon = pl_daemon_running();
 	if (read_layers(&layers, &n_layers)) {
-		pl_err("%s/layers: %s", pl_sysfs_dir(), strerror(errno));
+		pl_err_sys(errno, "%s/layers", pl_sysfs_dir());
 		return PL_EXIT_FAIL;
 	}
 
@@ -227,12 +249,7 @@ int cmd_status(int argc, char **argv, const struct pl_opts *o)
 		if (n_layers == 0)
 			printf("layers:  none loaded\n");
 		else
-			printf("layers:\n  %-24s %-16s %-10s %5s %8s  %s\n",
-			       "NAME", "VERSION", "STATE", "FILES", "HITS", "REPLACES");
-		for (size_t i = 0; i < n_layers; i++)
-			printf("  %-24s %-16s %-10s %5u %8s  %s\n", layers[i].name,
-			       layers[i].version, layers[i].state, layers[i].files,
-			       layers[i].hits, layers[i].replaces[0] ? layers[i].replaces : "-");
+			print_layers(layers, n_layers);
 	}
 	free(layers);
 	if (nl_err) {

@@ -14,21 +14,75 @@
 
 #include "daemon.h"
 #include "layer.h"
+#include "history.h"
+#include "inspect.h"
 #include "patchlayer.h"
 #include "plbpf.h"
 
-/* install, activate, drop, remove: a new intent, then the same reconciliation. */
-static int verb(int argc, char **argv, const char *what)
+/*
+ * Takes "--dry-run" out of ARGV wherever it stands before "--" (as the
+ * output options), for install and activate; returns the new ARGC.
+ */
+static int take_dry_run(int argc, char **argv, bool *dry)
 {
-	int rc = 0, first = common_opts(argc, argv, &rc), lock;
+	int n = 0, i;
+
+	*dry = false;
+	for (i = 0; i < argc && strcmp(argv[i], "--"); i++) {
+		if (!strcmp(argv[i], "--dry-run"))
+			*dry = true;
+		else
+			argv[n++] = argv[i];
+	}
+	while (i < argc)
+		argv[n++] = argv[i++];
+	argv[n] = NULL;
+	return n;
+}
+
+/* With -j, what a verb left: {"layer", "verb", "state", "kernel", "why"}. */
+static void verb_said(const struct pl_opts *o, const char *what, const char *name,
+		      const struct pl_record *r, bool removed)
+{
+	struct json j;
+
+	if (!o->json)
+		return;
+	pl_json_begin(&j, o);
+	json_object_start(&j, NULL);
+	json_string(&j, "layer", name);
+	json_string(&j, "verb", what);
+	if (removed) {
+		json_null(&j, "state");
+		json_string(&j, "kernel", pl_kstate_name(PL_K_ABSENT));
+		json_string(&j, "why", "removed from the store");
+	} else {
+		json_string(&j, "state", pl_want_name(r->want));
+		json_string(&j, "kernel", pl_kstate_name(kstate_of(name)));
+		json_string(&j, "why", r->why);
+	}
+	json_object_end(&j);
+	json_finish(&j);
+}
+
+/* install, activate, drop, remove: a new intent, then the same reconciliation. */
+static int verb(int argc, char **argv, const char *what, const struct pl_opts *o)
+{
+	bool dry = false;
+	int rc = 0, first, lock;
 	struct pl_record r;
 	const char *name;
 	enum pl_want want;
 
+	if (!strcmp(what, "install") || !strcmp(what, "activate"))
+		argc = take_dry_run(argc, argv, &dry);
+	first = common_opts(argc, argv, &rc);
 	if (first < 0)
 		return rc;
 	if (argc - first != 1) {
-		pl_err("usage: %s %s NAME", pl_prog, what);
+		pl_err("usage: %s %s%s NAME", pl_prog, what,
+		       dry || !strcmp(what, "install") || !strcmp(what, "activate") ?
+		       " [--dry-run]" : "");
 		return PL_EXIT_USAGE;
 	}
 	name = argv[first];
@@ -36,8 +90,10 @@ static int verb(int argc, char **argv, const char *what)
 		return PL_EXIT_FAIL;
 	if (!pl_module_loaded())
 		return pl_module_missing();
+	if (dry)
+		return pl_dry_run(what, name, o);
 	if (!valid_name(name) || !in_store(name)) {
-		pl_err("%s: no layer %s in the store %s", what, name, cfg.store);
+		pl_err_sys(ENOENT, "%s: no layer %s in the store %s", what, name, cfg.store);
 		return PL_EXIT_FAIL;
 	}
 	lock = lock_store();
@@ -63,37 +119,40 @@ static int verb(int argc, char **argv, const char *what)
 	reconcile(name);
 	record_read(name, &r);
 	unlock_store(lock);
-	if (want == PL_WANT_REMOVING)
-		return in_store(name) ? PL_EXIT_FAIL : PL_EXIT_OK;
+	if (want == PL_WANT_REMOVING) {
+		if (in_store(name)) {
+			pl_err("%s %s: %s", what, name, r.why);
+			return PL_EXIT_FAIL;
+		}
+		verb_said(o, what, name, &r, true);
+		return PL_EXIT_OK;
+	}
 	if (r.want != want || (want == PL_WANT_ACTIVE && kstate_of(name) != PL_K_ACTIVE)) {
 		pl_err("%s %s: %s", what, name, r.why);
 		return PL_EXIT_FAIL;
 	}
+	verb_said(o, what, name, &r, false);
 	return PL_EXIT_OK;
 }
 
 int cmd_install(int argc, char **argv, const struct pl_opts *o)
 {
-	(void)o;
-	return verb(argc, argv, "install");
+	return verb(argc, argv, "install", o);
 }
 
 int cmd_activate(int argc, char **argv, const struct pl_opts *o)
 {
-	(void)o;
-	return verb(argc, argv, "activate");
+	return verb(argc, argv, "activate", o);
 }
 
 int cmd_drop(int argc, char **argv, const struct pl_opts *o)
 {
-	(void)o;
-	return verb(argc, argv, "drop");
+	return verb(argc, argv, "drop", o);
 }
 
 int cmd_remove(int argc, char **argv, const struct pl_opts *o)
 {
-	(void)o;
-	return verb(argc, argv, "remove");
+	return verb(argc, argv, "remove", o);
 }
 
 struct layers_walk {
@@ -232,24 +291,32 @@ int cmd_layers(int argc, char **argv, const struct pl_opts *o)
 
 int cmd_log(int argc, char **argv, const struct pl_opts *o)
 {
-	int rc = 0, first = common_opts(argc, argv, &rc);
-	char path[PATH_MAX], buf[4096];
-	size_t n;
-	FILE *f;
+	char **common, **rest;
+	int rc = 0, nc = 0, nr = 0, first;
 
-	(void)o;
-	if (first < 0)
-		return rc;
-	snprintf(path, sizeof(path), "%s/.log", cfg.store);
-	f = fopen(path, "re");
-	if (!f) {
-		if (errno == ENOENT)
-			return PL_EXIT_OK;
-		pl_err("%s: %s", path, strerror(errno));
+	/* --config for common_opts, --layer and --since for the history */
+	common = calloc((size_t)argc + 1, sizeof(*common));
+	rest = calloc((size_t)argc + 1, sizeof(*rest));
+	if (!common || !rest) {
+		free(common);
+		free(rest);
+		pl_err_sys(ENOMEM, "log");
 		return PL_EXIT_FAIL;
 	}
-	while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
-		fwrite(buf, 1, n, stdout);
-	fclose(f);
-	return PL_EXIT_OK;
+	for (int i = 0; i < argc; i++) {
+		if ((!strcmp(argv[i], "--config") || !strcmp(argv[i], "-c")) && i + 1 < argc) {
+			common[nc++] = argv[i++];
+			common[nc++] = argv[i];
+		} else if (!strncmp(argv[i], "--config=", 9)) {
+			common[nc++] = argv[i];
+		} else {
+			rest[nr++] = argv[i];
+		}
+	}
+	first = common_opts(nc, common, &rc);
+	if (first >= 0)
+		rc = pl_history_cmd(cfg.store, nr, rest, o);
+	free(common);
+	free(rest);
+	return rc;
 }

@@ -50,7 +50,7 @@ bool pl_module_loaded(void)
 
 int pl_module_missing(void)
 {
-	pl_err("module not loaded (%s: %s)", pl_sysfs_dir(), strerror(ENOENT));
+	pl_err_sys(ENOENT, "module not loaded: %s", pl_sysfs_dir());
 	fprintf(stderr, "hint: modprobe patchlayer\n");
 	return PL_EXIT_NOMOD;
 }

@@ -19,6 +19,7 @@
 
 #include "patchlayer.h"
 #include "plbpf.h"
+#include "table.h"
 
 /* Whether this process may load BPF programs at all. */
 static bool have_bpf_caps(void)
@@ -47,18 +48,18 @@ static int bpf_fail(const char *what, int err)
 	}
 	/* the verifier refuses with EACCES too: say which it is */
 	if ((err == -EPERM || err == -EACCES) && have_bpf_caps()) {
-		pl_err("%s (%s): %s", what, PL_BPF_PIN_DIR, strerror(-err));
+		pl_err_sys(-err, "%s (%s)", what, PL_BPF_PIN_DIR);
 		fprintf(stderr, "hint: refused by the kernel (verifier or LSM); "
 			"PATCHLAYER_BPF_DEBUG=1 shows libbpf's log\n");
 		return PL_EXIT_FAIL;
 	}
 	if (err == -EPERM || err == -EACCES) {
-		pl_err("%s (%s): %s", what, PL_BPF_PIN_DIR, strerror(-err));
+		pl_err_sys(-err, "%s (%s)", what, PL_BPF_PIN_DIR);
 		fprintf(stderr, "hint: BPF not permitted: run as root with CAP_BPF, CAP_PERFMON "
 			"and CAP_SYS_ADMIN\n");
 		return PL_EXIT_FAIL;
 	}
-	pl_err("%s (%s): %s", what, PL_BPF_PIN_DIR, strerror(-err));
+	pl_err_sys(-err, "%s (%s)", what, PL_BPF_PIN_DIR);
 	return PL_EXIT_FAIL;
 }
 
@@ -250,7 +251,7 @@ int cmd_usage(int argc, char **argv, const struct pl_opts *o)
 	} else {
 		names = loaded_layers();
 		if (!names) {
-			pl_err("%s/layers: %s", pl_sysfs_dir(), strerror(ENOMEM));
+			pl_err_sys(ENOMEM, "%s/layers", pl_sysfs_dir());
 			free(procs);
 			pl_bpf_close(b);
 			return PL_EXIT_FAIL;
@@ -317,7 +318,6 @@ int cmd_enforce(int argc, char **argv, const struct pl_opts *o)
 	bool on;
 	int err, rc;
 
-	(void)o;
 	if (argc != 2 || (strcmp(argv[0], "on") && strcmp(argv[0], "off"))) {
 		pl_err("usage: %s enforce on|off LAYER", pl_prog);
 		return PL_EXIT_USAGE;
@@ -339,8 +339,18 @@ int cmd_enforce(int argc, char **argv, const struct pl_opts *o)
 	}
 	if (err)
 		return bpf_fail("enforce", err);
-	if (!o->json)
+	if (o->json) {
+		struct json j;
+
+		pl_json_begin(&j, o);
+		json_object_start(&j, NULL);
+		json_string(&j, "layer", argv[1]);
+		json_bool(&j, "enforce", on);
+		json_object_end(&j);
+		json_finish(&j);
+	} else {
 		printf("enforcement %s for layer %s\n", on ? "on" : "off", argv[1]);
+	}
 	return PL_EXIT_OK;
 }
 
@@ -366,7 +376,7 @@ static int print_event(const struct pl_bpf_event *ev, void *ctx)
 	if (p->o->json) {
 		struct json j;
 
-		json_init(&j, stdout, false);
+		pl_json_line(&j);
 		json_object_start(&j, NULL);
 		json_string(&j, "event", pl_bpf_kind_name(ev->kind));
 		json_string(&j, "layer", ev->layer);
@@ -403,6 +413,8 @@ static int print_event(const struct pl_bpf_event *ev, void *ctx)
 	fflush(stdout);
 	if (p->remaining > 0)
 		p->remaining--;
+	if (ferror(stdout))
+		p->remaining = 0;	/* the reader is gone: main says so */
 	return p->remaining == 0;
 }
 
@@ -450,7 +462,7 @@ static int bpf_events(int argc, char **argv, const struct pl_opts *o)
 	while (!stop && p.remaining != 0) {
 		err = ring_buffer__poll(rb, 500);
 		if (err < 0 && err != -EINTR) {
-			pl_err("ring buffer: %s", strerror(-err));
+			pl_err_sys(-err, "ring buffer");
 			break;
 		}
 	}
@@ -461,7 +473,9 @@ static int bpf_events(int argc, char **argv, const struct pl_opts *o)
 
 static int bpf_status(const struct pl_opts *o)
 {
+	static const char *const heads[] = { "LAYER", "STATE", "ENFORCE", "CRASHES", "DENIED" };
 	struct pl_bpf_layer info;
+	struct pl_table t;
 	char **names;
 	struct pl_bpf *b;
 	struct json j;
@@ -491,6 +505,7 @@ static int bpf_status(const struct pl_opts *o)
 		json_array_start(&j, "layers");
 	} else {
 		printf("BPF side: loaded, pinned under %s\n", PL_BPF_PIN_DIR);
+		pl_table_init(&t, 5, heads, "lllrr");
 	}
 	for (size_t i = 0; names && names[i]; i++) {
 		bool synced = pl_bpf_layer(b, names[i], &info) == 0;
@@ -510,21 +525,47 @@ static int bpf_status(const struct pl_opts *o)
 			json_uint(&j, "denied", synced ? info.denied : 0);
 			json_uint(&j, "service_crashes", cn.service_crashes);
 			json_object_end(&j);
-		} else if (synced) {
-			printf("  %-24s %-8s enforcement %-3s %llu crashes %llu denied\n", names[i],
-			       info.active ? "active" : "inactive", info.enforce ? "on" : "off",
-			       (unsigned long long)info.crashes, (unsigned long long)info.denied);
 		} else {
-			printf("  %-24s not synced yet\n", names[i]);
+			char crashes[24], denied[24];
+
+			snprintf(crashes, sizeof(crashes), "%llu", (unsigned long long)info.crashes);
+			snprintf(denied, sizeof(denied), "%llu", (unsigned long long)info.denied);
+			pl_table_add(&t, names[i], !synced ? "not synced yet" :
+				     info.active ? "active" : "inactive",
+				     synced ? (info.enforce ? "on" : "off") : NULL,
+				     synced ? crashes : NULL, synced ? denied : NULL);
 		}
 	}
 	if (o->json) {
 		json_array_end(&j);
 		json_object_end(&j);
 		json_finish(&j);
+	} else {
+		if (t.nrows)
+			pl_table_print(&t, stdout, "  ");
+		pl_table_free(&t);
 	}
 	free_names(names);
 	pl_bpf_close(b);
+	return PL_EXIT_OK;
+}
+
+/* What bpf load and unload did: {"loaded": LOADED, "changed": CHANGED, "pin_dir": ...}. */
+static int bpf_said(const struct pl_opts *o, bool loaded, bool changed, const char *text)
+{
+	struct json j;
+
+	if (!o->json) {
+		printf("%s\n", text);
+		return PL_EXIT_OK;
+	}
+	pl_json_begin(&j, o);
+	json_object_start(&j, NULL);
+	json_bool(&j, "loaded", loaded);
+	json_bool(&j, "changed", changed);
+	json_string(&j, "pin_dir", PL_BPF_PIN_DIR);
+	json_object_end(&j);
+	json_finish(&j);
 	return PL_EXIT_OK;
 }
 
@@ -543,16 +584,11 @@ int cmd_bpf(int argc, char **argv, const struct pl_opts *o)
 	}
 	if (!strcmp(argv[0], "unload")) {
 		err = pl_bpf_unload();
-		if (err == -ENOENT) {
-			if (!o->json)
-				printf("BPF side: not loaded\n");
-			return PL_EXIT_OK;
-		}
+		if (err == -ENOENT)
+			return bpf_said(o, false, false, "BPF side: not loaded");
 		if (err)
 			return bpf_fail("unload", err);
-		if (!o->json)
-			printf("BPF side unloaded\n");
-		return PL_EXIT_OK;
+		return bpf_said(o, false, true, "BPF side unloaded");
 	}
 	if (!pl_module_loaded())
 		return pl_module_missing();
@@ -563,8 +599,7 @@ int cmd_bpf(int argc, char **argv, const struct pl_opts *o)
 	if (rc)
 		return rc;
 	pl_bpf_close(b);
-	if (!o->json)
-		printf("BPF side %s, pinned under %s\n", was_loaded ? "already loaded" : "loaded",
-		       PL_BPF_PIN_DIR);
-	return PL_EXIT_OK;
+	return bpf_said(o, true, !was_loaded, was_loaded ?
+			"BPF side already loaded, pinned under " PL_BPF_PIN_DIR :
+			"BPF side loaded, pinned under " PL_BPF_PIN_DIR);
 }

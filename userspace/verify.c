@@ -31,6 +31,12 @@ struct pl_verify {
 	const char *dir, *base_root;
 	bool no_base;
 	STACK_OF(X509) *certs;	/* NULL without --cert */
+	/*
+	 * What the signature came to: "verified" (by a --cert certificate),
+	 * "not checked (no --cert)", "not checked (no manifest)", "missing"
+	 * or "invalid". Only "verified" lets the JSON "ok" be true.
+	 */
+	const char *sig_state;
 	struct pl_layer_manifest lm;
 	struct pl_check *checks;
 	size_t n_checks, cap;
@@ -134,14 +140,17 @@ static void pl_verify_cms(struct pl_verify *v, const char *sig, size_t sig_len)
 	int err;
 
 	cms = pl_cms_parse(sig, sig_len, why, sizeof(why));
+	v->sig_state = "invalid";
 	if (!cms) {
 		pl_check_add(v, "signature", NULL, "signature", EKEYREJECTED, false, "%s", why);
 		return;
 	}
 	if (!v->lm.buf) {
+		v->sig_state = "not checked (no manifest)";
 		pl_check_add(v, "signature", NULL, "signature", 0, true,
 			     "not checked: there is no manifest to check it against");
 	} else if (!v->certs) {
+		v->sig_state = "not checked (no --cert)";
 		ids = pl_cms_signer_ids(cms);
 		pl_check_add(v, "signature", NULL, "signature", 0, true,
 			     "signer not checked (no --cert): %s", ids ? ids : "?");
@@ -153,6 +162,8 @@ static void pl_verify_cms(struct pl_verify *v, const char *sig, size_t sig_len)
 		else
 			pl_check_add(v, "signature", NULL, "signature", 0, false, "signer: %s",
 				     why);
+		if (!err)
+			v->sig_state = "verified";
 	}
 	CMS_ContentInfo_free(cms);
 }
@@ -167,6 +178,7 @@ static void pl_verify_signature(struct pl_verify *v)
 	if (!path)
 		pl_oom();
 	err = pl_read_file(path, PL_SIGNATURE_MAX, &sig, &len);
+	v->sig_state = err == -ENOENT ? "missing" : "invalid";
 	if (err == -ENOENT)
 		/* the module's errno when signatures are required, as they should be */
 		pl_check_add(v, "signature", NULL, "signature", EKEYREJECTED, false,
@@ -254,36 +266,17 @@ out:
 static void pl_verify_base(struct pl_verify *v, const struct pl_manifest_file *f,
 			   const char *target)
 {
-	char want[PL_SHA256_HEX_SIZE], got[PL_SHA256_HEX_SIZE], *path, *subject;
-	u8 digest[PL_SHA256_SIZE];
-	struct stat st;
-	uint64_t size;
+	char why[PATH_MAX + 256], *path, *subject;
 	int err;
 
 	path = pl_concat(v->base_root ? v->base_root : "", target, NULL);
 	subject = pl_concat("base ", target, NULL);
 	if (!path || !subject)
 		pl_oom();
-	pl_sha256_hex(f->base_sha256, want);
-	err = pl_sha256_file(path, true, digest, &size, &st);
+	err = pl_base_check(f, path, why, sizeof(why));
 	if (err == -ENOMEM)
 		pl_oom();
-	pl_sha256_hex(digest, got);
-	if (err == -EINVAL)
-		pl_check_add(v, "base", target, subject, EINVAL, false,
-			     "%s is %s, not a regular file", path, pl_file_type(st.st_mode));
-	else if (err == -ENOENT)
-		pl_check_add(v, "base", target, subject, ENOENT, false,
-			     "%s is missing: nothing to patch", path);
-	else if (err)
-		pl_check_add(v, "base", target, subject, -err, false, "%s: %s", path,
-			     strerror(-err));
-	else if (memcmp(digest, f->base_sha256, PL_SHA256_SIZE))
-		pl_check_add(v, "base", target, subject, ESTALE, false,
-			     "sha256 mismatch (manifest %s, %s %s): the layer was built against another version",
-			     want, path, got);
-	else
-		pl_check_add(v, "base", target, subject, 0, false, "sha256 %s", got);
+	pl_check_add(v, "base", target, subject, -err, false, "%s", why);
 	free(subject);
 	free(path);
 }
@@ -367,7 +360,10 @@ static void pl_print_json(const struct pl_verify *v, const struct pl_opts *o)
 		pl_json_provenance(&j, p);
 		free(p);
 	}
-	json_bool(&j, "ok", pl_failures(v) == 0);
+	/* true only for a layer a trust anchor (--cert) vouches for */
+	json_bool(&j, "ok", pl_failures(v) == 0 && !strcmp(v->sig_state, "verified"));
+	json_string(&j, "signature", v->sig_state);
+	json_uint(&j, "failed", pl_failures(v));
 	json_array_start(&j, "checks");
 	for (size_t i = 0; i < v->n_checks; i++) {
 		const struct pl_check *c = &v->checks[i];
@@ -404,7 +400,7 @@ static int pl_add_cert(struct pl_verify *v, const char *path)
 	if (err == -EINVAL)
 		pl_err("%s: no X.509 certificate in it (PEM or DER)", path);
 	else if (err)
-		pl_err("%s: %s", path, strerror(-err));
+		pl_err_sys(-err, "%s", path);
 	return err;
 }
 
@@ -467,7 +463,7 @@ static void pl_verify_free(struct pl_verify *v)
 
 int cmd_verify(int argc, char **argv, const struct pl_opts *o)
 {
-	struct pl_verify v = { 0 };
+	struct pl_verify v = { .sig_state = "missing" };
 	char *manifest;
 	size_t failed;
 	int ret;
@@ -496,6 +492,10 @@ int cmd_verify(int argc, char **argv, const struct pl_opts *o)
 	failed = pl_failures(&v);
 	if (failed)
 		pl_err("%s: %zu of %zu checks failed", v.dir, failed, v.n_checks);
+	else if (!v.certs)
+		/* exit 0 says only that nothing failed: no trust anchor vouched */
+		pl_err("%s: the signature was not checked against a trust anchor (no --cert)",
+		       v.dir);
 	pl_verify_free(&v);
 	ERR_clear_error();
 	return failed ? PL_EXIT_FAIL : PL_EXIT_OK;

@@ -72,8 +72,10 @@ export layer T1 T2 h1 h2 s1 s2 b1 b2 S
 expect_rc 0 "$PL" -j verify --cert "$work/vendor.pem" --base-root "$root" "$layer"
 expect_eq "$(wc -l <<< "$out")" 1 "lines of -j output"
 json_check "$out" '
-assert set(d) == {"layer", "name", "version", "source", "packages", "advisories", "ok", "checks"}, d.keys()
+assert set(d) == {"layer", "name", "version", "source", "packages", "advisories", "ok", "signature",
+                  "failed", "checks"}, d.keys()
 assert d["source"] is None and d["packages"] == [] and d["advisories"] == []
+assert d["signature"] == "verified" and d["failed"] == 0, d
 assert d["layer"] == E["layer"] and d["name"] == "demo" and d["version"] == "1.0"
 assert d["ok"] is True
 want = [("manifest", None), ("signature", None), ("file", E["T2"]), ("base", E["T2"]),
@@ -143,8 +145,12 @@ expect_line "$out" "ok      manifest (demo2 1.1 – fix, replaces demo, 1 file)"
 expect_rc 0 "$PL" verify --base-root "$root" "$layer"
 expect_line "$out" \
 	"skip    signature: signer not checked (no --cert): issuer CN=patchlayer test vendor, serial $S"
+expect_line "$err" \
+	"patchlayer: $layer: the signature was not checked against a trust anchor (no --cert)"
 expect_rc 0 "$PL" -j verify --base-root "$root" "$layer"
 json_check "$out" '
+# exit 0 (nothing failed), but no trust anchor vouched for it
+assert d["ok"] is False and d["signature"] == "not checked (no --cert)" and d["failed"] == 0, d
 s = d["checks"][1]
 assert s["check"] == "signature" and s["ok"] is True and s["skipped"] is True, s
 '

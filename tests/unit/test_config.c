@@ -258,6 +258,53 @@ static void test_nul_and_size(void **state)
 	assert_string_equal(err.reason, "line longer than 4095 bytes");
 }
 
+/* What config check prints parses back to the same configuration. */
+static void test_format_round_trip(void **state)
+{
+	static const char *const texts[] = {
+		"",
+		"auto_install = no\ninstall_window = 22:30-04:15\n"
+		"protect = /usr/lib/x86_64-linux-gnu /lib/x86_64-linux-gnu\n"
+		"trust = /etc/a.der /etc/b.pem\ninbox = /srv/in\nstore = /srv/store\n"
+		"health_window = 90\ncrash_threshold = 1000000\ncrash_scope = all\n"
+		"restart_services = nginx.service foo@bar.service\n"
+		"restart_never = default ssh*.service\ninbox_settle = 1h\n",
+		"install_window = 00:00-00:01\nhealth_window = 7m\nrestart_services = all\n"
+		"restart_never = none\ninbox_settle = 0\n",
+		"restart_never = a.service\nhealth_window = 3601\n",
+	};
+	struct pl_config c, again;
+	struct pl_config_error err;
+	char buf[8192], small[16];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
+		size_t n;
+
+		assert_int_equal(parse(&c, texts[i], &err), 0);
+		n = pl_config_format(&c, buf, sizeof(buf));
+		assert_int_equal(n, strlen(buf));
+		assert_int_equal(parse(&again, buf, &err), 0);
+		assert_memory_equal(&c, &again, sizeof(c));
+		/* cut short, still NUL-terminated, and the full length told */
+		assert_int_equal(pl_config_format(&c, small, sizeof(small)), n);
+		assert_int_equal(strlen(small), sizeof(small) - 1);
+	}
+	parse(&c, texts[2], &err);
+	pl_config_format(&c, buf, sizeof(buf));
+	assert_non_null(strstr(buf, "\ninstall_window = 00:00-00:01\n"));
+	assert_non_null(strstr(buf, "\nhealth_window = 7m\n"));
+	assert_non_null(strstr(buf, "\ninbox_settle = 0s\n"));
+	assert_non_null(strstr(buf, "\nrestart_never = none\n"));
+	parse(&c, "", &err);
+	pl_config_format(&c, buf, sizeof(buf));
+	assert_string_equal(buf,
+		"auto_install = yes\ninstall_window = \nprotect = \ntrust = \n"
+		"inbox = /var/lib/patchlayer/inbox\nstore = /var/lib/patchlayer/layers\n"
+		"health_window = 10m\ncrash_threshold = 3\ncrash_scope = services\n"
+		"restart_services = no\nrestart_never = default\ninbox_settle = 5s\n");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -267,6 +314,7 @@ int main(void)
 		cmocka_unit_test(test_pattern),
 		cmocka_unit_test(test_refused),
 		cmocka_unit_test(test_nul_and_size),
+		cmocka_unit_test(test_format_round_trip),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

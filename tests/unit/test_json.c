@@ -84,6 +84,42 @@ static void test_escaping(void **state)
 	buf_expect(&b, "{\"k\\\"ey\":\"a\\\"b\\\\c\\nd\\te\\u0001\\u007f\xc3\xa9\"}\n");
 }
 
+/* Non-UTF-8 bytes (a renamed process, a path) never reach the document. */
+static void test_invalid_utf8(void **state)
+{
+	static const struct {
+		const char *in, *out;
+	} cases[] = {
+		{ "\xff\xfe", "\\ufffd\\ufffd" },			/* prctl(PR_SET_NAME, "\xff\xfe") */
+		{ "a\xc3", "a\\ufffd" },				/* truncated at the end */
+		{ "\xc3(", "\\ufffd(" },				/* bad continuation */
+		{ "\xc0\xaf", "\\ufffd\\ufffd" },			/* overlong '/' */
+		{ "\xe0\x80\xaf", "\\ufffd\\ufffd\\ufffd" },	/* overlong, 3 bytes */
+		{ "\xed\xa0\x80", "\\ufffd\\ufffd\\ufffd" },	/* a surrogate, U+D800 */
+		{ "\xf4\x90\x80\x80", "\\ufffd\\ufffd\\ufffd\\ufffd" }, /* past U+10FFFF */
+		{ "\xe2\x82", "\\ufffd\\ufffd" },			/* 3-byte form cut short */
+		{ "\x80x", "\\ufffdx" },				/* a lone continuation */
+		{ "\xef\xbf\xbd\xf0\x9f\x94\x92\xf4\x8f\xbf\xbf",	/* valid: kept */
+		  "\xef\xbf\xbd\xf0\x9f\x94\x92\xf4\x8f\xbf\xbf" },
+		{ "\x1b[31m\x7f", "\\u001b[31m\\u007f" },		/* terminal escapes */
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct buf b;
+		char *want;
+
+		assert_true(asprintf(&want, "[\"%s\"]\n", cases[i].out) > 0);
+		buf_open(&b, false);
+		json_array_start(&b.j, NULL);
+		json_string(&b.j, NULL, cases[i].in);
+		json_array_end(&b.j);
+		json_finish(&b.j);
+		buf_expect(&b, want);
+		free(want);
+	}
+}
+
 static void test_pretty(void **state)
 {
 	struct buf b;
@@ -107,6 +143,7 @@ int main(void)
 		cmocka_unit_test(test_object_members),
 		cmocka_unit_test(test_nesting_and_empty),
 		cmocka_unit_test(test_escaping),
+		cmocka_unit_test(test_invalid_utf8),
 		cmocka_unit_test(test_pretty),
 	};
 

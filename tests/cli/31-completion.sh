@@ -1,0 +1,62 @@
+# bash completion: every verb and option, stored and loaded layer names from the configured store
+# SPDX-License-Identifier: GPL-2.0
+# shellcheck shell=bash source-path=SCRIPTDIR
+. "$(dirname "$0")/lib.sh"
+
+# bash-completion's helpers, as far as dist/bash-completion/patchlayer uses them
+_init_completion() {
+	words=("${COMP_WORDS[@]}")
+	cword=$COMP_CWORD
+	cur=${words[cword]}
+	prev=${words[cword - 1]}
+}
+_filedir() { COMPREPLY+=("<files${1:+ $1}>"); }
+# shellcheck source=../../dist/bash-completion/patchlayer
+. "$(dirname "$0")/../../dist/bash-completion/patchlayer"
+
+expect_comp() { # LINE WANT: what completes the last word of LINE, sorted, space-separated
+	local line=$1 got
+	read -r -a COMP_WORDS <<< "$line"
+	[[ $line == *" " ]] && COMP_WORDS+=("")
+	COMP_CWORD=$((${#COMP_WORDS[@]} - 1))
+	COMPREPLY=()
+	_patchlayer
+	got=$(printf '%s\n' "${COMPREPLY[@]}" | sort | tr '\n' ' ')
+	expect_eq "${got% }" "$2" "completion of '$line'"
+}
+
+store=$work/store
+mkdir -p "$store/zlib-fix" "$store/openssl-fix" "$store/.inbox-tmp"
+touch "$store/zlib-fix.state" "$store/openssl-fix.state" "$store/.log" "$store/.x.state.bad"
+printf 'store = %s\n' "$store" > "$work/conf"
+export PATCHLAYER_SYSFS=$work/no-sysfs
+
+verbs=$("$PL" --help | awk '/^Commands:/ { on = 1; next } on && /^  [a-z]/ { print $1 }' | sort | tr '\n' ' ')
+for v in config show inbox; do
+	[[ " $verbs " == *" $v "* ]] || fail "--help lists no $v: $verbs"
+done
+expect_comp "$PL " "${verbs% }"
+expect_comp "$PL st" "status"
+expect_comp "$PL -" "--help --json --pretty --version -V -h -j -p"
+expect_comp "$PL status -" "--json --pretty -j -p"
+expect_comp "$PL bpf " "events load status unload"
+expect_comp "$PL bpf events --" "--count --json --pretty"
+expect_comp "$PL config " "check"
+expect_comp "$PL config check --" "--config --json --pretty"
+expect_comp "$PL config check --config " "<files>"
+expect_comp "$PL verify --" "--base-root --cert --json --no-base --pretty"
+expect_comp "$PL build --" "--base-root --cert --json --key --name --pretty --replaces --version"
+expect_comp "$PL enforce " "off on"
+# layer names from the store the configuration names (PATCHLAYER_CONF or --config)
+PATCHLAYER_CONF=$work/conf expect_comp "$PL enforce on " "openssl-fix zlib-fix"
+PATCHLAYER_CONF=$work/conf expect_comp "$PL drop z" "zlib-fix"
+expect_comp "$PL --config $work/conf remove " "openssl-fix zlib-fix"
+expect_comp "$PL activate --config $work/conf " "openssl-fix zlib-fix"
+expect_comp "$PL install --config $work/conf --d" "--dry-run"
+expect_comp "$PL install --config $work/conf zlib-fix " ""
+PATCHLAYER_CONF=$work/conf expect_comp "$PL show " "openssl-fix zlib-fix"
+PATCHLAYER_CONF=$work/conf expect_comp "$PL log --layer o" "openssl-fix"
+expect_comp "$PL log --" "--config --json --layer --pretty --since"
+expect_comp "$PL inbox --" "--config --json --pretty"
+expect_comp "$PL usage --config $work/conf -" "--json --pretty --stale -j -p"
+echo "ok"
