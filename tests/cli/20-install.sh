@@ -30,6 +30,7 @@ kver=$(modinfo -F vermagic module/patchlayer.ko | cut -d' ' -f1)
 	for a in docs/ABI/*; do echo "644 /usr/share/doc/patchlayer/ABI/${a#docs/ABI/}"; done
 	echo "644 /usr/share/doc/patchlayer/examples/modprobe.d-patchlayer.conf"
 	echo "644 /usr/share/doc/patchlayer/examples/patchlayer.conf"
+	echo "644 /usr/share/doc/patchlayer/examples/prometheus-patchlayer.rules.yml"
 	for m in docs/*.md; do echo "644 /usr/share/doc/patchlayer/${m#docs/}"; done
 	echo "644 /usr/share/man/man5/patchlayer.conf.5"
 	echo "644 /usr/share/man/man8/patchlayer.8"
