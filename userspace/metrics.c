@@ -1,109 +1,176 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The daemon's metrics file for node_exporter's textfile collector
- * (metrics_file, docs/configuration.md): lib/metrics.c formats, this
- * writes, atomically, only when the text changed or the interval passed.
+ * The daemon's metrics (metrics_file, docs/daemon.md "Metrics"): each
+ * layer of the store with what the kernel, the BPF side and its manifest
+ * say, written by metrics_file.c.
  */
+#include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
+#include "../lib/backoff.h"
+#include "../lib/config.h"
+#include "layer.h"
 #include "metrics.h"
+#include "patchlayer.h"
+#include "plbpf.h"
 
-int pl_metrics_write_file(const char *path, const char *text, size_t len)
+/* Room for the labels of one layer, beside its struct pl_metrics_layer. */
+struct pl_metrics_labels {
+	char name[PL_NAME_MAX + 1];
+	char version[PL_VERSION_MAX + 1];
+	/* "a,b": the packages and ids of the manifest, cut at the end */
+	char package[256];
+	char advisory[256];
+};
+
+/* "a,b,c" of at most SIZE - 1 bytes: the items that fit whole. */
+static void join_add(char *buf, size_t size, const char *s, size_t len)
 {
-	char dir[PATH_MAX], tmp[PATH_MAX];
-	const char *slash = strrchr(path, '/');
-	size_t done = 0;
-	int fd, dfd, err = 0;
+	size_t used = strlen(buf);
 
-	if (!slash || slash == path || !slash[1] ||
-	    (size_t)(slash - path) >= sizeof(dir) ||
-	    snprintf(tmp, sizeof(tmp), "%.*s/.%s.tmp", (int)(slash - path), path, slash + 1) >=
-		    (int)sizeof(tmp))
-		return -EINVAL;
-	snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
-	if (fd < 0)
-		return -errno;
-	/* the daemon's umask is 0077; node_exporter reads as its own user */
-	if (fchmod(fd, 0644) < 0)
-		err = -errno;
-	while (!err && done < len) {
-		ssize_t w = write(fd, text + done, len - done);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			err = w < 0 ? -errno : -EIO;
-		else
-			done += (size_t)w;
-	}
-	if (!err && fsync(fd) < 0)
-		err = -errno;
-	if (close(fd) < 0 && !err)
-		err = -errno;
-	if (!err && rename(tmp, path) < 0)
-		err = -errno;
-	if (err) {
-		unlink(tmp);
-		return err;
-	}
-	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd < 0)
-		return -errno;
-	if (fsync(dfd) < 0)
-		err = -errno;
-	close(dfd);
-	return err;
+	if (used + (used ? 1 : 0) + len >= size)
+		return;
+	if (used)
+		buf[used++] = ',';
+	memcpy(buf + used, s, len);
+	buf[used + len] = '\0';
 }
 
-int pl_metrics_publish(struct pl_metrics_out *o, const struct pl_metrics_daemon *d,
-		       const struct pl_metrics_layer *layers, size_t n, bool force, int64_t now)
+/*
+ * The packages and advisories of the layer's manifest in the store
+ * (docs/layer-format.md, "Provenance"); "" for a manifest without them.
+ */
+static void provenance(const struct pl_config *cfg, const char *name, struct pl_metrics_labels *lb)
 {
-	size_t len;
-	char *text;
+	struct pl_layer_manifest lm;
+	struct pl_manifest_package pk;
+	struct pl_str id;
+	char path[PATH_MAX];
+
+	lb->package[0] = lb->advisory[0] = '\0';
+	if (snprintf(path, sizeof(path), "%s/%s/manifest", cfg->store, name) >= (int)sizeof(path))
+		return;
+	if (pl_layer_manifest_load(path, &lm) == 0 && lm.parsed) {
+		for (size_t i = 0; i < lm.m.n_packages && !pl_manifest_package(&lm.m, i, &pk); i++)
+			join_add(lb->package, sizeof(lb->package), pk.name.s, pk.name.len);
+		for (size_t i = 0; i < lm.m.n_advisories && !pl_manifest_advisory(&lm.m, i, &id); i++)
+			join_add(lb->advisory, sizeof(lb->advisory), id.s, id.len);
+	}
+	pl_layer_manifest_free(&lm);
+}
+
+/* The BPF side's count of NAME's processes, -1 each when unknown. */
+int pl_metrics_usage(struct pl_bpf *bpf, const char *name, long *patched, long *stale)
+{
+	struct pl_bpf_proc *procs = NULL;
+	size_t n = 0, i;
+	int err;
+
+	*patched = *stale = -1;
+	if (!bpf)
+		return -ENODEV;
+	err = pl_bpf_usage(bpf, name, &procs, &n);
+	if (err)
+		return err;
+	*patched = *stale = 0;
+	for (i = 0; i < n; i++) {
+		if (procs[i].kind == PL_BPF_PATCHED)
+			(*patched)++;
+		else if (procs[i].kind == PL_BPF_STALE)
+			(*stale)++;
+	}
+	free(procs);
+	return 0;
+}
+
+static int by_name(const void *a, const void *b)
+{
+	return strcmp(((const struct pl_metrics_labels *)a)->name,
+		      ((const struct pl_metrics_labels *)b)->name);
+}
+
+int pl_metrics_update(struct pl_metrics_out *o, const struct pl_config *cfg, struct pl_bpf *bpf,
+		      const struct pl_backoff *backoff, pl_metrics_record_fn record,
+		      const struct pl_metrics_daemon *d, bool force, int64_t now)
+{
+	struct pl_metrics_labels *lbs = NULL;
+	struct pl_metrics_layer *ls = NULL;
+	size_t n = 0, cap = 0, i;
+	struct dirent *de;
+	DIR *dir;
 	int err;
 
 	if (!o->path || !o->path[0])
 		return 1;
-	len = pl_metrics_format(NULL, 0, d, layers, n);
-	text = malloc(len + 1);
-	if (!text)
-		return -ENOMEM;
-	pl_metrics_format(text, len + 1, d, layers, n);
-	if (!force && o->last && strcmp(o->last, text) == 0 &&
-	    now - o->written_at < (int64_t)o->interval) {
-		free(text);
-		return 1;
+	dir = opendir(cfg->store);
+	while (dir && (de = readdir(dir))) {
+		size_t len = strlen(de->d_name);
+
+		if (de->d_name[0] == '.' || len <= 6 || len - 6 > PL_NAME_MAX ||
+		    strcmp(de->d_name + len - 6, ".state") ||
+		    !pl_name_valid(de->d_name, len - 6))
+			continue;
+		if (n == cap) {
+			size_t ncap = cap ? cap * 2 : 16;
+			void *p = realloc(lbs, ncap * sizeof(*lbs));
+
+			if (!p)
+				break;
+			lbs = p;
+			cap = ncap;
+		}
+		snprintf(lbs[n].name, sizeof(lbs[n].name), "%.*s", (int)(len - 6), de->d_name);
+		n++;
 	}
-	/* a failed write is retried at the next change or interval, not at once */
-	err = pl_metrics_write_file(o->path, text, len);
-	free(o->last);
-	o->last = text;
-	o->written_at = now;
+	if (dir)
+		closedir(dir);
+	/* a stable order: the text changes only when a layer does */
+	if (n)
+		qsort(lbs, n, sizeof(*lbs), by_name);
+	ls = calloc(n ? n : 1, sizeof(*ls));
+	if (!ls) {
+		free(lbs);
+		return -ENOMEM;
+	}
+	for (i = 0; i < n; ) {
+		struct pl_metrics_layer *l = &ls[i];
+		struct pl_metrics_labels *lb = &lbs[i];
+		const struct pl_backoff_entry *e;
+		char rel[PATH_MAX], hits[32];
+
+		*l = (struct pl_metrics_layer){ .name = lb->name, .version = lb->version,
+						.package = lb->package, .advisory = lb->advisory };
+		if (record(lb->name, l, lb->version, sizeof(lb->version)) <= 0) {
+			/* gone meanwhile: the next one in its place */
+			memmove(lb, lb + 1, (n - i - 1) * sizeof(*lb));
+			n--;
+			continue;
+		}
+		provenance(cfg, lb->name, lb);
+		snprintf(rel, sizeof(rel), "layers/%s/hits", lb->name);
+		if (pl_sysfs_read(rel, hits, sizeof(hits)) >= 0) {
+			l->hits_known = true;
+			l->hits = strtoull(hits, NULL, 10);
+		}
+		pl_metrics_usage(bpf, lb->name, &l->patched, &l->stale);
+		e = backoff ? pl_backoff_find(backoff, lb->name) : NULL;
+		if (e && e->err)
+			l->refused = pl_errno_name(e->err < 0 ? -e->err : e->err);
+		i++;
+	}
+	/* the labels moved: point at them again */
+	for (i = 0; i < n; i++) {
+		ls[i].name = lbs[i].name;
+		ls[i].version = lbs[i].version;
+		ls[i].package = lbs[i].package;
+		ls[i].advisory = lbs[i].advisory;
+	}
+	err = pl_metrics_publish(o, d, ls, n, force, now);
+	free(ls);
+	free(lbs);
 	return err;
-}
-
-int64_t pl_metrics_due_in(const struct pl_metrics_out *o, int64_t now)
-{
-	int64_t left;
-
-	if (!o->path || !o->path[0])
-		return -1;
-	if (!o->last)
-		return 0;
-	left = o->written_at + (int64_t)o->interval - now;
-	return left < 0 ? 0 : left;
-}
-
-void pl_metrics_out_free(struct pl_metrics_out *o)
-{
-	free(o->last);
-	o->last = NULL;
 }
