@@ -37,6 +37,7 @@
 #include <sys/capability.h>
 
 #include "daemon.h"
+#include "metrics.h"
 #include "layer.h"
 #include "patchlayer.h"
 #include "plbpf.h"
@@ -205,7 +206,7 @@ static int cmd_daemon_run(void)
 	struct nl_sock *sk = NULL;
 	sigset_t mask;
 	int ep, ino, dino, sfd, tfd, rfd, htfd, err, lock;
-	bool kernel_changed = false;
+	bool kernel_changed = false, in_window;
 
 	in_daemon = true;
 	if (!pl_module_loaded())
@@ -295,6 +296,7 @@ static int cmd_daemon_run(void)
 	bpf_sync();
 	reconcile_all();
 	supersede_record_all();
+	metrics_reconciled();
 	scan_inbox();
 	unlock_store(lock);
 	arm_window_timer(tfd);
@@ -306,8 +308,10 @@ static int cmd_daemon_run(void)
 	lock = lock_store();
 	restart_services();
 	/* what crashed while no daemon looked */
-	arm_health_timer(htfd, health_look_all());
+	in_window = health_look_all();
+	metrics_write(true);
 	unlock_store(lock);
+	arm_health_timer(htfd, in_window);
 
 	for (;;) {
 		bool inbox_changed = false, retry_due = false, health_due = false, dpkg_wrote = false;
@@ -365,6 +369,7 @@ static int cmd_daemon_run(void)
 				dpkg_wrote = true;
 			} else if (rb && fd == ring_buffer__epoll_fd(rb)) {
 				ring_buffer__consume(rb);
+				health_due = true;	/* a crash counted: the metrics say so */
 			} else {
 				nl_recvmsgs_default(sk);
 			}
@@ -374,6 +379,7 @@ static int cmd_daemon_run(void)
 			if (kernel_changed)
 				bpf_sync();
 			reconcile_all();
+			metrics_reconciled();
 			if (inbox_changed)
 				scan_inbox();
 			restart_services();
@@ -390,11 +396,15 @@ static int cmd_daemon_run(void)
 		}
 		if (health_due) {
 			lock = lock_store();
-			arm_health_timer(htfd, health_look_all());
+			in_window = health_look_all();
+			/* after each change, and when the interval is due */
+			metrics_write(true);
 			unlock_store(lock);
+			arm_health_timer(htfd, in_window);
 		}
 	}
 out:
+	metrics_write(false);
 	if (rb)
 		ring_buffer__free(rb);
 	if (bpf)

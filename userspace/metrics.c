@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The daemon's metrics (metrics_file, docs/daemon.md "Metrics"): each
- * layer of the store with what the kernel, the BPF side and its manifest
- * say, written by metrics_file.c.
+ * layer of the store with what its record, the kernel, the BPF side, the
+ * retries and its manifest say, published by metrics_file.c: on each
+ * change and every metrics_interval (the health timer, health.c).
  */
 #include <dirent.h>
 #include <errno.h>
@@ -11,12 +12,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../lib/backoff.h"
-#include "../lib/config.h"
+#include "daemon.h"
 #include "layer.h"
 #include "metrics.h"
 #include "patchlayer.h"
 #include "plbpf.h"
+#include "retry.h"
 
 /* Room for the labels of one layer, beside its struct pl_metrics_layer. */
 struct pl_metrics_labels {
@@ -44,7 +45,7 @@ static void join_add(char *buf, size_t size, const char *s, size_t len)
  * The packages and advisories of the layer's manifest in the store
  * (docs/layer-format.md, "Provenance"); "" for a manifest without them.
  */
-static void provenance(const struct pl_config *cfg, const char *name, struct pl_metrics_labels *lb)
+static void provenance(const char *name, struct pl_metrics_labels *lb)
 {
 	struct pl_layer_manifest lm;
 	struct pl_manifest_package pk;
@@ -52,7 +53,7 @@ static void provenance(const struct pl_config *cfg, const char *name, struct pl_
 	char path[PATH_MAX];
 
 	lb->package[0] = lb->advisory[0] = '\0';
-	if (snprintf(path, sizeof(path), "%s/%s/manifest", cfg->store, name) >= (int)sizeof(path))
+	if (snprintf(path, sizeof(path), "%s/%s/manifest", cfg.store, name) >= (int)sizeof(path))
 		return;
 	if (pl_layer_manifest_load(path, &lm) == 0 && lm.parsed) {
 		for (size_t i = 0; i < lm.m.n_packages && !pl_manifest_package(&lm.m, i, &pk); i++)
@@ -87,90 +88,116 @@ int pl_metrics_usage(struct pl_bpf *bpf, const char *name, long *patched, long *
 	return 0;
 }
 
-static int by_name(const void *a, const void *b)
+/* The names of the store's layers, in store_walk()'s (alphabetical) order. */
+struct names {
+	struct pl_metrics_labels *lbs;
+	size_t n, cap;
+};
+
+static int add_name(const char *name, void *ctx)
 {
-	return strcmp(((const struct pl_metrics_labels *)a)->name,
-		      ((const struct pl_metrics_labels *)b)->name);
+	struct names *w = ctx;
+
+	if (w->n == w->cap) {
+		size_t ncap = w->cap ? w->cap * 2 : 16;
+		void *p = realloc(w->lbs, ncap * sizeof(*w->lbs));
+
+		if (!p)
+			return -ENOMEM;
+		w->lbs = p;
+		w->cap = ncap;
+	}
+	snprintf(w->lbs[w->n].name, sizeof(w->lbs[w->n].name), "%s", name);
+	w->n++;
+	return 0;
 }
 
-int pl_metrics_update(struct pl_metrics_out *o, const struct pl_config *cfg, struct pl_bpf *bpf,
-		      const struct pl_backoff *backoff, pl_metrics_record_fn record,
-		      const struct pl_metrics_daemon *d, bool force, int64_t now)
+/* What the store, the kernel, the BPF side and the manifest say of W's layers. */
+static void fill(struct names *w, struct pl_metrics_layer *ls)
 {
-	struct pl_metrics_labels *lbs = NULL;
-	struct pl_metrics_layer *ls = NULL;
-	size_t n = 0, cap = 0, i;
-	struct dirent *de;
-	DIR *dir;
-	int err;
+	size_t i, n = 0;
 
-	if (!o->path || !o->path[0])
-		return 1;
-	dir = opendir(cfg->store);
-	while (dir && (de = readdir(dir))) {
-		size_t len = strlen(de->d_name);
-
-		if (de->d_name[0] == '.' || len <= 6 || len - 6 > PL_NAME_MAX ||
-		    strcmp(de->d_name + len - 6, ".state") ||
-		    !pl_name_valid(de->d_name, len - 6))
-			continue;
-		if (n == cap) {
-			size_t ncap = cap ? cap * 2 : 16;
-			void *p = realloc(lbs, ncap * sizeof(*lbs));
-
-			if (!p)
-				break;
-			lbs = p;
-			cap = ncap;
-		}
-		snprintf(lbs[n].name, sizeof(lbs[n].name), "%.*s", (int)(len - 6), de->d_name);
-		n++;
-	}
-	if (dir)
-		closedir(dir);
-	/* a stable order: the text changes only when a layer does */
-	if (n)
-		qsort(lbs, n, sizeof(*lbs), by_name);
-	ls = calloc(n ? n : 1, sizeof(*ls));
-	if (!ls) {
-		free(lbs);
-		return -ENOMEM;
-	}
-	for (i = 0; i < n; ) {
-		struct pl_metrics_layer *l = &ls[i];
-		struct pl_metrics_labels *lb = &lbs[i];
+	for (i = 0; i < w->n; i++) {
+		struct pl_metrics_labels *lb = &w->lbs[i];
+		struct pl_metrics_layer *l = &ls[n];
 		const struct pl_backoff_entry *e;
 		char rel[PATH_MAX], hits[32];
+		struct pl_record r;
 
-		*l = (struct pl_metrics_layer){ .name = lb->name, .version = lb->version,
-						.package = lb->package, .advisory = lb->advisory };
-		if (record(lb->name, l, lb->version, sizeof(lb->version)) <= 0) {
-			/* gone meanwhile: the next one in its place */
-			memmove(lb, lb + 1, (n - i - 1) * sizeof(*lb));
-			n--;
-			continue;
-		}
-		provenance(cfg, lb->name, lb);
+		if (record_read(lb->name, &r) <= 0)
+			continue;	/* gone meanwhile */
+		if (n != i)
+			w->lbs[n] = *lb;
+		lb = &w->lbs[n];
+		snprintf(lb->version, sizeof(lb->version), "%s", r.version);
+		provenance(lb->name, lb);
+		*l = (struct pl_metrics_layer){
+			.name = lb->name, .version = lb->version, .package = lb->package,
+			.advisory = lb->advisory, .want = r.want, .activated_at = r.activated_at,
+			.crashes = r.crashes,
+		};
 		snprintf(rel, sizeof(rel), "layers/%s/hits", lb->name);
 		if (pl_sysfs_read(rel, hits, sizeof(hits)) >= 0) {
 			l->hits_known = true;
 			l->hits = strtoull(hits, NULL, 10);
 		}
 		pl_metrics_usage(bpf, lb->name, &l->patched, &l->stale);
-		e = backoff ? pl_backoff_find(backoff, lb->name) : NULL;
+		e = pl_backoff_find(&backoff, lb->name);
 		if (e && e->err)
 			l->refused = pl_errno_name(e->err < 0 ? -e->err : e->err);
-		i++;
+		n++;
 	}
-	/* the labels moved: point at them again */
-	for (i = 0; i < n; i++) {
-		ls[i].name = lbs[i].name;
-		ls[i].version = lbs[i].version;
-		ls[i].package = lbs[i].package;
-		ls[i].advisory = lbs[i].advisory;
+	w->n = n;
+}
+
+static struct pl_metrics_out out;
+static int64_t started, reconciled;
+static int said;	/* the last error said in the log, 0 none */
+
+void metrics_reconciled(void)
+{
+	if (!started)
+		started = now_s();
+	reconciled = now_s();
+}
+
+void metrics_write(bool up)
+{
+	struct pl_metrics_daemon d = {
+		.up = up, .version = PL_VERSION, .start_time = started,
+		.last_reconcile = reconciled, .crash_watch = bpf != NULL,
+	};
+	struct names w = { 0 };
+	struct pl_metrics_layer *ls;
+	int err;
+
+	out.path = cfg.metrics_file;
+	out.interval = cfg.metrics_interval;
+	if (!out.path[0])
+		return;
+	if (!started)
+		started = now_s();
+	store_walk(add_name, &w);
+	ls = calloc(w.n ? w.n : 1, sizeof(*ls));
+	if (!ls) {
+		free(w.lbs);
+		return;
 	}
-	err = pl_metrics_publish(o, d, ls, n, force, now);
+	fill(&w, ls);
+	/* the last write, at exit, is written whatever the last one said */
+	err = pl_metrics_publish(&out, &d, ls, w.n, !up, pl_boottime_s());
 	free(ls);
-	free(lbs);
-	return err;
+	free(w.lbs);
+	if (err < 0 && err != said)
+		dlog("metrics: %s: %s%s", cfg.metrics_file, strerror(-err),
+		     err == -ENOENT ? " (its directory is node_exporter's: is prometheus-node-exporter installed? \"metrics_file =\" turns the metrics off)" : "");
+	if (err <= 0)
+		said = err;
+	if (!up)
+		pl_metrics_out_free(&out);
+}
+
+int64_t metrics_due_in(void)
+{
+	return pl_metrics_due_in(&out, pl_boottime_s());
 }

@@ -42,27 +42,17 @@ void pl_metrics_out_free(struct pl_metrics_out *o);
 
 struct pl_bpf;
 
-/* The BPF side's count of NAME's processes (BPF may be NULL): 0, or -errno with both -1. */
+/*
+ * The BPF side's count of NAME's processes: 0, or with both -1 -ENODEV (BPF NULL:
+ * not loaded), -ENOENT (NAME not in the kernel) or another -errno.
+ */
 int pl_metrics_usage(struct pl_bpf *bpf, const char *name, long *patched, long *stale);
-struct pl_backoff;
-struct pl_config;
 
-/*
- * What the daemon's record of NAME says: want, activated_at, crashes, and
- * its version into VERSION (SIZE bytes). Returns > 0, or <= 0 to leave
- * NAME out (no record).
- */
-typedef int (*pl_metrics_record_fn)(const char *name, struct pl_metrics_layer *l,
-				    char *version, size_t size);
-
-/*
- * Every layer of the store (a NAME.state file and a valid name): RECORD's
- * facts, the kernel's hits, the BPF side's patched and stale processes (BPF
- * may be NULL), the provenance of the layer's manifest in the store and
- * BACKOFF's refusal (may be NULL); then pl_metrics_publish().
- */
-int pl_metrics_update(struct pl_metrics_out *o, const struct pl_config *cfg, struct pl_bpf *bpf,
-		      const struct pl_backoff *backoff, pl_metrics_record_fn record,
-		      const struct pl_metrics_daemon *d, bool force, int64_t now);
+/* The daemon's metrics_file (metrics.c): a reconciliation just ended. */
+void metrics_reconciled(void);
+/* Writes what changed, or all when the interval passed; UP false: the last write, at exit. */
+void metrics_write(bool up);
+/* Seconds until the next rewrite is due, -1 when metrics_file is off. */
+int64_t metrics_due_in(void);
 
 #endif

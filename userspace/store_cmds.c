@@ -14,6 +14,7 @@
 
 #include "daemon.h"
 #include "layer.h"
+#include "metrics.h"
 #include "patchlayer.h"
 #include "plbpf.h"
 
@@ -96,30 +97,6 @@ int cmd_remove(int argc, char **argv, const struct pl_opts *o)
 	return verb(argc, argv, "remove");
 }
 
-/* -ENOENT: NAME is not in the kernel (history), so the BPF side has no count. */
-static int usage_counts(const char *name, long *patched, long *stale)
-{
-	struct pl_bpf_proc *procs = NULL;
-	size_t n = 0, i;
-	int err;
-
-	*patched = *stale = -1;
-	if (!bpf)
-		return -ENODEV;
-	err = pl_bpf_usage(bpf, name, &procs, &n);
-	if (err)
-		return err;
-	*patched = *stale = 0;
-	for (i = 0; i < n; i++) {
-		if (procs[i].kind == PL_BPF_PATCHED)
-			(*patched)++;
-		else if (procs[i].kind == PL_BPF_STALE)
-			(*stale)++;
-	}
-	free(procs);
-	return 0;
-}
-
 struct layers_walk {
 	const struct pl_opts *o;
 	struct json j;
@@ -163,7 +140,7 @@ static int layers_one(const char *name, void *ctx)
 	snprintf(rel, sizeof(rel), "layers/%s/hits", name);
 	if (pl_sysfs_read(rel, hits, sizeof(hits)) < 0)
 		strcpy(hits, "0");
-	counted = usage_counts(name, &patched, &stale);
+	counted = pl_metrics_usage(bpf, name, &patched, &stale);
 	t = (time_t)r.since;
 	gmtime_r(&t, &tm);
 	strftime(since, sizeof(since), "%Y-%m-%dT%H:%M:%SZ", &tm);
