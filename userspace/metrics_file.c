@@ -6,62 +6,24 @@
  * unit-tested (tests/unit/test_metrics.c).
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
+#include "atomic.h"
 #include "metrics.h"
 
 int pl_metrics_write_file(const char *path, const char *text, size_t len)
 {
-	char dir[PATH_MAX], tmp[PATH_MAX];
 	const char *slash = strrchr(path, '/');
-	size_t done = 0;
-	int fd, dfd, err = 0;
+	char dir[PATH_MAX];
 
-	if (!slash || slash == path || !slash[1] ||
-	    (size_t)(slash - path) >= sizeof(dir) ||
-	    snprintf(tmp, sizeof(tmp), "%.*s/.%s.tmp", (int)(slash - path), path, slash + 1) >=
-		    (int)sizeof(tmp))
+	if (!slash || slash == path || !slash[1] || (size_t)(slash - path) >= sizeof(dir))
 		return -EINVAL;
 	snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
-	if (fd < 0)
-		return -errno;
 	/* the daemon's umask is 0077; node_exporter reads as its own user */
-	if (fchmod(fd, 0644) < 0)
-		err = -errno;
-	while (!err && done < len) {
-		ssize_t w = write(fd, text + done, len - done);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			err = w < 0 ? -errno : -EIO;
-		else
-			done += (size_t)w;
-	}
-	if (!err && fsync(fd) < 0)
-		err = -errno;
-	if (close(fd) < 0 && !err)
-		err = -errno;
-	if (!err && rename(tmp, path) < 0)
-		err = -errno;
-	if (err) {
-		unlink(tmp);
-		return err;
-	}
-	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd < 0)
-		return -errno;
-	if (fsync(dfd) < 0)
-		err = -errno;
-	close(dfd);
-	return err;
+	return pl_write_atomic(dir, slash + 1, text, len, 0644);
 }
 
 int pl_metrics_publish(struct pl_metrics_out *o, const struct pl_metrics_daemon *d,

@@ -40,6 +40,16 @@ static struct pl_metrics_layer layer(const char *name, enum pl_want want)
 	};
 }
 
+/* L active since 1700000050, with those process counts and hits */
+static void active(struct pl_metrics_layer *l, long patched, long stale, uint64_t hits)
+{
+	l->activated_at = 1700000050;
+	l->patched = patched;
+	l->stale = stale;
+	l->hits_known = true;
+	l->hits = hits;
+}
+
 static char *format(const struct pl_metrics_daemon *d, const struct pl_metrics_layer *l, size_t n)
 {
 	size_t len = pl_metrics_format(NULL, 0, d, l, n);
@@ -114,12 +124,8 @@ static void test_layers(void **state)
 	(void)state;
 	l[0].package = "zlib1g";
 	l[0].advisory = "DSA-5000-1,CVE-2022-37434";
-	l[0].activated_at = 1700000050;
-	l[0].patched = 3;
-	l[0].stale = 1;
+	active(&l[0], 3, 1, 42);
 	l[0].crashes = 2;
-	l[0].hits_known = true;
-	l[0].hits = 42;
 	l[1].refused = "ESTALE";
 	t = format(&daemon_up, l, 2);
 #define ZL "{name=\"zlib-fix\",version=\"1.2.3-1+deb12u1\",package=\"zlib1g\",advisory=\"DSA-5000-1,CVE-2022-37434\""
@@ -183,11 +189,7 @@ static void test_promtool(void **state)
 	(void)state;
 	if (!pt)
 		skip();
-	l[0].activated_at = 1700000050;
-	l[0].patched = 3;
-	l[0].stale = 0;
-	l[0].hits_known = true;
-	l[0].hits = 7;
+	active(&l[0], 3, 0, 7);
 	l[1].version = "v\"1\\\n\xff";
 	l[1].advisory = "CVE-2024-1";
 	l[1].refused = "ESTALE";
