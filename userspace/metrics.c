@@ -177,6 +177,9 @@ void metrics_write(bool up)
 		return;
 	if (!started)
 		started = now_s();
+	/* no directory (no node_exporter): looked for again each interval only */
+	if (up && said == -ENOENT && metrics_due_in() > 0)
+		return;
 	store_walk(add_name, &w);
 	ls = calloc(w.n ? w.n : 1, sizeof(*ls));
 	if (!ls) {
