@@ -47,21 +47,20 @@ static void join_add(char *buf, size_t size, const char *s, size_t len)
  */
 static void provenance(const char *name, struct pl_metrics_labels *lb)
 {
-	struct pl_layer_manifest lm;
-	struct pl_manifest_package pk;
-	struct pl_str id;
-	char path[PATH_MAX];
+	static struct pl_provenance pv;	/* 10 KiB: not on the stack */
+	char dir[PATH_MAX];
+	size_t i;
 
 	lb->package[0] = lb->advisory[0] = '\0';
-	if (snprintf(path, sizeof(path), "%s/%s/manifest", cfg.store, name) >= (int)sizeof(path))
+	if (snprintf(dir, sizeof(dir), "%s/%s", cfg.store, name) >= (int)sizeof(dir) ||
+	    pl_layer_provenance(dir, &pv))
 		return;
-	if (pl_layer_manifest_load(path, &lm) == 0 && lm.parsed) {
-		for (size_t i = 0; i < lm.m.n_packages && !pl_manifest_package(&lm.m, i, &pk); i++)
-			join_add(lb->package, sizeof(lb->package), pk.name.s, pk.name.len);
-		for (size_t i = 0; i < lm.m.n_advisories && !pl_manifest_advisory(&lm.m, i, &id); i++)
-			join_add(lb->advisory, sizeof(lb->advisory), id.s, id.len);
-	}
-	pl_layer_manifest_free(&lm);
+	for (i = 0; i < pv.n_packages; i++)
+		join_add(lb->package, sizeof(lb->package), pv.packages[i].name,
+			 strlen(pv.packages[i].name));
+	for (i = 0; i < pv.n_advisories; i++)
+		join_add(lb->advisory, sizeof(lb->advisory), pv.advisories[i],
+			 strlen(pv.advisories[i]));
 }
 
 /* The BPF side's count of NAME's processes, -1 each when unknown. */
