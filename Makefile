@@ -89,6 +89,7 @@ install-userspace: bpf userspace
 	$(INSTALL) -m 0644 dist/modules-load.d/patchlayer.conf $(DESTDIR)$(MODLOADDIR)/patchlayer.conf
 	$(INSTALL) -m 0644 dist/modprobe.d/patchlayer.conf $(DESTDIR)$(DOCDIR)/examples/modprobe.d-patchlayer.conf
 	$(INSTALL) -m 0644 dist/patchlayer.conf $(DESTDIR)$(DOCDIR)/examples/patchlayer.conf
+	$(INSTALL) -m 0644 dist/prometheus/patchlayer.rules.yml $(DESTDIR)$(DOCDIR)/examples/prometheus-patchlayer.rules.yml
 	$(INSTALL) -m 0644 docs/*.md $(DESTDIR)$(DOCDIR)/
 	$(INSTALL) -m 0644 docs/ABI/* $(DESTDIR)$(DOCDIR)/ABI/
 	@# an administrator's configuration is never overwritten

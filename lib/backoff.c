@@ -14,6 +14,11 @@ static struct pl_backoff_entry *find(struct pl_backoff *b, const char *name)
 	return (struct pl_backoff_entry *)pl_slots_find(&TABLE(b), name);
 }
 
+const struct pl_backoff_entry *pl_backoff_find(const struct pl_backoff *b, const char *name)
+{
+	return find((struct pl_backoff *)b, name);
+}
+
 bool pl_backoff_may_try(struct pl_backoff *b, const char *name, uint64_t fp, int64_t now)
 {
 	struct pl_backoff_entry *e = find(b, name);

@@ -52,6 +52,8 @@ void pl_backoff_clear(struct pl_backoff *b, const char *name);
  */
 void pl_backoff_sweep_begin(struct pl_backoff *b);
 void pl_backoff_sweep_end(struct pl_backoff *b);
+/* NAME's entry while the kernel keeps refusing it (err: why), else NULL. */
+const struct pl_backoff_entry *pl_backoff_find(const struct pl_backoff *b, const char *name);
 /* Seconds from NOW until the earliest retry (0: due), -1 when none waits. */
 int64_t pl_backoff_next(const struct pl_backoff *b, int64_t now);
 

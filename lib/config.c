@@ -19,6 +19,8 @@ void pl_config_defaults(struct pl_config *c)
 	strcpy(c->store, PL_CONFIG_DEFAULT_STORE);
 	c->health_window = PL_CONFIG_DEFAULT_HEALTH_WINDOW;
 	c->inbox_settle = PL_CONFIG_DEFAULT_SETTLE;
+	strcpy(c->metrics_file, PL_CONFIG_DEFAULT_METRICS);
+	c->metrics_interval = PL_CONFIG_DEFAULT_METRICS_INTERVAL;
 	c->crash_threshold = PL_CONFIG_DEFAULT_CRASHES;
 	c->crash_scope = PL_CRASH_SERVICES;
 	c->restart = PL_RESTART_NO;
@@ -253,6 +255,41 @@ static const char *parse_settle(unsigned int *dst, struct span v)
 	return why;
 }
 
+/*
+ * Empty: no metrics. Otherwise a path whose name node_exporter's textfile
+ * collector reads (NAME.prom, not hidden: the temporary file beside it is
+ * ".NAME.prom.tmp", which it skips).
+ */
+static const char *parse_metrics_file(char *dst, struct span v)
+{
+	struct span rest = v, w;
+	const char *why;
+	size_t i;
+
+	if (v.len == 0) {
+		dst[0] = '\0';
+		return NULL;
+	}
+	why = parse_path(dst, v);
+	if (why)
+		return why;
+	next_word(&rest, &w);
+	for (i = w.len; i > 0 && w.s[i - 1] != '/'; i--)
+		;
+	if (w.len - i < 6 || w.s[i] == '.' || memcmp(w.s + w.len - 5, ".prom", 5) != 0)
+		return "expected a file NAME.prom (node_exporter reads only those), or nothing";
+	return NULL;
+}
+
+static const char *parse_metrics_interval(unsigned int *dst, struct span v)
+{
+	const char *why = parse_duration(dst, v);
+
+	if (!why && (*dst < 1 || *dst > PL_CONFIG_MAX_METRICS_INTERVAL))
+		return "expected from 1s to 1h";
+	return why;
+}
+
 static const char *parse_threshold(unsigned int *dst, struct span v)
 {
 	unsigned int n;
@@ -373,6 +410,8 @@ enum key {
 	K_RESTART_SERVICES,
 	K_RESTART_NEVER,
 	K_INBOX_SETTLE,
+	K_METRICS_FILE,
+	K_METRICS_INTERVAL,
 	K_COUNT,
 };
 
@@ -389,6 +428,8 @@ static const char *const key_names[K_COUNT] = {
 	[K_RESTART_SERVICES] = "restart_services",
 	[K_RESTART_NEVER] = "restart_never",
 	[K_INBOX_SETTLE] = "inbox_settle",
+	[K_METRICS_FILE] = "metrics_file",
+	[K_METRICS_INTERVAL] = "metrics_interval",
 };
 
 static const char *parse_value(struct pl_config *c, enum key k, struct span v)
@@ -418,6 +459,10 @@ static const char *parse_value(struct pl_config *c, enum key k, struct span v)
 		return parse_never(c, v);
 	case K_INBOX_SETTLE:
 		return parse_settle(&c->inbox_settle, v);
+	case K_METRICS_FILE:
+		return parse_metrics_file(c->metrics_file, v);
+	case K_METRICS_INTERVAL:
+		return parse_metrics_interval(&c->metrics_interval, v);
 	default:
 		return "unknown key";
 	}
@@ -639,6 +684,12 @@ size_t pl_config_format(const struct pl_config *c, char *buf, size_t size)
 			break;
 		case K_INBOX_SETTLE:
 			put_duration(buf, size, &pos, c->inbox_settle);
+			break;
+		case K_METRICS_FILE:
+			put(buf, size, &pos, c->metrics_file);
+			break;
+		case K_METRICS_INTERVAL:
+			put_duration(buf, size, &pos, c->metrics_interval);
 			break;
 		case K_COUNT:
 			break;

@@ -43,6 +43,8 @@ struct pl_config {
 	char inbox[PL_CONFIG_PATH_MAX];
 	char store[PL_CONFIG_PATH_MAX];
 	unsigned int inbox_settle;	/* seconds a delivery written in place must be still */
+	char metrics_file[PL_CONFIG_PATH_MAX];	/* node_exporter's textfile, "" for none */
+	unsigned int metrics_interval;	/* seconds between rewrites of the same metrics */
 	unsigned int health_window;	/* seconds */
 	unsigned int crash_threshold;
 	enum pl_crash_scope crash_scope;
@@ -80,6 +82,10 @@ struct pl_config_error {
 #define PL_CONFIG_DEFAULT_SETTLE	5
 #define PL_CONFIG_MAX_SETTLE		3600
 #define PL_CONFIG_DEFAULT_CRASHES	3
+/* Debian's prometheus-node-exporter reads *.prom files of this directory */
+#define PL_CONFIG_DEFAULT_METRICS	"/var/lib/prometheus/node-exporter/patchlayer.prom"
+#define PL_CONFIG_DEFAULT_METRICS_INTERVAL	60
+#define PL_CONFIG_MAX_METRICS_INTERVAL	3600
 
 void pl_config_defaults(struct pl_config *c);
 

@@ -36,6 +36,7 @@
 #include <sys/capability.h>
 
 #include "daemon.h"
+#include "metrics.h"
 #include "layer.h"
 #include "patchlayer.h"
 #include "plbpf.h"
@@ -258,7 +259,7 @@ static int cmd_daemon_run(void)
 	struct nl_sock *sk = NULL;
 	sigset_t mask;
 	int ep, ino, dino, sfd, tfd, rfd, htfd, wfd, err, lock;
-	bool kernel_changed = false, resync = false;
+	bool kernel_changed = false, resync = false, in_window;
 
 	in_daemon = true;
 	if (!pl_module_loaded())
@@ -355,6 +356,7 @@ static int cmd_daemon_run(void)
 	reconcile_all();
 	supersede_record_all();
 	watchdog_ping();
+	metrics_reconciled();
 	scan_inbox();
 	unlock_store(lock);
 	arm_window_timer(tfd);
@@ -368,8 +370,10 @@ static int cmd_daemon_run(void)
 	lock = lock_store();
 	restart_services();
 	/* what crashed while no daemon looked */
-	arm_health_timer(htfd, health_look_all());
+	in_window = health_look_all();
+	metrics_write(true);
 	unlock_store(lock);
+	arm_health_timer(htfd, in_window);
 
 	for (;;) {
 		bool inbox_changed = false, retry_due = false, health_due = false, dpkg_wrote = false;
@@ -435,6 +439,7 @@ static int cmd_daemon_run(void)
 				watchdog_ping();
 			} else if (rb && fd == ring_buffer__epoll_fd(rb)) {
 				ring_buffer__consume(rb);
+				health_due = true;	/* a crash counted: the metrics say so */
 			} else {
 				nl_recvmsgs_default(sk);
 			}
@@ -448,6 +453,7 @@ static int cmd_daemon_run(void)
 				bpf_sync();
 			resync = false;
 			reconcile_all();
+			metrics_reconciled();
 			if (inbox_changed)
 				scan_inbox();
 			restart_services();
@@ -464,11 +470,15 @@ static int cmd_daemon_run(void)
 		}
 		if (health_due) {
 			lock = lock_store();
-			arm_health_timer(htfd, health_look_all());
+			in_window = health_look_all();
+			/* after each change, and when the interval is due */
+			metrics_write(true);
 			unlock_store(lock);
+			arm_health_timer(htfd, in_window);
 		}
 	}
 out:
+	metrics_write(false);
 	if (rb)
 		ring_buffer__free(rb);
 	if (bpf)

@@ -13,6 +13,7 @@
  *   store_cmds.c the administrator's verbs on the store: install, activate, drop,
  *                remove, layers, log
  *   supersede.c  which package version superseded a layer, from dpkg's database
+ *   metrics.c    the metrics for node_exporter (metrics.h: metrics_write())
  */
 #ifndef PL_DAEMON_H
 #define PL_DAEMON_H

@@ -11,6 +11,7 @@
 #include <sys/timerfd.h>
 
 #include "daemon.h"
+#include "metrics.h"
 #include "patchlayer.h"
 #include "plbpf.h"
 
@@ -154,7 +155,11 @@ int on_bpf_event(const struct pl_bpf_event *ev, void *ctx)
 void arm_health_timer(int tfd, bool on)
 {
 	struct itimerspec its = { 0 };
+	int64_t m = metrics_due_in();
 
 	its.it_value.tv_sec = on ? PL_HEALTH_POLL_S : 0;
+	/* the metrics' rewrite every metrics_interval rides on this timer */
+	if (m >= 0 && (!its.it_value.tv_sec || m < its.it_value.tv_sec))
+		its.it_value.tv_sec = m < 1 ? 1 : m;
 	timerfd_settime(tfd, 0, &its, NULL);
 }

@@ -20,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "atomic.h"
 #include "daemon.h"
 #include "retry.h"
 
@@ -39,40 +40,13 @@ unsigned int minute_of_day(void)
 
 int fsync_dir(const char *dir)
 {
-	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	int err = 0;
-
-	if (fd < 0)
-		return -errno;
-	if (fsync(fd) < 0)
-		err = -errno;
-	close(fd);
-	return err;
+	return pl_fsync_dir(dir);
 }
 
 /* Writes TEXT to DIR/NAME through a temporary file, rename and fsync. */
 int write_atomic(const char *dir, const char *name, const char *text)
 {
-	char tmp[PATH_MAX], path[PATH_MAX];
-	size_t len = strlen(text);
-	int fd, err = 0;
-
-	snprintf(tmp, sizeof(tmp), "%s/.%s.tmp", dir, name);
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
-	if (fd < 0)
-		return -errno;
-	if (write(fd, text, len) != (ssize_t)len || fsync(fd) < 0)
-		err = errno ? -errno : -EIO;
-	if (close(fd) < 0 && !err)
-		err = -errno;
-	if (!err && rename(tmp, path) < 0)
-		err = -errno;
-	if (err) {
-		unlink(tmp);
-		return err;
-	}
-	return fsync_dir(dir);
+	return pl_write_atomic(dir, name, text, strlen(text), 0);
 }
 
 /* Appends one line to <store>/.log: the history "patchlayer log" prints. */

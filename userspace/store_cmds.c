@@ -16,6 +16,7 @@
 #include "layer.h"
 #include "history.h"
 #include "inspect.h"
+#include "metrics.h"
 #include "patchlayer.h"
 #include "plbpf.h"
 
@@ -165,26 +166,6 @@ struct layers_walk {
 	int scan_err;
 };
 
-/* -ENOENT: NAME is not in the kernel (history), so the BPF side has no count. */
-static int usage_counts(const struct layers_walk *w, const char *name, long *patched,
-			long *stale)
-{
-	struct pl_bpf_layer info;
-	int err;
-
-	*patched = *stale = -1;
-	if (!bpf)
-		return -ENODEV;
-	if (w->scan_err)
-		return w->scan_err;
-	err = pl_bpf_layer(bpf, name, &info);
-	if (err)
-		return err;
-	*patched = (long)pl_bpf_count(w->procs, w->n, name, PL_BPF_PATCHED);
-	*stale = (long)pl_bpf_count(w->procs, w->n, name, PL_BPF_STALE);
-	return 0;
-}
-
 /* The BPF side's handle and the JSON array, once the store could be read. */
 static void layers_begin(struct layers_walk *w)
 {
@@ -224,7 +205,7 @@ static int layers_one(const char *name, void *ctx)
 	snprintf(rel, sizeof(rel), "layers/%s/hits", name);
 	if (pl_sysfs_read(rel, hits, sizeof(hits)) < 0)
 		strcpy(hits, "0");
-	counted = usage_counts(w, name, &patched, &stale);
+	counted = pl_metrics_usage(bpf, w->procs, w->n, w->scan_err, name, &patched, &stale);
 	t = (time_t)r.since;
 	gmtime_r(&t, &tm);
 	strftime(since, sizeof(since), "%Y-%m-%dT%H:%M:%SZ", &tm);

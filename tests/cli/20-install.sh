@@ -30,6 +30,7 @@ kver=$(modinfo -F vermagic module/patchlayer.ko | cut -d' ' -f1)
 	for a in docs/ABI/*; do echo "644 /usr/share/doc/patchlayer/ABI/${a#docs/ABI/}"; done
 	echo "644 /usr/share/doc/patchlayer/examples/modprobe.d-patchlayer.conf"
 	echo "644 /usr/share/doc/patchlayer/examples/patchlayer.conf"
+	echo "644 /usr/share/doc/patchlayer/examples/prometheus-patchlayer.rules.yml"
 	for m in docs/*.md; do echo "644 /usr/share/doc/patchlayer/${m#docs/}"; done
 	echo "644 /usr/share/man/man5/patchlayer.conf.5"
 	echo "644 /usr/share/man/man8/patchlayer.8"
@@ -60,7 +61,7 @@ done
 
 # the shipped configuration: every key of patchlayer.conf(5), each once
 keys=$(sed -n 's/^\([a-z_]*\) =.*/\1/p' "$D/etc/patchlayer/patchlayer.conf" | sort | tr '\n' ' ')
-expect_eq "$keys" "auto_install crash_scope crash_threshold health_window inbox inbox_settle install_window protect restart_never restart_services store " \
+expect_eq "$keys" "auto_install crash_scope crash_threshold health_window inbox inbox_settle install_window metrics_file metrics_interval protect restart_never restart_services store " \
 	"the keys of patchlayer.conf"
 for k in $keys; do
 	grep -q "^\.B[IR]\? $k " man/patchlayer.conf.5 || fail "patchlayer.conf(5) does not document $k"

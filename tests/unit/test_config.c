@@ -47,6 +47,8 @@ static void test_defaults(void **state)
 	assert_true(c.never_default);
 	assert_int_equal(c.n_never, 0);
 	assert_int_equal(c.inbox_settle, 5);
+	assert_string_equal(c.metrics_file, "/var/lib/prometheus/node-exporter/patchlayer.prom");
+	assert_int_equal(c.metrics_interval, 60);
 }
 
 static void test_every_key(void **state)
@@ -65,7 +67,9 @@ static void test_every_key(void **state)
 		"crash_scope = all\n"
 		"restart_services = ssh.service cron.service\n"
 		"restart_never = default my-*.service\n"
-		"inbox_settle = 1m";
+		"inbox_settle = 1m\n"
+		"metrics_file = /run/prom/patchlayer.prom\n"
+		"metrics_interval = 15s";
 	struct pl_config c;
 	struct pl_config_error err;
 
@@ -92,6 +96,8 @@ static void test_every_key(void **state)
 	assert_int_equal(c.n_never, 1);
 	assert_string_equal(c.restart_never[0], "my-*.service");
 	assert_int_equal(c.inbox_settle, 60);
+	assert_string_equal(c.metrics_file, "/run/prom/patchlayer.prom");
+	assert_int_equal(c.metrics_interval, 15);
 }
 
 static void test_values(void **state)
@@ -137,6 +143,15 @@ static void test_values(void **state)
 	assert_int_equal(parse(&c, "restart_never = default\n", &err), 0);
 	assert_true(c.never_default);
 	assert_int_equal(c.n_never, 0);
+	/* metrics_file: empty turns the metrics off */
+	assert_int_equal(parse(&c, "metrics_file =\n", &err), 0);
+	assert_string_equal(c.metrics_file, "");
+	assert_int_equal(parse(&c, "metrics_file = /x.prom\n", &err), 0);
+	assert_string_equal(c.metrics_file, "/x.prom");
+	assert_int_equal(parse(&c, "metrics_interval = 1h\n", &err), 0);
+	assert_int_equal(c.metrics_interval, 3600);
+	assert_int_equal(parse(&c, "metrics_interval = 1\n", &err), 0);
+	assert_int_equal(c.metrics_interval, 1);
 }
 
 static void test_pattern(void **state)
@@ -214,6 +229,18 @@ static void test_refused(void **state)
 		{ "restart_services = a.service a.service\n", 1, "unit listed twice" },
 		{ "inbox_settle = 61m\n", 1, "settle time longer than an hour" },
 		{ "inbox_settle = soon\n", 1, "expected a duration: a number with s, m or h (seconds if none)" },
+		{ "metrics_file = /var/lib/node-exporter/patchlayer.txt\n", 1,
+		  "expected a file NAME.prom (node_exporter reads only those), or nothing" },
+		{ "metrics_file = /var/lib/node-exporter/.patchlayer.prom\n", 1,
+		  "expected a file NAME.prom (node_exporter reads only those), or nothing" },
+		{ "metrics_file = /var/lib/node-exporter/.prom\n", 1,
+		  "expected a file NAME.prom (node_exporter reads only those), or nothing" },
+		{ "metrics_file = patchlayer.prom\n", 1, "not an absolute path" },
+		{ "metrics_file = /a/b.prom /c.prom\n", 1, "one path expected (no blanks in paths)" },
+		{ "metrics_file = /a/../b.prom\n", 1, "path has a '.' or '..' component" },
+		{ "metrics_interval = 0\n", 1, "expected from 1s to 1h" },
+		{ "metrics_interval = 61m\n", 1, "expected from 1s to 1h" },
+		{ "metrics_interval =\n", 1, "expected a duration: a number with s, m or h (seconds if none)" },
 		{ "restart_never =\n", 1, "expected none, default or a list of unit patterns" },
 		{ "restart_never = default default\n", 1, "default listed twice" },
 		{ "restart_never = dbus\n", 1,

@@ -1,0 +1,204 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The daemon's metrics (metrics_file, docs/daemon.md "Metrics"): each
+ * layer of the store with what its record, the kernel, the BPF side, the
+ * retries and its manifest say, published by metrics_file.c: on each
+ * change and every metrics_interval (the health timer, health.c).
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "daemon.h"
+#include "layer.h"
+#include "metrics.h"
+#include "patchlayer.h"
+#include "plbpf.h"
+#include "retry.h"
+
+/* Room for the labels of one layer, beside its struct pl_metrics_layer. */
+struct pl_metrics_labels {
+	char name[PL_NAME_MAX + 1];
+	char version[PL_VERSION_MAX + 1];
+	/* "a,b": the packages and ids of the manifest, cut at the end */
+	char package[256];
+	char advisory[256];
+};
+
+/* "a,b,c" of at most SIZE - 1 bytes: the items that fit whole. */
+static void join_add(char *buf, size_t size, const char *s, size_t len)
+{
+	size_t used = strlen(buf);
+
+	if (used + (used ? 1 : 0) + len >= size)
+		return;
+	if (used)
+		buf[used++] = ',';
+	memcpy(buf + used, s, len);
+	buf[used + len] = '\0';
+}
+
+/*
+ * The packages and advisories of the layer's manifest in the store
+ * (docs/layer-format.md, "Provenance"); "" for a manifest without them.
+ */
+static void provenance(const char *name, struct pl_metrics_labels *lb)
+{
+	static struct pl_provenance pv;	/* 10 KiB: not on the stack */
+	char dir[PATH_MAX];
+	size_t i;
+
+	lb->package[0] = lb->advisory[0] = '\0';
+	if (snprintf(dir, sizeof(dir), "%s/%s", cfg.store, name) >= (int)sizeof(dir) ||
+	    pl_layer_provenance(dir, &pv))
+		return;
+	for (i = 0; i < pv.n_packages; i++)
+		join_add(lb->package, sizeof(lb->package), pv.packages[i].name,
+			 strlen(pv.packages[i].name));
+	for (i = 0; i < pv.n_advisories; i++)
+		join_add(lb->advisory, sizeof(lb->advisory), pv.advisories[i],
+			 strlen(pv.advisories[i]));
+}
+
+int pl_metrics_usage(struct pl_bpf *bpf, const struct pl_bpf_proc *procs, size_t n,
+		     int scan_err, const char *name, long *patched, long *stale)
+{
+	struct pl_bpf_layer info;
+	int err;
+
+	*patched = *stale = -1;
+	if (!bpf)
+		return -ENODEV;
+	if (scan_err)
+		return scan_err;
+	err = pl_bpf_layer(bpf, name, &info);
+	if (err)
+		return err;
+	*patched = (long)pl_bpf_count(procs, n, name, PL_BPF_PATCHED);
+	*stale = (long)pl_bpf_count(procs, n, name, PL_BPF_STALE);
+	return 0;
+}
+
+/* The names of the store's layers, in store_walk()'s (alphabetical) order. */
+struct names {
+	struct pl_metrics_labels *lbs;
+	size_t n, cap;
+};
+
+static int add_name(const char *name, void *ctx)
+{
+	struct names *w = ctx;
+
+	if (w->n == w->cap) {
+		size_t ncap = w->cap ? w->cap * 2 : 16;
+		void *p = realloc(w->lbs, ncap * sizeof(*w->lbs));
+
+		if (!p)
+			return -ENOMEM;
+		w->lbs = p;
+		w->cap = ncap;
+	}
+	snprintf(w->lbs[w->n].name, sizeof(w->lbs[w->n].name), "%s", name);
+	w->n++;
+	return 0;
+}
+
+/* What the store, the kernel, the BPF side and the manifest say of W's layers. */
+static void fill(struct names *w, struct pl_metrics_layer *ls)
+{
+	struct pl_bpf_proc *procs = NULL;
+	size_t i, n = 0, np = 0;
+	/* one scan answers for every layer */
+	int scan_err = bpf ? pl_bpf_usage(bpf, NULL, &procs, &np) : -ENODEV;
+
+	for (i = 0; i < w->n; i++) {
+		struct pl_metrics_labels *lb = &w->lbs[i];
+		struct pl_metrics_layer *l = &ls[n];
+		const struct pl_backoff_entry *e;
+		char rel[PATH_MAX], hits[32];
+		struct pl_record r;
+
+		if (record_read(lb->name, &r) <= 0)
+			continue;	/* gone meanwhile */
+		if (n != i)
+			w->lbs[n] = *lb;
+		lb = &w->lbs[n];
+		snprintf(lb->version, sizeof(lb->version), "%s", r.version);
+		provenance(lb->name, lb);
+		*l = (struct pl_metrics_layer){
+			.name = lb->name, .version = lb->version, .package = lb->package,
+			.advisory = lb->advisory, .want = r.want, .activated_at = r.activated_at,
+			.crashes = r.crashes,
+		};
+		snprintf(rel, sizeof(rel), "layers/%s/hits", lb->name);
+		if (pl_sysfs_read(rel, hits, sizeof(hits)) >= 0) {
+			l->hits_known = true;
+			l->hits = strtoull(hits, NULL, 10);
+		}
+		pl_metrics_usage(bpf, procs, np, scan_err, lb->name, &l->patched, &l->stale);
+		e = pl_backoff_find(&backoff, lb->name);
+		if (e && e->err)
+			l->refused = pl_errno_name(e->err < 0 ? -e->err : e->err);
+		n++;
+	}
+	w->n = n;
+	free(procs);
+}
+
+static struct pl_metrics_out out;
+static int64_t started, reconciled;
+static int said;	/* the last error said in the log, 0 none */
+
+void metrics_reconciled(void)
+{
+	if (!started)
+		started = now_s();
+	reconciled = now_s();
+}
+
+void metrics_write(bool up)
+{
+	struct pl_metrics_daemon d = {
+		.up = up, .version = PL_VERSION, .start_time = started,
+		.last_reconcile = reconciled, .crash_watch = bpf != NULL,
+	};
+	struct names w = { 0 };
+	struct pl_metrics_layer *ls;
+	int err;
+
+	out.path = cfg.metrics_file;
+	out.interval = cfg.metrics_interval;
+	if (!out.path[0])
+		return;
+	if (!started)
+		started = now_s();
+	/* no directory (no node_exporter): looked for again each interval only */
+	if (up && said == -ENOENT && metrics_due_in() > 0)
+		return;
+	store_walk(add_name, &w);
+	ls = calloc(w.n ? w.n : 1, sizeof(*ls));
+	if (!ls) {
+		free(w.lbs);
+		return;
+	}
+	fill(&w, ls);
+	/* the last write, at exit, is written whatever the last one said */
+	err = pl_metrics_publish(&out, &d, ls, w.n, !up, pl_boottime_s());
+	free(ls);
+	free(w.lbs);
+	if (err < 0 && err != said)
+		dlog(err == -ENOENT ? LOG_NOTICE : LOG_WARNING, "metrics: %s: %s%s", cfg.metrics_file, strerror(-err),
+		     err == -ENOENT ? " (its directory is node_exporter's: is prometheus-node-exporter installed? \"metrics_file =\" turns the metrics off)" : "");
+	if (err <= 0)
+		said = err;
+	if (!up)
+		pl_metrics_out_free(&out);
+}
+
+int64_t metrics_due_in(void)
+{
+	return pl_metrics_due_in(&out, pl_boottime_s());
+}
