@@ -329,7 +329,9 @@ static void test_format_round_trip(void **state)
 		"auto_install = yes\ninstall_window = \nprotect = \ntrust = \n"
 		"inbox = /var/lib/patchlayer/inbox\nstore = /var/lib/patchlayer/layers\n"
 		"health_window = 10m\ncrash_threshold = 3\ncrash_scope = services\n"
-		"restart_services = no\nrestart_never = default\ninbox_settle = 5s\n");
+		"restart_services = no\nrestart_never = default\ninbox_settle = 5s\n"
+		"metrics_file = /var/lib/prometheus/node-exporter/patchlayer.prom\n"
+		"metrics_interval = 1m\n");
 }
 
 int main(void)

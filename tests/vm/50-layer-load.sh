@@ -97,5 +97,6 @@ import json, sys
 layers = json.loads(sys.argv[1])["layers"]
 assert [l["name"] for l in layers] == ["zlib-fix", "zlib-fix-2"], layers
 assert layers[1] == {"name": "zlib-fix-2", "version": "26.3 (c)", "state": "loaded",
-                     "replaces": "zlib-fix", "files": 1, "hits": 0}, layers[1]
+                     "replaces": "zlib-fix", "files": 1, "hits": 0,
+                     "source": None, "packages": [], "advisories": []}, layers[1]
 PY

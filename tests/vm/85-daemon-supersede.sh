@@ -39,7 +39,7 @@ for _ in $(seq 50); do [ -e $SYSFS/layers/demo-fix ] || break; sleep 0.1; done
 cmp -s $LIB "$T/v2" || fail "the new base is not served"
 expect_rc 0 env PATCHLAYER_CONF="$CONF" "$PL" -j layers
 expect_match "$out" '"name":"demo-fix","version":"1.0 \(a\)","state":"superseded","kernel":"absent"' "layers -j"
-expect_match "$out" '"why":"a package update replaced its base"' "why"
+expect_match "$out" '"why":"a package update replaced its base: pl-testlib 2.0' "why"
 expect_rc 0 env PATCHLAYER_CONF="$CONF" "$PL" log
 expect_match "$out" "demo-fix.*superseded: a package update replaced its base" "the log"
 
