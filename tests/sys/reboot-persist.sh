@@ -165,6 +165,6 @@ cmp -s $TESTLIB "$W/pkg-2.0$TESTLIB" || fail "the updated base is not served aft
 expect_rc 0 "$PL" -j layers
 expect_match "$out" '"name":"zlib-fix"[^}]*"state":"active","kernel":"active"' "layers -j: zlib-fix"
 expect_match "$out" '"name":"cap-fix"[^}]*"state":"withdrawn","kernel":"absent"[^}]*"why":"1 crashes of patched processes' "layers -j: cap-fix"
-expect_match "$out" '"name":"demo-fix"[^}]*"state":"superseded","kernel":"absent"[^}]*"why":"a package update replaced its base"' "layers -j: demo-fix"
+expect_match "$out" '"name":"demo-fix"[^}]*"state":"superseded","kernel":"absent"[^}]*"why":"a package update replaced its base: pl-testlib 2.0' "layers -j: demo-fix"
 findmnt -n -t patchlayer "$LIBDIR" > /dev/null || fail "$LIBDIR is not protected in boot 2"
 echo "boot 2: zlib-fix active at pl-probe's start (daemon ready ${daemon_up}us, probe ${probe_start}us), cap-fix withdrawn, demo-fix superseded"
