@@ -169,6 +169,12 @@ static int pl_redirect_cmp(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+/* Whether window W serves a process whose view was taken at VIEW. */
+static bool pl_window_holds(const struct pl_window *w, u64 view)
+{
+	return w->from <= view && view < w->to;
+}
+
 /* The first entry for BASE, or the end. */
 static const struct pl_redirect *pl_table_first(const struct pl_redirect_table *t,
 						const struct inode *base)
@@ -208,7 +214,7 @@ bool pl_redirect_get(const struct inode *base, struct pl_dentry *pd)
 		for (unsigned int i = 0; i < r->win->n; i++) {
 			const struct pl_window *w = &r->win->w[i];
 
-			if (w->from <= s && s < w->to) {
+			if (pl_window_holds(w, s)) {
 				chosen = r;
 				cw = *w;
 			} else if (w->to <= s) {
@@ -277,7 +283,7 @@ u64 pl_redirect_ino(const struct super_block *sb, u64 ino, u64 view)
 		if (r->base->i_sb != sb)
 			continue;
 		for (unsigned int i = 0; i < r->win->n; i++) {
-			if (r->win->w[i].from <= view && view < r->win->w[i].to) {
+			if (pl_window_holds(&r->win->w[i], view)) {
 				ino = d_inode(r->win->layer->files[r->file].file->f_path.dentry)->i_ino;
 				goto out;
 			}
