@@ -469,6 +469,9 @@ static int cmd_daemon_run(void)
 			unlock_store(lock);
 		}
 		if (health_due) {
+			/* events first: a crash counted from one names its process */
+			if (rb)
+				ring_buffer__consume(rb);
 			lock = lock_store();
 			in_window = health_look_all();
 			/* after each change, and when the interval is due */

@@ -58,12 +58,38 @@ void bpf_sync(void)
 /* --- the health watch --- */
 
 /*
+ * Counts a look found grown without an event, kept one look long: the BPF
+ * side counts a crash before it submits its event, and a look between the
+ * two would take the crash for one whose event was lost. By the next look
+ * the event has come (and counted it, naming the process) or never will.
+ */
+static struct pl_crash_count unexplained[PL_BPF_MAX_LAYERS];
+
+static bool unexplained_before(const struct pl_crash_count *now)
+{
+	static unsigned int next;
+	struct pl_crash_count *u = NULL;
+	size_t i;
+
+	for (i = 0; i < PL_BPF_MAX_LAYERS && !u; i++)
+		if (unexplained[i].id == now->id)
+			u = &unexplained[i];
+	if (u && u->all == now->all && u->services == now->services)
+		return true;
+	if (!u)
+		u = &unexplained[next++ % PL_BPF_MAX_LAYERS];
+	*u = *now;
+	return false;
+}
+
+/*
  * Counts what the BPF side's counters of NAME grew by since the last look
  * (crash_scope picks the counter), within health_window; EV, when not NULL,
  * is a crash event of NAME to name in the log. The counters, not the ring
  * buffer, decide: another consumer (patchlayer bpf events) takes events
- * from the daemon, and a full ring buffer drops them. Returns whether NAME
- * is still in its health window.
+ * from the daemon, and a full ring buffer drops them; a look without an
+ * event counts growth it saw on the look before (unexplained_before).
+ * Returns whether NAME is still in its health window.
  */
 static bool health_look(const char *name, const struct pl_bpf_event *ev)
 {
@@ -99,6 +125,8 @@ static bool health_look(const char *name, const struct pl_bpf_event *ev)
 		}
 		return true;
 	}
+	if (!ev && !unexplained_before(&now))
+		return true;
 	r.crashes = r.crashes + n > PL_CONFIG_MAX_CRASHES ? PL_CONFIG_MAX_CRASHES : r.crashes + n;
 	r.crash_seen = now;
 	step("crash", name);
