@@ -109,41 +109,65 @@ int pl_read_file(const char *path, size_t max, char **bufp, size_t *lenp)
 	return 0;
 }
 
-int pl_sha256_fd(int fd, u8 digest[PL_SHA256_SIZE], uint64_t *size)
+/*
+ * Hashes IN up to its end, copying it to OUT when OUT >= 0; more than MAX
+ * bytes is -EFBIG. *READING: the error was IN's (else OUT's or the hash's).
+ */
+static int hash_stream(int in, int out, uint64_t max, u8 digest[PL_SHA256_SIZE],
+		       uint64_t *size, bool *reading)
 {
 	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
 	char *buf = malloc(PL_HASH_CHUNK);
 	uint64_t total = 0;
 	int err = 0;
 
+	*reading = false;
 	if (!ctx || !buf || !EVP_DigestInit_ex(ctx, EVP_sha256(), NULL)) {
 		err = -ENOMEM;
 		goto out;
 	}
 	for (;;) {
-		ssize_t n = read(fd, buf, PL_HASH_CHUNK);
+		ssize_t n = read(in, buf, PL_HASH_CHUNK);
 
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n < 0) {
-			err = -errno;
-			goto out;
-		}
 		if (n == 0)
 			break;
-		if (!EVP_DigestUpdate(ctx, buf, (size_t)n)) {
-			err = -EIO;
-			goto out;
+		if (n < 0) {
+			err = -errno;
+			*reading = true;
+			break;
 		}
 		total += (uint64_t)n;
+		if (total > max) {
+			err = -EFBIG;
+			*reading = true;
+			break;
+		}
+		if (out >= 0) {
+			err = pl_write_all(out, buf, (size_t)n);
+			if (err)
+				break;
+		}
+		if (!EVP_DigestUpdate(ctx, buf, (size_t)n)) {
+			err = -EIO;
+			break;
+		}
 	}
-	if (!EVP_DigestFinal_ex(ctx, digest, NULL))
+	if (!err && !EVP_DigestFinal_ex(ctx, digest, NULL))
 		err = -EIO;
 	*size = total;
 out:
 	free(buf);
 	EVP_MD_CTX_free(ctx);
 	return err;
+}
+
+int pl_sha256_fd(int fd, u8 digest[PL_SHA256_SIZE], uint64_t *size)
+{
+	bool reading;
+
+	return hash_stream(fd, -1, UINT64_MAX, digest, size, &reading);
 }
 
 int pl_sha256_file(const char *path, bool nofollow, u8 digest[PL_SHA256_SIZE],
@@ -560,49 +584,7 @@ int pl_mkdirs(char *path, size_t from)
 int pl_copy_hash(int in, int out, u8 digest[PL_SHA256_SIZE], uint64_t *size,
 			bool *reading)
 {
-	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-	char *buf = malloc(PL_HASH_CHUNK);
-	uint64_t total = 0;
-	int err = 0;
-
-	*reading = false;
-	if (!ctx || !buf || !EVP_DigestInit_ex(ctx, EVP_sha256(), NULL)) {
-		err = -ENOMEM;
-		goto out;
-	}
-	for (;;) {
-		ssize_t n = read(in, buf, PL_HASH_CHUNK);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n == 0)
-			break;
-		if (n < 0) {
-			err = -errno;
-			*reading = true;
-			break;
-		}
-		total += (uint64_t)n;
-		if (total > PL_FILE_MAX_SIZE) {
-			err = -EFBIG;
-			*reading = true;
-			break;
-		}
-		err = pl_write_all(out, buf, (size_t)n);
-		if (err)
-			break;
-		if (!EVP_DigestUpdate(ctx, buf, (size_t)n)) {
-			err = -EIO;
-			break;
-		}
-	}
-	if (!err && !EVP_DigestFinal_ex(ctx, digest, NULL))
-		err = -EIO;
-	*size = total;
-out:
-	free(buf);
-	EVP_MD_CTX_free(ctx);
-	return err;
+	return hash_stream(in, out, PL_FILE_MAX_SIZE, digest, size, reading);
 }
 
 int pl_rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)

@@ -1,6 +1,5 @@
-#!/bin/bash
-# SPDX-License-Identifier: GPL-2.0
 # metrics: the example alert rules pass promtool check rules, and fire (only) when they should on the series the daemon writes
+# SPDX-License-Identifier: GPL-2.0
 # (promtool from Debian's prometheus package, extracted by scripts/setup;
 # the text format itself: tests/unit/test_metrics.c)
 cd "$(dirname "$0")/../.."
