@@ -83,19 +83,6 @@ superseded_by() {
 	sed -n 's/^superseded_by=//p' "$STORE/$1.state"
 }
 
-# mapped PID NAME: sha256 of the file PID maps executable whose path ends in NAME
-mapped() {
-	local range
-	for _ in $(seq 50); do
-		range=$(awk -v n="$2" '$2 ~ /x/ && substr($6, length($6) - length(n) + 1) == n { print $1; exit }' \
-			"/proc/$1/maps")
-		[ -n "$range" ] && break
-		sleep 0.1
-	done
-	[ -n "$range" ] || fail "pid $1 maps no $2: $(cat "/proc/$1/maps")"
-	sha256sum "/proc/$1/map_files/$range" | cut -d' ' -f1
-}
-
 sha() { sha256sum "$1" | cut -d' ' -f1; }
 
 # the python3 sleepers hold the job's output open: a failure must not leave them
@@ -121,7 +108,7 @@ expat_base=$(sha "/root/base$EXPAT") expat_fixed=$(sha "/root/fixed$EXPAT")
 # --- expat: a process before, the layer package, a process after
 python3 -c 'import pyexpat, time; time.sleep(1000)' &
 old=$!
-expect_eq "$(mapped "$old" libexpat.so.1.8.10)" "$expat_base" "python3 before the layer"
+expect_eq "$(mapped_sha256 "$old" libexpat.so.1.8.10)" "$expat_base" "python3 before the layer"
 dpkg -i "$W/patchlayer-stub.deb" > /root/dpkg.log 2>&1 || fail "dpkg -i stub: $(cat /root/dpkg.log)"
 dpkg -i "$W"/patchlayer-layer-expat_2.5.0-1+deb12u5_all.deb > /root/dpkg.log 2>&1 ||
 	fail "dpkg -i of the layer package: $(cat /root/dpkg.log)"
@@ -129,10 +116,10 @@ expect_match "$(cat /root/dpkg.log)" "expat-deb12u5: active" "the postinst"
 expect_eq "$(store_state expat-deb12u5)" active "expat-deb12u5 after dpkg -i"
 python3 -c 'import pyexpat, time; time.sleep(1000)' &
 new=$!
-expect_eq "$(mapped "$new" libexpat.so.1.8.10)" "$expat_fixed" "python3 after the layer"
+expect_eq "$(mapped_sha256 "$new" libexpat.so.1.8.10)" "$expat_fixed" "python3 after the layer"
 expect_eq "$(python3 -c 'import pyexpat; p = pyexpat.ParserCreate(); p.Parse("<a>x</a>", True); print("parsed")')" \
 	parsed "pyexpat on the layer"
-expect_eq "$(mapped "$old" libexpat.so.1.8.10)" "$expat_base" "python3 started before"
+expect_eq "$(mapped_sha256 "$old" libexpat.so.1.8.10)" "$expat_base" "python3 started before"
 expect_rc 1 $PL usage --stale expat-deb12u5
 expect_match "$out" "(^|[^0-9])$old([^0-9]|$)" "usage --stale"
 if grep -qE "(^|[^0-9])$new([^0-9]|$)" <<< "$out"; then
@@ -164,7 +151,7 @@ expect_eq "$(dpkg-query -W -f '${db:Status-Abbrev}${Version} ' libexpat1 patchla
 	"ii 2.5.0-1+deb12u5 ii 2.5.0-1+deb12u5 " "both packages installed"
 python3 -c 'import pyexpat, time; time.sleep(1000)' &
 after=$!
-expect_eq "$(mapped "$after" libexpat.so.1.8.10)" "$expat_fixed" "python3 after the update"
+expect_eq "$(mapped_sha256 "$after" libexpat.so.1.8.10)" "$expat_fixed" "python3 after the update"
 [ ! -e "$SYSFS/layers/expat-deb12u5" ] || fail "the superseded layer is still loaded"
 # the daemon names the version that did it, once dpkg has recorded it
 expect_eq "$(superseded_by expat-deb12u5)" "libexpat1 2.5.0-1+deb12u5" "superseded_by"
@@ -201,7 +188,7 @@ done
 expect_eq "$(cat /root/ssl.out)" ok "libssl3 on the layer"
 for t in $targets; do
 	expect_eq "$(sha "$t")" "$(sha "/root/sslfixed$t")" "$t read through the library directory"
-	expect_eq "$(mapped "$probe" "$t")" "$(sha "/root/sslfixed$t")" "$t mapped by a new python3"
+	expect_eq "$(mapped_sha256 "$probe" "$t")" "$(sha "/root/sslfixed$t")" "$t mapped by a new python3"
 done
 kill "$probe"
 echo "openssl: $(wc -l <<< "$targets") files served from the layer, subdirectories included"

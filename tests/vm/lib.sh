@@ -176,6 +176,21 @@ maps_of() {
 		awk -v s="$2" 'index($4, s) { print $2, $3; exit }'
 }
 
+# mapped_sha256 PID NAME: sha256 of the file PID maps executable whose path
+# ends in NAME, read through /proc/PID/map_files: the bytes the process
+# runs, whichever name served them. Waits 5 s for the mapping.
+mapped_sha256() {
+	local range
+	for _ in $(seq 50); do
+		range=$(awk -v n="$2" '$2 ~ /x/ && substr($6, length($6) - length(n) + 1) == n { print $1; exit }' \
+			"/proc/$1/maps")
+		[ -n "$range" ] && break
+		sleep 0.1
+	done
+	[ -n "$range" ] || fail "pid $1 maps no $2: $(cat "/proc/$1/maps")"
+	sha256sum "/proc/$1/map_files/$range" | cut -d' ' -f1
+}
+
 # maps_ino PID FILE-SUBSTRING: the inode of the first such mapping. (Files
 # of the guest's overlayfs root map their 9p inode: only the number matches.)
 maps_ino() {
