@@ -222,3 +222,30 @@ size_t pl_metrics_format(char *buf, size_t size, const struct pl_metrics_daemon 
 			layer_value(&o, &refused, &layers[i], "errno", layers[i].refused, 1);
 	return o.len;
 }
+
+/* room kept for ",+4294967295 more" */
+#define PL_LABEL_MORE 18
+
+void pl_label_join(char *buf, size_t size, const char *item, size_t len, unsigned int *left)
+{
+	size_t used = strlen(buf);
+
+	if (*left || size <= PL_LABEL_MORE ||
+	    used + (used ? 1 : 0) + len >= size - PL_LABEL_MORE) {
+		(*left)++;
+		return;
+	}
+	if (used)
+		buf[used++] = ',';
+	memcpy(buf + used, item, len);
+	buf[used + len] = '\0';
+}
+
+void pl_label_join_end(char *buf, size_t size, unsigned int left)
+{
+	size_t used = strlen(buf);
+
+	if (left && used < size)
+		snprintf(buf + used, size - used, "%s+%u more", used ? "," : "", left);
+}
+

@@ -55,4 +55,14 @@ size_t pl_metrics_format(char *buf, size_t size, const struct pl_metrics_daemon 
  */
 size_t pl_metrics_escape(char *dst, size_t size, const char *s);
 
+/*
+ * Appends ITEM (LEN bytes) to the ','-joined label value in BUF (SIZE
+ * bytes, NUL-terminated), if it fits whole together with room for a final
+ * ",+N more"; once one does not fit, none after it is added and *LEFT
+ * counts them. pl_label_join_end() then says how many were left out, so a
+ * dashboard never shows a cut list as whole.
+ */
+void pl_label_join(char *buf, size_t size, const char *item, size_t len, unsigned int *left);
+void pl_label_join_end(char *buf, size_t size, unsigned int left);
+
 #endif

@@ -23,23 +23,10 @@
 struct pl_metrics_labels {
 	char name[PL_NAME_MAX + 1];
 	char version[PL_VERSION_MAX + 1];
-	/* "a,b": the packages and ids of the manifest, cut at the end */
+	/* "a,b": the packages and ids of the manifest, "a,b,+N more" when cut */
 	char package[256];
 	char advisory[256];
 };
-
-/* "a,b,c" of at most SIZE - 1 bytes: the items that fit whole. */
-static void join_add(char *buf, size_t size, const char *s, size_t len)
-{
-	size_t used = strlen(buf);
-
-	if (used + (used ? 1 : 0) + len >= size)
-		return;
-	if (used)
-		buf[used++] = ',';
-	memcpy(buf + used, s, len);
-	buf[used + len] = '\0';
-}
 
 /*
  * The packages and advisories of the layer's manifest in the store
@@ -49,6 +36,7 @@ static void provenance(const char *name, struct pl_metrics_labels *lb)
 {
 	static struct pl_provenance pv;	/* 10 KiB: not on the stack */
 	char dir[PATH_MAX];
+	unsigned int left = 0;
 	size_t i;
 
 	lb->package[0] = lb->advisory[0] = '\0';
@@ -56,11 +44,14 @@ static void provenance(const char *name, struct pl_metrics_labels *lb)
 	    pl_layer_provenance(dir, &pv))
 		return;
 	for (i = 0; i < pv.n_packages; i++)
-		join_add(lb->package, sizeof(lb->package), pv.packages[i].name,
-			 strlen(pv.packages[i].name));
+		pl_label_join(lb->package, sizeof(lb->package), pv.packages[i].name,
+			      strlen(pv.packages[i].name), &left);
+	pl_label_join_end(lb->package, sizeof(lb->package), left);
+	left = 0;
 	for (i = 0; i < pv.n_advisories; i++)
-		join_add(lb->advisory, sizeof(lb->advisory), pv.advisories[i],
-			 strlen(pv.advisories[i]));
+		pl_label_join(lb->advisory, sizeof(lb->advisory), pv.advisories[i],
+			      strlen(pv.advisories[i]), &left);
+	pl_label_join_end(lb->advisory, sizeof(lb->advisory), left);
 }
 
 int pl_metrics_usage(struct pl_bpf *bpf, const struct pl_bpf_proc *procs, size_t n,

@@ -341,10 +341,46 @@ static void test_publish(void **state)
 	pl_metrics_out_free(&o);
 }
 
+/* A label list too long for its room is cut whole items first, and says so. */
+static void test_label_join(void **state)
+{
+	char buf[48] = "";
+	unsigned int left = 0;
+	char id[24];
+	unsigned int i;
+
+	(void)state;
+	for (i = 0; i < 5; i++) {
+		snprintf(id, sizeof(id), "CVE-2024-%04u", i);
+		pl_label_join(buf, sizeof(buf), id, strlen(id), &left);
+	}
+	assert_string_equal(buf, "CVE-2024-0000,CVE-2024-0001");
+	assert_int_equal(left, 3);
+	pl_label_join_end(buf, sizeof(buf), left);
+	assert_string_equal(buf, "CVE-2024-0000,CVE-2024-0001,+3 more");
+
+	/* a short one after a cut is not added: the list stays a prefix */
+	pl_label_join(buf, sizeof(buf), "x", 1, &left);
+	assert_int_equal(left, 4);
+
+	/* all fit: no marker; none fits: only the marker */
+	buf[0] = '\0';
+	left = 0;
+	pl_label_join(buf, sizeof(buf), "DSA-5000-1", 10, &left);
+	pl_label_join_end(buf, sizeof(buf), left);
+	assert_string_equal(buf, "DSA-5000-1");
+	buf[0] = '\0';
+	memset(id, 'a', sizeof(id) - 1);
+	pl_label_join(buf, 20, id, sizeof(id) - 1, &left);
+	pl_label_join_end(buf, 20, left);
+	assert_string_equal(buf, "+1 more");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_escape),
+		cmocka_unit_test(test_label_join),
 		cmocka_unit_test(test_daemon_only),
 		cmocka_unit_test(test_layers),
 		cmocka_unit_test(test_promtool),
