@@ -296,7 +296,7 @@ static int pl_dispatch(int argc, char **argv, struct pl_opts *o)
 	if (i == -2)
 		return PL_EXIT_USAGE;
 	if (i < 0) {
-		pl_err("unknown object or command '%s' (see '%s help')", argv[0], pl_prog);
+		pl_err("unknown command '%s' (see '%s help')", argv[0], pl_prog);
 		return PL_EXIT_USAGE;
 	}
 	if ((size_t)i == n) {
