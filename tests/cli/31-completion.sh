@@ -14,15 +14,17 @@ _filedir() { COMPREPLY+=("<files${1:+ $1}>"); }
 # shellcheck source=../../dist/bash-completion/patchlayer
 . "$(dirname "$0")/../../dist/bash-completion/patchlayer"
 
-expect_comp() { # LINE WANT: what completes the last word of LINE, sorted, space-separated
-	local line=$1 got
-	read -r -a COMP_WORDS <<< "$line"
-	[[ $line == *" " ]] && COMP_WORDS+=("")
+comp() { # LINE: what completes the last word of LINE, sorted, space-separated
+	read -r -a COMP_WORDS <<< "$1"
+	[[ $1 == *" " ]] && COMP_WORDS+=("")
 	COMP_CWORD=$((${#COMP_WORDS[@]} - 1))
 	COMPREPLY=()
 	_patchlayer
-	got=$(printf '%s\n' "${COMPREPLY[@]}" | sort | tr '\n' ' ')
-	expect_eq "${got% }" "$2" "completion of '$line'"
+	printf '%s\n' "${COMPREPLY[@]}" | sort | tr '\n' ' ' | sed 's/ $//'
+}
+
+expect_comp() { # LINE WANT
+	expect_eq "$(comp "$1")" "$2" "completion of '$1'"
 }
 
 store=$work/store
@@ -72,11 +74,19 @@ expect_comp "$PL log --" "--config --json --layer --pretty --since"
 expect_comp "$PL log show --" "--config --json --layer --pretty --since"
 expect_comp "$PL inbox --" "--config --json --pretty"
 expect_comp "$PL layer usage --config $work/conf -" "--json --pretty --stale -j -p"
-# the flat verbs of old complete their arguments as before
-expect_comp "$PL enforce " "off on"
-PATCHLAYER_CONF=$work/conf expect_comp "$PL enforce on " "openssl-fix zlib-fix"
-PATCHLAYER_CONF=$work/conf expect_comp "$PL show " "openssl-fix zlib-fix"
-expect_comp "$PL install --config $work/conf --d" "--dry-run"
-expect_comp "$PL verify --" "--base-root --cert --json --no-base --pretty"
+# each flat verb of old completes its arguments as its new spelling does
+export PATCHLAYER_CONF=$work/conf
+for v in layers show install activate drop remove usage enforce build verify package deliver \
+	undeliver protect unprotect; do
+	case $v in
+		layers) new="layer list" ;;
+		protect | unprotect) new="dir $v" ;;
+		*) new="layer $v" ;;
+	esac
+	for rest in " " " -" " --" " on " " x --c"; do
+		expect_eq "$(comp "$PL $v$rest")" "$(comp "$PL $new$rest")" "completion of '$v$rest'"
+	done
+done
+expect_comp "$PL enforce on " "openssl-fix zlib-fix"
 expect_comp "$PL protect " "<files -d>"
 echo "ok"
