@@ -57,10 +57,10 @@ struct pl_build {
 static void pl_build_usage(FILE *out)
 {
 	fprintf(out,
-		"Usage: %s build --name NAME --version VERSION [--replaces NAME]\n"
+		"Usage: %s layer build --name NAME --version VERSION [--replaces NAME]\n"
 		"           --key KEY.pem --cert CERT.pem [--base-root DIR] -o DIR\n"
 		"           [--advisory ID]... [FILE=TARGET...]\n"
-		"       %s build --name NAME [--version VERSION] [--replaces NAME]\n"
+		"       %s layer build --name NAME [--version VERSION] [--replaces NAME]\n"
 		"           --key KEY.pem --cert CERT.pem -o DIR [--advisory ID]...\n"
 		"           --from-deb FIXED.deb... (--base-deb BASE.deb... | --base-root DIR)\n"
 		"\n"

@@ -199,11 +199,7 @@ static int config_check(int argc, char **argv, const struct pl_opts *o)
 	return PL_EXIT_OK;
 }
 
-int cmd_config(int argc, char **argv, const struct pl_opts *o)
+int cmd_config_check(int argc, char **argv, const struct pl_opts *o)
 {
-	if (argc < 1 || strcmp(argv[0], "check")) {
-		pl_err("usage: %s config check [--config FILE]", pl_prog);
-		return PL_EXIT_USAGE;
-	}
-	return config_check(argc - 1, argv + 1, o);
+	return config_check(argc, argv, o);
 }

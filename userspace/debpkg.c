@@ -193,7 +193,7 @@ struct pl_package {
 static void pl_package_usage(FILE *out)
 {
 	fprintf(out,
-		"Usage: %s package [-o DIR] [--name SERIES] [--deb-version VERSION]\n"
+		"Usage: %s layer package [-o DIR] [--name SERIES] [--deb-version VERSION]\n"
 		"           [--maintainer 'NAME <EMAIL>'] LAYERDIR\n"
 		"\n"
 		"Makes DIR/patchlayer-layer-SERIES_VERSION_all.deb carrying the signed layer\n"
@@ -835,8 +835,8 @@ static void pl_deliver_wait(const struct pl_config *cfg, const char *name, unsig
 static void pl_deliver_usage(FILE *out)
 {
 	fprintf(out,
-		"Usage: %s deliver [--config FILE] [--wait SECONDS] [--retire NAME] LAYERDIR\n"
-		"       %s undeliver [--config FILE] NAME\n"
+		"Usage: %s layer deliver [--config FILE] [--wait SECONDS] [--retire NAME] LAYERDIR\n"
+		"       %s layer undeliver [--config FILE] NAME\n"
 		"\n"
 		"deliver copies the layer into the daemon's inbox whole (under a dot name,\n"
 		"then renamed into place). With --wait it waits that long for the daemon\n"

@@ -234,7 +234,7 @@ int cmd_show(int argc, char **argv, const struct pl_opts *o)
 	if (first < 0)
 		return rc;
 	if (argc - first != 1) {
-		pl_err("usage: %s show LAYER", pl_prog);
+		pl_err("usage: %s layer show LAYER", pl_prog);
 		return PL_EXIT_USAGE;
 	}
 	rc = stored_open("show", argv[first], &s);

@@ -114,7 +114,7 @@ int cmd_protect(int argc, char **argv, const struct pl_opts *o)
 	int fd, mfd;
 
 	if (argc != 1) {
-		pl_err("usage: protect DIR");
+		pl_err("usage: %s dir protect DIR", pl_prog);
 		return PL_EXIT_USAGE;
 	}
 	if (!pl_module_loaded())
@@ -206,7 +206,7 @@ int cmd_unprotect(int argc, char **argv, const struct pl_opts *o)
 	char dir[PATH_MAX];
 
 	if (argc != 1) {
-		pl_err("usage: unprotect DIR");
+		pl_err("usage: %s dir unprotect DIR", pl_prog);
 		return PL_EXIT_USAGE;
 	}
 	if (!pl_module_loaded())
@@ -228,5 +228,56 @@ int cmd_unprotect(int argc, char **argv, const struct pl_opts *o)
 		return PL_EXIT_FAIL;
 	}
 	protect_said(o, dir, false, true);
+	return PL_EXIT_OK;
+}
+
+/*
+ * "dir list": the protected directories as the module lists them, one a
+ * line, or {"protected": [DIR...]}.
+ */
+int cmd_dir_list(int argc, char **argv, const struct pl_opts *o)
+{
+	char path[PATH_MAX + 32], line[PATH_MAX + 2];
+	struct json j;
+	FILE *f;
+	int err;
+
+	if (argc > 0) {
+		pl_err("dir list: unexpected argument '%s'", argv[0]);
+		return PL_EXIT_USAGE;
+	}
+	if (!pl_module_loaded())
+		return pl_module_missing();
+	snprintf(path, sizeof(path), "%s/mounts", pl_sysfs_dir());
+	f = fopen(path, "re");
+	if (!f) {
+		pl_err_sys(errno, "%s", path);
+		return PL_EXIT_FAIL;
+	}
+	if (o->json) {
+		pl_json_begin(&j, o);
+		json_object_start(&j, NULL);
+		json_array_start(&j, "protected");
+	}
+	while (fgets(line, sizeof(line), f)) {
+		line[strcspn(line, "\n")] = '\0';
+		if (!line[0])
+			continue;
+		if (o->json)
+			json_string(&j, NULL, line);
+		else
+			printf("%s\n", line);
+	}
+	err = ferror(f) ? errno : 0;
+	fclose(f);
+	if (o->json) {
+		json_array_end(&j);
+		json_object_end(&j);
+		json_finish(&j);
+	}
+	if (err) {
+		pl_err_sys(err, "%s", path);
+		return PL_EXIT_FAIL;
+	}
 	return PL_EXIT_OK;
 }

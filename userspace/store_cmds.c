@@ -81,7 +81,7 @@ static int verb(int argc, char **argv, const char *what, const struct pl_opts *o
 	if (first < 0)
 		return rc;
 	if (argc - first != 1) {
-		pl_err("usage: %s %s%s NAME", pl_prog, what,
+		pl_err("usage: %s layer %s%s NAME", pl_prog, what,
 		       dry || !strcmp(what, "install") || !strcmp(what, "activate") ?
 		       " [--dry-run]" : "");
 		return PL_EXIT_USAGE;

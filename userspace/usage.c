@@ -319,7 +319,7 @@ int cmd_enforce(int argc, char **argv, const struct pl_opts *o)
 	int err, rc;
 
 	if (argc != 2 || (strcmp(argv[0], "on") && strcmp(argv[0], "off"))) {
-		pl_err("usage: %s enforce on|off LAYER", pl_prog);
+		pl_err("usage: %s layer enforce on|off LAYER", pl_prog);
 		return PL_EXIT_USAGE;
 	}
 	on = !strcmp(argv[0], "on");
@@ -569,31 +569,56 @@ static int bpf_said(const struct pl_opts *o, bool loaded, bool changed, const ch
 	return PL_EXIT_OK;
 }
 
-int cmd_bpf(int argc, char **argv, const struct pl_opts *o)
+/* "bpf load", "bpf unload" and "bpf status" take no arguments. */
+static int bpf_no_args(int argc, char **argv, const char *what)
+{
+	if (argc > 0) {
+		pl_err("bpf %s: unexpected argument '%s'", what, argv[0]);
+		return PL_EXIT_USAGE;
+	}
+	return 0;
+}
+
+int cmd_bpf_events(int argc, char **argv, const struct pl_opts *o)
+{
+	return bpf_events(argc, argv, o);
+}
+
+int cmd_bpf_unload(int argc, char **argv, const struct pl_opts *o)
+{
+	int err = bpf_no_args(argc, argv, "unload");
+
+	if (err)
+		return err;
+	err = pl_bpf_unload();
+	if (err == -ENOENT)
+		return bpf_said(o, false, false, "BPF side: not loaded");
+	if (err)
+		return bpf_fail("unload", err);
+	return bpf_said(o, false, true, "BPF side unloaded");
+}
+
+int cmd_bpf_status(int argc, char **argv, const struct pl_opts *o)
+{
+	int rc = bpf_no_args(argc, argv, "status");
+
+	if (rc)
+		return rc;
+	if (!pl_module_loaded())
+		return pl_module_missing();
+	return bpf_status(o);
+}
+
+int cmd_bpf_load(int argc, char **argv, const struct pl_opts *o)
 {
 	struct pl_bpf *b;
 	bool was_loaded;
-	int err, rc;
+	int rc = bpf_no_args(argc, argv, "load");
 
-	if (argc >= 1 && !strcmp(argv[0], "events"))
-		return bpf_events(argc - 1, argv + 1, o);
-	if (argc != 1 || (strcmp(argv[0], "load") && strcmp(argv[0], "unload") &&
-			  strcmp(argv[0], "status"))) {
-		pl_err("usage: %s bpf load|unload|status|events [--count N]", pl_prog);
-		return PL_EXIT_USAGE;
-	}
-	if (!strcmp(argv[0], "unload")) {
-		err = pl_bpf_unload();
-		if (err == -ENOENT)
-			return bpf_said(o, false, false, "BPF side: not loaded");
-		if (err)
-			return bpf_fail("unload", err);
-		return bpf_said(o, false, true, "BPF side unloaded");
-	}
+	if (rc)
+		return rc;
 	if (!pl_module_loaded())
 		return pl_module_missing();
-	if (!strcmp(argv[0], "status"))
-		return bpf_status(o);
 	was_loaded = pl_bpf_loaded();
 	rc = bpf_ready(&b);
 	if (rc)

@@ -45,7 +45,7 @@ struct pl_verify {
 static void pl_verify_usage(FILE *out)
 {
 	fprintf(out,
-		"Usage: %s verify [--cert CERT.pem]... [--base-root DIR] [--no-base] LAYER\n"
+		"Usage: %s layer verify [--cert CERT.pem]... [--base-root DIR] [--no-base] LAYER\n"
 		"\n"
 		"Checks the layer directory LAYER as the kernel will load it and reports\n"
 		"every fault with the errno the kernel would return. The signer must be\n"

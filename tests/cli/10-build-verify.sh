@@ -197,7 +197,9 @@ expect_rc 0 "$PL" build --help
 expect_match "$out" "^Usage: .* build --name NAME --version VERSION"
 expect_rc 0 "$PL" verify -h
 expect_match "$out" "^Usage: .* verify \[--cert CERT.pem\]"
-expect_rc 0 "$PL" --help
-expect_match "$out" "^  build --name"
-expect_match "$out" "^  verify \[--cert"
+expect_rc 0 "$PL" layer build --help
+expect_match "$out" "^Usage: patchlayer layer build --name NAME --version VERSION"
+expect_rc 0 "$PL" layer help
+expect_match "$out" "^  build +--name"
+expect_match "$out" "^  verify +\[--cert"
 echo "ok"

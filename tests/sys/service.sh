@@ -98,6 +98,12 @@ pid=$(main_pid)
 expect_eq "$(readlink /proc/"$pid"/ns/mnt)" "$(readlink /proc/1/ns/mnt)" "the daemon's mount namespace"
 findmnt -t patchlayer "$LIBDIR" > /dev/null || fail "no patchlayer mount on $LIBDIR"
 expect_match "$(grep '^Seccomp:' /proc/"$pid"/status)" "2" "the daemon's seccomp mode"
+# the mode alone says little: NoNewPrivileges, MemoryDenyWriteExecute and
+# RestrictNamespaces filter too; the unit's own list is the one in force
+filter=" $(systemctl show -P SystemCallFilter $U) "
+for sc in bpf perf_event_open mount read; do
+	[[ $filter == *" $sc "* ]] || fail "$sc is not in the unit's system call filter: $filter"
+done
 systemd-analyze security $U --no-pager | sed 's/^/# /'
 # under the filter the BPF side loads (else the daemon goes on without it, saying so)
 if journal | grep -E "health watch unavailable|cannot reduce|PR_SET_NO_NEW_PRIVS"; then

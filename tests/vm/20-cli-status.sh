@@ -40,3 +40,18 @@ expect_rc 0 "$PL" --help
 expect_match "$out" "^Usage: patchlayer" "--help"
 expect_rc 0 "$PL" -V
 expect_match "$out" "^patchlayer $(cat $SYSFS/version)$" "-V"
+
+# dir list: the module's protected directories, as status names them
+expect_rc 0 "$PL" dir list
+expect_eq "$out" "" "dir list with none protected"
+D=$(mktemp -d /tmp/pl20.XXXXXX)
+make_libdir "$D/lib"
+expect_rc 0 "$PL" dir protect "$D/lib"
+expect_rc 0 "$PL" dir
+expect_eq "$out" "$D/lib" "dir list"
+expect_eq "$("$PL" status | sed -n 's/^protected: //p')" "$D/lib" "status's protected line"
+expect_rc 0 "$PL" -j dir list
+expect_eq "$(python3 -c 'import json,sys; print(json.load(sys.stdin)["protected"])' <<< "$out")" "['$D/lib']" "dir list -j"
+expect_rc 0 "$PL" dir unprotect "$D/lib"
+expect_rc 0 "$PL" dir list
+expect_eq "$out" "" "dir list after unprotect"
