@@ -28,8 +28,10 @@ static const struct pl_cmd pl_cmds[] = {
 	{ "unprotect", cmd_unprotect, "unprotect DIR          uncover it (refused while a layer is active on it)" },
 	{ "build", cmd_build, "build --name N --version V --key K --cert C -o DIR [FILE=TARGET...]\n"
 			      "                         make a signed layer" },
-	{ "usage", cmd_usage, "usage [--stale] [LAYER]  processes running each layer's patched code, and stale ones\n"
-			      "                         (--stale: only those, exit 1 if any)" },
+	{ "usage", cmd_usage, "usage [--stale] [--rescan] [LAYER]\n"
+			      "                         processes running each layer's patched code, and stale ones\n"
+			      "                         (--stale: only those, exit 1 if any; --rescan: walk every\n"
+			      "                         mapping rather than the per-process lists)" },
 	{ "enforce", cmd_enforce, "enforce on|off LAYER   refuse executable mappings of the layer's stale bases" },
 	{ "bpf", cmd_bpf, "bpf load|unload|status|events [--count N]\n"
 			  "                         the pinned BPF side (/sys/fs/bpf/patchlayer)" },

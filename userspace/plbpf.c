@@ -23,8 +23,9 @@
 
 /* every pin; "scan" is pinned last, so its presence means a complete load */
 static const char *const pl_pins[] = {
-	"watched", "layers", "counts", "slots", "tasks", "events", "scratch",
-	"mmap_file", "mprotect", "exec", "exit", "fork", "signal", "state", "build", "scan",
+	"watched", "layers", "counts", "slots", "tasks", "events", "scratch", "scanstate",
+	"mmap_file", "mprotect", "unmap", "exec", "exit", "fork", "signal", "state", "build",
+	"taskscan", "scan",
 };
 #define PL_PIN_COMPLETE "scan"
 /*
@@ -156,9 +157,16 @@ static int pl_load_and_pin(void)
 		if (err)
 			goto out;
 	}
-	/* the scan runs on demand, through a new iterator each time */
+	/* the scans run on demand, through a new iterator each time */
 	bpf_program__set_autoattach(skel->progs.pl_scan, false);
+	bpf_program__set_autoattach(skel->progs.pl_taskscan, false);
 	err = plbpf_bpf__load(skel);
+	if (err)
+		goto out;
+	/* the lists start incomplete (wgen 0), before any hook runs */
+	err = bpf_map__update_elem(skel->maps.scanstate, &(__u32){ 0 }, sizeof(__u32),
+				   &(struct pl_bpf_scanstate){ .wgen = 1 },
+				   sizeof(struct pl_bpf_scanstate), BPF_ANY);
 	if (err)
 		goto out;
 	err = plbpf_bpf__attach(skel);
@@ -166,12 +174,17 @@ static int pl_load_and_pin(void)
 		goto out;
 	err = pl_pin_link(skel->links.pl_mmap_file, "mmap_file") ?:
 	      pl_pin_link(skel->links.pl_mprotect, "mprotect") ?:
+	      pl_pin_link(skel->links.pl_unmap, "unmap") ?:
 	      pl_pin_link(skel->links.pl_exec, "exec") ?:
 	      pl_pin_link(skel->links.pl_exit, "exit") ?:
 	      pl_pin_link(skel->links.pl_fork, "fork") ?:
 	      pl_pin_link(skel->links.pl_signal, "signal") ?:
 	      pl_pin_link(skel->links.pl_state, "state") ?:
 	      pl_pin_build();
+	if (err)
+		goto out;
+	pl_pin_path(path, sizeof(path), "taskscan");
+	err = bpf_program__pin(skel->progs.pl_taskscan, path);
 	if (err)
 		goto out;
 	pl_pin_path(path, sizeof(path), PL_PIN_COMPLETE);
@@ -206,7 +219,7 @@ void pl_bpf_unlock(struct pl_bpf *b)
 void pl_bpf_close(struct pl_bpf *b)
 {
 	int *fds[] = { &b->dir_fd, &b->watched_fd, &b->layers_fd, &b->counts_fd, &b->slots_fd,
-		       &b->events_fd, &b->scan_fd };
+		       &b->events_fd, &b->scan_fd, &b->taskscan_fd, &b->scanstate_fd };
 
 	if (!b)
 		return;
@@ -231,7 +244,7 @@ int pl_bpf_open(struct pl_bpf **out, unsigned int flags)
 	if (!b)
 		return -ENOMEM;
 	b->dir_fd = b->watched_fd = b->layers_fd = b->counts_fd = b->slots_fd = -1;
-	b->events_fd = b->scan_fd = -1;
+	b->events_fd = b->scan_fd = b->taskscan_fd = b->scanstate_fd = -1;
 	if ((flags & PL_BPF_LOAD) && mkdir(PL_BPF_PIN_DIR, 0700) && errno != EEXIST) {
 		err = -errno;
 		goto fail;
@@ -271,9 +284,12 @@ int pl_bpf_open(struct pl_bpf **out, unsigned int flags)
 		b->slots_fd = pl_get_pin("slots");
 		b->events_fd = pl_get_pin("events");
 		b->scan_fd = pl_get_pin("scan");
+		b->taskscan_fd = pl_get_pin("taskscan");
+		b->scanstate_fd = pl_get_pin("scanstate");
 		err = b->watched_fd < 0 ? b->watched_fd : b->layers_fd < 0 ? b->layers_fd :
 		      b->counts_fd < 0 ? b->counts_fd : b->slots_fd < 0 ? b->slots_fd : b->events_fd < 0 ? b->events_fd :
-		      b->scan_fd < 0 ? b->scan_fd : 0;
+		      b->scan_fd < 0 ? b->scan_fd : b->taskscan_fd < 0 ? b->taskscan_fd :
+		      b->scanstate_fd < 0 ? b->scanstate_fd : 0;
 	}
 	pl_bpf_unlock(b);
 	if (err)
@@ -420,15 +436,17 @@ size_t pl_bpf_count(const struct pl_bpf_proc *p, size_t n, const char *layer, __
 	return c;
 }
 
-/* The whole output of one run of the scan iterator. */
-static int pl_run_scan(struct pl_bpf *b, char **buf, size_t *len)
+/* The whole output of one run of iterator PROG_FD, over process PID alone if not 0. */
+static int pl_run_iter(int prog_fd, __u32 pid, char **buf, size_t *len)
 {
+	union bpf_iter_link_info li = { .task.tid = pid };
+	LIBBPF_OPTS(bpf_link_create_opts, opts, .iter_info = &li, .iter_info_len = sizeof(li));
 	size_t cap = 64 * 1024, used = 0;
 	int link_fd, iter_fd, err = 0;
 	char *data;
 	ssize_t n;
 
-	link_fd = bpf_link_create(b->scan_fd, 0, BPF_TRACE_ITER, NULL);
+	link_fd = bpf_link_create(prog_fd, 0, BPF_TRACE_ITER, pid ? &opts : NULL);
 	if (link_fd < 0)
 		return -errno;
 	iter_fd = bpf_iter_create(link_fd);
@@ -469,12 +487,163 @@ static int pl_run_scan(struct pl_bpf *b, char **buf, size_t *len)
 	return 0;
 }
 
-int pl_bpf_usage(struct pl_bpf *b, const char *layer, struct pl_bpf_proc **procs, size_t *count)
-{
+/* The answer being built: entries, and the layers map as read once. */
+struct pl_answer {
 	struct pl_bpf_layer slots[PL_BPF_MAX_LAYERS];
-	struct pl_bpf_proc *out;
-	size_t len = 0, n = 0, k = 0;
+	const char *layer;		/* NULL: every layer */
+	struct pl_bpf_proc *p;
+	size_t n, cap;
+};
+
+static int pl_answer_add(struct pl_answer *a, __u32 pid, __u32 slot, __u32 kind, __u32 file,
+			 __u64 cgroup_id, const char *comm)
+{
+	struct pl_bpf_proc *e;
+
+	if (slot >= PL_BPF_MAX_LAYERS || !a->slots[slot].name[0])
+		return 0;
+	if (a->layer && strcmp(a->layer, a->slots[slot].name))
+		return 0;
+	if (a->n == a->cap) {
+		size_t cap = a->cap ? 2 * a->cap : 1024;
+		struct pl_bpf_proc *grown = reallocarray(a->p, cap, sizeof(*grown));
+
+		if (!grown)
+			return -ENOMEM;
+		a->p = grown;
+		a->cap = cap;
+	}
+	e = &a->p[a->n++];
+	memset(e, 0, sizeof(*e));
+	e->pid = pid;
+	e->kind = kind;
+	e->file = file;
+	e->cgroup_id = cgroup_id;
+	memcpy(e->comm, comm, sizeof(e->comm));
+	e->comm[sizeof(e->comm) - 1] = '\0';
+	memcpy(e->layer, a->slots[slot].name, sizeof(e->layer));
+	e->layer[sizeof(e->layer) - 1] = '\0';
+	return 0;
+}
+
+/* The scan iterator's records (the mappings of active layers' files). */
+static int pl_answer_walk(struct pl_answer *a, const char *data, size_t len)
+{
+	int err = 0;
+
+	for (size_t off = 0; !err && off + sizeof(struct pl_bpf_scan_rec) <= len;
+	     off += sizeof(struct pl_bpf_scan_rec)) {
+		struct pl_bpf_scan_rec r;
+
+		memcpy(&r, data + off, sizeof(r));
+		err = pl_answer_add(a, r.pid, r.slot, r.kind, r.file, r.cgroup_id, r.comm);
+	}
+	return err;
+}
+
+/*
+ * One run of the scan iterator, over process PID alone if not 0. Each run
+ * has its id in "scanstate", so the programs know its first visit of a
+ * process (it rebuilds the process's list) and the hooks that race with it.
+ */
+static int pl_walk(struct pl_bpf *b, struct pl_answer *a, __u32 pid)
+{
+	struct pl_bpf_scanstate st;
+	__u32 zero = 0;
+	size_t len = 0;
 	char *data = NULL;
+	int err;
+
+	if (bpf_map_lookup_elem(b->scanstate_fd, &zero, &st))
+		return -errno;
+	st.walk = st.walk + 1 ?: 1;
+	st.walking = 1;
+	if (bpf_map_update_elem(b->scanstate_fd, &zero, &st, BPF_ANY))
+		return -errno;
+	err = pl_run_iter(b->scan_fd, pid, &data, &len);
+	/* BPF changes only the lists, never this map: the id stays */
+	st.walking = 0;
+	if (bpf_map_update_elem(b->scanstate_fd, &zero, &st, BPF_ANY) && !err)
+		err = -errno;
+	/* gone meanwhile */
+	if (pid && (err == -ENOENT || err == -ESRCH))
+		return 0;
+	if (!err)
+		err = pl_answer_walk(a, data, len);
+	free(data);
+	return err;
+}
+
+/* The taskscan pass: answers from the lists that hold, the others' pids in *WALK. */
+static int pl_answer_lists(struct pl_bpf *b, struct pl_answer *a, __u32 **walk, size_t *n_walk,
+			   size_t *procs)
+{
+	struct pl_bpf_entry *watched = NULL;
+	struct pl_bpf_scanstate st;
+	struct pl_bpf_task_rec rec;
+	size_t len = 0, off = 0, n_watched = 0, n_files, cap = 0;
+	const char *files;
+	char *data = NULL;
+	__u32 zero = 0;
+	int err;
+
+	*walk = NULL;
+	*n_walk = *procs = 0;
+	/* the generation first: keys added after it make the lists stale */
+	if (bpf_map_lookup_elem(b->scanstate_fd, &zero, &st))
+		return -errno;
+	err = pl_bpf_dump_watched(b, &watched, &n_watched);
+	if (err)
+		return err;
+	qsort(watched, n_watched, sizeof(*watched), pl_bpf_entry_cmp);
+	err = pl_run_iter(b->taskscan_fd, 0, &data, &len);
+	while (!err && pl_bpf_task_next(data, len, &off, &rec, &files, &n_files)) {
+		(*procs)++;
+		if (!pl_bpf_task_valid(&rec, st.wgen)) {
+			if (*n_walk == cap) {
+				__u32 *grown = reallocarray(*walk, cap ? 2 * cap : 256, sizeof(**walk));
+
+				if (!grown) {
+					err = -ENOMEM;
+					break;
+				}
+				*walk = grown;
+				cap = cap ? 2 * cap : 256;
+			}
+			(*walk)[(*n_walk)++] = rec.pid;
+			continue;
+		}
+		for (size_t i = 0; i < n_files && !err; i++) {
+			struct pl_bpf_entry probe = { 0 };
+			const struct pl_bpf_entry *e;
+
+			memcpy(&probe.key, files + i * sizeof(probe.key), sizeof(probe.key));
+			probe.key.pad = 0;
+			e = bsearch(&probe, watched, n_watched, sizeof(*watched), pl_bpf_entry_cmp);
+			/* as the scan iterator: active layers only */
+			if (!e || e->w.slot >= PL_BPF_MAX_LAYERS || !a->slots[e->w.slot].active)
+				continue;
+			err = pl_answer_add(a, rec.pid, e->w.slot, e->w.kind, e->w.file,
+					    rec.cgroup_id, rec.comm);
+		}
+	}
+	free(data);
+	free(watched);
+	if (err) {
+		free(*walk);
+		*walk = NULL;
+		*n_walk = 0;
+	}
+	return err;
+}
+
+int pl_bpf_usage_scan(struct pl_bpf *b, const char *layer, enum pl_bpf_scan_mode mode,
+		      struct pl_bpf_proc **procs, size_t *count, struct pl_bpf_scan_stats *stats)
+{
+	struct pl_bpf_scan_stats st = { 0 };
+	struct pl_answer *a;
+	__u32 *walk = NULL;
+	size_t n_walk = 0, k = 0;
 	int err;
 
 	*procs = NULL;
@@ -486,45 +655,55 @@ int pl_bpf_usage(struct pl_bpf *b, const char *layer, struct pl_bpf_proc **procs
 		if (err)
 			return err;
 	}
-	err = pl_run_scan(b, &data, &len);
-	if (err)
-		return err;
-	for (__u32 i = 0; i < PL_BPF_MAX_LAYERS; i++)
-		if (bpf_map_lookup_elem(b->layers_fd, &i, &slots[i]))
-			memset(&slots[i], 0, sizeof(slots[i]));
-	out = calloc(len / sizeof(struct pl_bpf_scan_rec) + 1, sizeof(*out));
-	if (!out) {
-		free(data);
+	a = calloc(1, sizeof(*a));
+	if (!a)
 		return -ENOMEM;
+	a->layer = layer;
+	for (__u32 i = 0; i < PL_BPF_MAX_LAYERS; i++)
+		if (bpf_map_lookup_elem(b->layers_fd, &i, &a->slots[i]))
+			memset(&a->slots[i], 0, sizeof(a->slots[i]));
+	/* one scan at a time: the runs' ids, and the lists they rebuild */
+	err = pl_bpf_lock(b);
+	if (err)
+		goto out;
+	if (mode == PL_BPF_SCAN_STATE)
+		err = pl_answer_lists(b, a, &walk, &n_walk, &st.procs);
+	if (!err && (mode == PL_BPF_SCAN_WALK || pl_bpf_walk_all(n_walk, st.procs))) {
+		/* the lists' answers too: the one pass answers for everyone */
+		a->n = 0;
+		st.full = true;
+		err = pl_walk(b, a, 0);
+	} else {
+		for (size_t i = 0; i < n_walk && !err; i++)
+			err = pl_walk(b, a, walk[i]);
+		st.walked = n_walk;
 	}
-	for (size_t off = 0; off + sizeof(struct pl_bpf_scan_rec) <= len;
-	     off += sizeof(struct pl_bpf_scan_rec)) {
-		struct pl_bpf_scan_rec r;
-
-		memcpy(&r, data + off, sizeof(r));
-		if (r.slot >= PL_BPF_MAX_LAYERS || !slots[r.slot].name[0])
-			continue;
-		if (layer && strcmp(layer, slots[r.slot].name))
-			continue;
-		out[n].pid = r.pid;
-		out[n].kind = r.kind;
-		out[n].file = r.file;
-		out[n].cgroup_id = r.cgroup_id;
-		memcpy(out[n].comm, r.comm, sizeof(out[n].comm));
-		out[n].comm[sizeof(out[n].comm) - 1] = '\0';
-		memcpy(out[n].layer, slots[r.slot].name, sizeof(out[n].layer));
-		out[n].layer[sizeof(out[n].layer) - 1] = '\0';
-		n++;
-	}
-	free(data);
-	qsort(out, n, sizeof(*out), pl_proc_cmp);
+	pl_bpf_unlock(b);
+	if (err)
+		goto out;
+	qsort(a->p, a->n, sizeof(*a->p), pl_proc_cmp);
 	/* one entry per process, layer, kind and file, however often mapped */
-	for (size_t i = 0; i < n; i++)
-		if (k == 0 || pl_proc_cmp(&out[k - 1], &out[i]))
-			out[k++] = out[i];
-	*procs = out;
-	*count = k;
-	return 0;
+	for (size_t i = 0; i < a->n; i++)
+		if (k == 0 || pl_proc_cmp(&a->p[k - 1], &a->p[i]))
+			a->p[k++] = a->p[i];
+	*procs = a->p ? a->p : calloc(1, sizeof(**procs));
+	a->p = NULL;
+	if (!*procs)
+		err = -ENOMEM;
+	else
+		*count = k;
+	if (stats)
+		*stats = st;
+out:
+	free(walk);
+	free(a->p);
+	free(a);
+	return err;
+}
+
+int pl_bpf_usage(struct pl_bpf *b, const char *layer, struct pl_bpf_proc **procs, size_t *count)
+{
+	return pl_bpf_usage_scan(b, layer, PL_BPF_SCAN_STATE, procs, count, NULL);
 }
 
 static int pl_on_sample(void *ctx, void *data, size_t size)
