@@ -381,7 +381,8 @@ static __always_inline void pl_forget(struct task_struct *leader)
 
 	if (!t)
 		return;
-	if (t->patched | t->stale)
+	/* noted, or listed: mapped while its layer was not active yet */
+	if (t->patched | t->stale | t->n)
 		pl_emit(PL_BPF_EXIT, 0, NULL, NULL, 0, 0, 0);
 	bpf_task_storage_delete(&tasks, leader);
 }
