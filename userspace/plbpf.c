@@ -410,20 +410,6 @@ int pl_bpf_enforce(struct pl_bpf *b, const char *layer, bool on)
 	return err;
 }
 
-static int pl_proc_cmp(const void *a, const void *b)
-{
-	const struct pl_bpf_proc *x = a, *y = b;
-	int c = strcmp(x->layer, y->layer);
-
-	if (c)
-		return c;
-	if (x->kind != y->kind)
-		return x->kind < y->kind ? -1 : 1;
-	if (x->pid != y->pid)
-		return x->pid < y->pid ? -1 : 1;
-	return (x->file > y->file) - (x->file < y->file);
-}
-
 size_t pl_bpf_count(const struct pl_bpf_proc *p, size_t n, const char *layer, __u32 kind)
 {
 	size_t c = 0;
@@ -487,42 +473,140 @@ static int pl_run_iter(int prog_fd, __u32 pid, char **buf, size_t *len)
 	return 0;
 }
 
-/* The answer being built: entries, and the layers map as read once. */
-struct pl_answer {
-	struct pl_bpf_layer slots[PL_BPF_MAX_LAYERS];
-	const char *layer;		/* NULL: every layer */
-	struct pl_bpf_proc *p;
-	size_t n, cap;
+/*
+ * The answer being built, compact: its entries sort on integers (the
+ * layer's rank among the names, kind, pid, file), each naming the record
+ * of its process (pid, comm, cgroup); the layers map as read once.
+ */
+struct pl_ent {
+	__u64 key;		/* rank << 40 | kind << 32 | pid */
+	__u32 file;
+	__u32 proc;		/* index in procs */
 };
 
-static int pl_answer_add(struct pl_answer *a, __u32 pid, __u32 slot, __u32 kind, __u32 file,
-			 __u64 cgroup_id, const char *comm)
-{
-	struct pl_bpf_proc *e;
+struct pl_pinfo {
+	__u64 cgroup_id;
+	char comm[PL_BPF_COMM_LEN];
+};
 
-	if (slot >= PL_BPF_MAX_LAYERS || !a->slots[slot].name[0])
+struct pl_answer {
+	struct pl_bpf_layer slots[PL_BPF_MAX_LAYERS];
+	unsigned int rank[PL_BPF_MAX_LAYERS];	/* the slot's name's place, sorted */
+	int slot_of[PL_BPF_MAX_LAYERS];		/* rank -> slot, -1 */
+	const char *layer;		/* NULL: every layer */
+	struct pl_ent *e;
+	size_t n, cap;
+	struct pl_pinfo *procs;
+	size_t n_procs, cap_procs;
+	__u32 last_pid;			/* the pid of procs[n_procs - 1] */
+};
+
+static int pl_grow(void **p, size_t *cap, size_t n, size_t size)
+{
+	size_t c = *cap ? 2 * *cap : 1024;
+	void *grown;
+
+	if (n < *cap)
+		return 0;
+	grown = reallocarray(*p, c, size);
+	if (!grown)
+		return -ENOMEM;
+	*p = grown;
+	*cap = c;
+	return 0;
+}
+
+/* Each named slot's place among the names, the order of the answer. */
+static void pl_answer_ranks(struct pl_answer *a)
+{
+	for (int i = 0; i < PL_BPF_MAX_LAYERS; i++)
+		a->slot_of[i] = -1;
+	for (int i = 0; i < PL_BPF_MAX_LAYERS; i++) {
+		a->rank[i] = 0;
+		for (int j = 0; j < PL_BPF_MAX_LAYERS; j++)
+			if (a->slots[j].name[0] &&
+			    (strcmp(a->slots[j].name, a->slots[i].name) < 0 ||
+			     (!strcmp(a->slots[j].name, a->slots[i].name) && j < i)))
+				a->rank[i]++;
+		if (a->slots[i].name[0])
+			a->slot_of[a->rank[i]] = i;
+	}
+}
+
+/* Process PID (comm, cgroup) for the entries that follow. */
+static int pl_answer_proc(struct pl_answer *a, __u32 pid, __u64 cgroup_id, const char *comm)
+{
+	struct pl_pinfo *p;
+
+	/* a walk's records of one process come together */
+	if (a->n_procs && a->last_pid == pid)
+		return 0;
+	if (pl_grow((void **)&a->procs, &a->cap_procs, a->n_procs, sizeof(*a->procs)))
+		return -ENOMEM;
+	p = &a->procs[a->n_procs++];
+	p->cgroup_id = cgroup_id;
+	memcpy(p->comm, comm, sizeof(p->comm));
+	p->comm[sizeof(p->comm) - 1] = '\0';
+	a->last_pid = pid;
+	return 0;
+}
+
+/* An entry of the process last given to pl_answer_proc(). */
+static int pl_answer_add(struct pl_answer *a, __u32 pid, __u32 slot, __u32 kind, __u32 file)
+{
+	if (slot >= PL_BPF_MAX_LAYERS || !a->slots[slot].name[0] || kind > 0xff)
 		return 0;
 	if (a->layer && strcmp(a->layer, a->slots[slot].name))
 		return 0;
-	if (a->n == a->cap) {
-		size_t cap = a->cap ? 2 * a->cap : 1024;
-		struct pl_bpf_proc *grown = reallocarray(a->p, cap, sizeof(*grown));
+	if (pl_grow((void **)&a->e, &a->cap, a->n, sizeof(*a->e)))
+		return -ENOMEM;
+	a->e[a->n++] = (struct pl_ent){
+		.key = (__u64)a->rank[slot] << 40 | (__u64)kind << 32 | pid,
+		.file = file,
+		.proc = (__u32)(a->n_procs - 1),
+	};
+	return 0;
+}
 
-		if (!grown)
-			return -ENOMEM;
-		a->p = grown;
-		a->cap = cap;
+static int pl_ent_cmp(const void *x, const void *y)
+{
+	const struct pl_ent *a = x, *b = y;
+
+	if (a->key != b->key)
+		return a->key < b->key ? -1 : 1;
+	return (a->file > b->file) - (a->file < b->file);
+}
+
+/* The sorted answer: one entry per process, layer, kind and file. */
+static int pl_answer_out(struct pl_answer *a, struct pl_bpf_proc **procs, size_t *count)
+{
+	struct pl_bpf_proc *out;
+	size_t k = 0;
+
+	qsort(a->e, a->n, sizeof(*a->e), pl_ent_cmp);
+	out = calloc(a->n + 1, sizeof(*out));
+	if (!out)
+		return -ENOMEM;
+	for (size_t i = 0; i < a->n; i++) {
+		const struct pl_ent *e = &a->e[i];
+		const struct pl_pinfo *p = &a->procs[e->proc];
+		int slot = a->slot_of[(e->key >> 40) % PL_BPF_MAX_LAYERS];
+		struct pl_bpf_proc *o;
+
+		/* however often mapped */
+		if ((i && !pl_ent_cmp(&a->e[i - 1], e)) || slot < 0)
+			continue;
+		o = &out[k++];
+		o->pid = (__u32)e->key;
+		o->kind = (__u32)(e->key >> 32) & 0xff;
+		o->file = e->file;
+		o->cgroup_id = p->cgroup_id;
+		memcpy(o->comm, p->comm, sizeof(o->comm));
+		memcpy(o->layer, a->slots[slot].name, sizeof(o->layer));
+		o->layer[sizeof(o->layer) - 1] = '\0';
 	}
-	e = &a->p[a->n++];
-	memset(e, 0, sizeof(*e));
-	e->pid = pid;
-	e->kind = kind;
-	e->file = file;
-	e->cgroup_id = cgroup_id;
-	memcpy(e->comm, comm, sizeof(e->comm));
-	e->comm[sizeof(e->comm) - 1] = '\0';
-	memcpy(e->layer, a->slots[slot].name, sizeof(e->layer));
-	e->layer[sizeof(e->layer) - 1] = '\0';
+	*procs = out;
+	*count = k;
 	return 0;
 }
 
@@ -536,7 +620,8 @@ static int pl_answer_walk(struct pl_answer *a, const char *data, size_t len)
 		struct pl_bpf_scan_rec r;
 
 		memcpy(&r, data + off, sizeof(r));
-		err = pl_answer_add(a, r.pid, r.slot, r.kind, r.file, r.cgroup_id, r.comm);
+		err = pl_answer_proc(a, r.pid, r.cgroup_id, r.comm) ?:
+		      pl_answer_add(a, r.pid, r.slot, r.kind, r.file);
 	}
 	return err;
 }
@@ -613,6 +698,8 @@ static int pl_answer_lists(struct pl_bpf *b, struct pl_answer *a, __u32 **walk, 
 			(*walk)[(*n_walk)++] = rec.pid;
 			continue;
 		}
+		if (n_files)
+			err = pl_answer_proc(a, rec.pid, rec.cgroup_id, rec.comm);
 		for (size_t i = 0; i < n_files && !err; i++) {
 			struct pl_bpf_entry probe = { 0 };
 			const struct pl_bpf_entry *e;
@@ -623,8 +710,7 @@ static int pl_answer_lists(struct pl_bpf *b, struct pl_answer *a, __u32 **walk, 
 			/* as the scan iterator: active layers only */
 			if (!e || e->w.slot >= PL_BPF_MAX_LAYERS || !a->slots[e->w.slot].active)
 				continue;
-			err = pl_answer_add(a, rec.pid, e->w.slot, e->w.kind, e->w.file,
-					    rec.cgroup_id, rec.comm);
+			err = pl_answer_add(a, rec.pid, e->w.slot, e->w.kind, e->w.file);
 		}
 	}
 	free(data);
@@ -643,7 +729,7 @@ int pl_bpf_usage_scan(struct pl_bpf *b, const char *layer, enum pl_bpf_scan_mode
 	struct pl_bpf_scan_stats st = { 0 };
 	struct pl_answer *a;
 	__u32 *walk = NULL;
-	size_t n_walk = 0, k = 0;
+	size_t n_walk = 0;
 	int err;
 
 	*procs = NULL;
@@ -662,6 +748,7 @@ int pl_bpf_usage_scan(struct pl_bpf *b, const char *layer, enum pl_bpf_scan_mode
 	for (__u32 i = 0; i < PL_BPF_MAX_LAYERS; i++)
 		if (bpf_map_lookup_elem(b->layers_fd, &i, &a->slots[i]))
 			memset(&a->slots[i], 0, sizeof(a->slots[i]));
+	pl_answer_ranks(a);
 	/* one scan at a time: the runs' ids, and the lists they rebuild */
 	err = pl_bpf_lock(b);
 	if (err)
@@ -670,7 +757,7 @@ int pl_bpf_usage_scan(struct pl_bpf *b, const char *layer, enum pl_bpf_scan_mode
 		err = pl_answer_lists(b, a, &walk, &n_walk, &st.procs);
 	if (!err && (mode == PL_BPF_SCAN_WALK || pl_bpf_walk_all(n_walk, st.procs))) {
 		/* the lists' answers too: the one pass answers for everyone */
-		a->n = 0;
+		a->n = a->n_procs = 0;
 		st.full = true;
 		err = pl_walk(b, a, 0);
 	} else {
@@ -681,22 +768,13 @@ int pl_bpf_usage_scan(struct pl_bpf *b, const char *layer, enum pl_bpf_scan_mode
 	pl_bpf_unlock(b);
 	if (err)
 		goto out;
-	qsort(a->p, a->n, sizeof(*a->p), pl_proc_cmp);
-	/* one entry per process, layer, kind and file, however often mapped */
-	for (size_t i = 0; i < a->n; i++)
-		if (k == 0 || pl_proc_cmp(&a->p[k - 1], &a->p[i]))
-			a->p[k++] = a->p[i];
-	*procs = a->p ? a->p : calloc(1, sizeof(**procs));
-	a->p = NULL;
-	if (!*procs)
-		err = -ENOMEM;
-	else
-		*count = k;
-	if (stats)
+	err = pl_answer_out(a, procs, count);
+	if (!err && stats)
 		*stats = st;
 out:
 	free(walk);
-	free(a->p);
+	free(a->e);
+	free(a->procs);
 	free(a);
 	return err;
 }
