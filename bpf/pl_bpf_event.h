@@ -110,4 +110,42 @@ struct pl_bpf_scan_rec {
 	__u32 pad;
 };
 
+/*
+ * The per-process answer (docs/ebpf.md): each process's storage lists the
+ * watched files it maps executable, kept by the hooks (mmap, mprotect,
+ * the freeing of an executable mapping, fork, exec) and seeded by the
+ * scan iterator; a pass of the "taskscan" iterator reads them, one visit
+ * per process. An entry is the file's device and inode: which layer and
+ * file it is, user space reads in "watched" at the time of the scan.
+ */
+#define PL_BPF_TASK_FILES	32
+
+/* Value of the one-entry "scanstate" array map. */
+struct pl_bpf_scanstate {
+	__u32 wgen;		/* bumped by user space after it adds keys to "watched" */
+	__u32 walk;		/* the id of the scan iterator's run going on or last */
+	__u32 walking;		/* a run of the scan iterator is going on */
+	__u32 pad;
+};
+
+/*
+ * Records of the taskscan iterator, one per process (a thread group with
+ * an mm), followed by min(n, PL_BPF_TASK_FILES) struct pl_bpf_inode: its
+ * list, valid when wgen is the scanstate's wgen (nothing was added to
+ * "watched" since it was complete), dirty is 0 (no watched mapping went
+ * away since), touched is 0 or not walked (no new mapping raced with the
+ * scan iterator that seeded it) and n <= PL_BPF_TASK_FILES. Otherwise
+ * only a run of the scan iterator over the process knows (and seeds it).
+ */
+struct pl_bpf_task_rec {
+	__u32 pid;
+	__u32 wgen;		/* 0: no storage, or never complete */
+	__u32 dirty;
+	__u32 walked;
+	__u32 touched;
+	__u32 n;
+	__u64 cgroup_id;
+	char comm[PL_BPF_COMM_LEN];
+};
+
 #endif /* PL_BPF_EVENT_H */

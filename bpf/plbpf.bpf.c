@@ -9,7 +9,13 @@
  * storage (LSM mmap_file, and file_mprotect for mappings made executable
  * later), which a child forked without exec inherits and exec and exit
  * clear; a task_vma iterator ("scan") finds the same in one pass over every
- * process and seeds that storage. Crashes (faults the kernel raised, or
+ * process and seeds that storage. The same storage lists the watched files
+ * each process maps executable, whatever their layer's state, kept exact
+ * by those hooks and the freeing of executable mappings: a task iterator
+ * ("taskscan") answers from them with one visit per process, and the scan
+ * iterator walks only the processes whose list it cannot vouch for (never
+ * seeded, a watched mapping gone, or keys added to "watched" since).
+ * Crashes (faults the kernel raised, or
  * the process's own abort) of processes mapping a layer's replacement
  * count against the layer, those of system services apart. docs/ebpf.md
  * has the whole picture.
@@ -48,6 +54,14 @@ struct pl_task {
 	__u64 patched;			/* bits: slots of "layers" */
 	__u64 stale;
 	__u32 gen[PL_BPF_MAX_LAYERS];	/* the slot's gen when its bits were set */
+	/* the list taskscan reads (struct pl_bpf_task_rec says when it holds) */
+	__u32 wgen;			/* complete for this scanstate wgen; 0 never */
+	__u32 dirty;			/* a watched executable mapping went away */
+	__u32 walked;			/* the scan iterator's run that reset it */
+	__u32 touched;			/* a run during which a hook added to it */
+	__u32 n;			/* entries added; > PL_BPF_TASK_FILES: too many */
+	__u32 pad;
+	struct pl_bpf_inode files[PL_BPF_TASK_FILES];
 };
 
 struct {
@@ -100,6 +114,13 @@ struct {
 	__type(key, __u32);
 	__type(value, struct pl_scratch);
 } scratch SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct pl_bpf_scanstate);
+} scanstate SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -174,16 +195,12 @@ static __always_inline void pl_emit(__u32 kind, __u32 slot, const struct pl_bpf_
 	bpf_ringbuf_submit(ev, 0);
 }
 
-/* Remembers that LEADER's process maps SLOT's file of KIND; true the first time. */
-static __always_inline bool pl_note(struct task_struct *leader, __u32 slot, __u32 kind,
+/* Remembers that T's process maps SLOT's file of KIND; true the first time. */
+static __always_inline bool pl_note(struct pl_task *t, __u32 slot, __u32 kind,
 				    const struct pl_bpf_layer *l)
 {
-	struct pl_task *t;
 	__u64 bit, *mask;
 
-	t = bpf_task_storage_get(&tasks, leader, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
-	if (!t)
-		return false;
 	slot &= PL_SLOT_MASK;
 	bit = 1ULL << slot;
 	/* the slot changed hands since: what was noted is another layer's */
@@ -198,6 +215,49 @@ static __always_inline bool pl_note(struct task_struct *leader, __u32 slot, __u3
 	/* threads race here at worst into a second event, never a lost bit */
 	__sync_fetch_and_or(mask, bit);
 	return true;
+}
+
+static __always_inline struct pl_bpf_scanstate *pl_scanstate(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&scanstate, &zero);
+}
+
+/*
+ * A hook changes T's list while the scan iterator may be resetting it
+ * (it does so at its first visit of the process, in any order with the
+ * hook): the list is not vouched for until the next run.
+ */
+static __always_inline void pl_touch(struct pl_task *t)
+{
+	struct pl_bpf_scanstate *s = pl_scanstate();
+
+	if (s && s->walking)
+		t->touched = s->walk;
+}
+
+/* Adds KEY to T's list, once; HOOK: a hook adds it, not the scan iterator. */
+static __always_inline void pl_list_add(struct pl_task *t, const struct pl_bpf_inode *key,
+					bool hook)
+{
+	__u32 n = t->n;
+
+	if (hook)
+		pl_touch(t);
+	for (__u32 i = 0; i < PL_BPF_TASK_FILES && i < n; i++)
+		if (t->files[i].ino == key->ino && t->files[i].dev == key->dev)
+			return;
+	if (n < PL_BPF_TASK_FILES)
+		t->files[n] = *key;
+	/* beyond PL_BPF_TASK_FILES: too many, the scan iterator answers for it */
+	__sync_fetch_and_add(&t->n, 1);
+	/*
+	 * Two threads added at once (and one entry may have overwritten the
+	 * other): whichever sees the other's count marks the list.
+	 */
+	if (t->n != n + 1)
+		t->dirty = 1;
 }
 
 /* The watched file's layer, when that layer is active. */
@@ -219,6 +279,7 @@ static __always_inline int pl_exec_mapping(struct file *file)
 	struct pl_bpf_watch *w;
 	struct pl_bpf_layer *l;
 	struct task_struct *task;
+	struct pl_task *t;
 
 	if (!pl_real_inode(file, &key))
 		return 0;
@@ -226,17 +287,37 @@ static __always_inline int pl_exec_mapping(struct file *file)
 	if (!w)
 		return 0;
 	l = pl_active_layer(w);
-	if (!l)
-		return 0;
-	if (w->kind == PL_BPF_STALE && l->enforce) {
+	if (l && w->kind == PL_BPF_STALE && l->enforce) {
 		__sync_fetch_and_add(&l->denied, 1);
 		pl_emit(PL_BPF_DENIED, w->slot, l, &key, 0, 0, 0);
 		return -EPERM;
 	}
 	task = bpf_get_current_task_btf();
-	if (pl_note(task->group_leader, w->slot, w->kind, l))
+	t = bpf_task_storage_get(&tasks, task->group_leader, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (!t)
+		return 0;
+	/* whatever the layer's state: it may be activated later */
+	pl_list_add(t, &key, true);
+	if (l && pl_note(t, w->slot, w->kind, l))
 		pl_emit(w->kind, w->slot, l, &key, 0, 0, 0);
 	return 0;
+}
+
+/*
+ * An executable mapping of FILE goes away, or stops being executable, in
+ * the current process: when FILE is watched, its list no longer holds.
+ */
+static __always_inline void pl_lost_mapping(struct file *file)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct pl_bpf_inode key;
+	struct pl_task *t;
+
+	if (!pl_real_inode(file, &key) || !bpf_map_lookup_elem(&watched, &key))
+		return;
+	t = bpf_task_storage_get(&tasks, task->group_leader, 0, 0);
+	if (t)
+		t->dirty = 1;
 }
 
 SEC("lsm/mmap_file")
@@ -255,12 +336,42 @@ int BPF_PROG(pl_mprotect, struct vm_area_struct *vma, unsigned long reqprot,
 {
 	struct file *file;
 
-	if (ret || !(prot & PROT_EXEC) || (vma->vm_flags & VM_EXEC))
+	if (ret)
 		return ret;
 	file = vma->vm_file;
 	if (!file)
 		return 0;
+	if (vma->vm_flags & VM_EXEC) {
+		if (!(prot & PROT_EXEC))
+			pl_lost_mapping(file);
+		return 0;
+	}
+	if (!(prot & PROT_EXEC))
+		return 0;
 	return pl_exec_mapping(file);
+}
+
+/*
+ * Every VMA freed: munmap(), dlclose(), mremap() moving it, a MAP_FIXED
+ * mapping over it, a merge; exit too, but the exiting task has no mm by
+ * then (and exit forgets the process anyway), nor has exec's old mm.
+ */
+SEC("fentry/vm_area_free")
+int BPF_PROG(pl_unmap, struct vm_area_struct *vma)
+{
+	struct task_struct *task;
+	struct file *file;
+
+	if (!(vma->vm_flags & VM_EXEC))
+		return 0;
+	file = vma->vm_file;
+	if (!file)
+		return 0;
+	task = bpf_get_current_task_btf();
+	if (task->mm != vma->vm_mm)
+		return 0;
+	pl_lost_mapping(file);
+	return 0;
 }
 
 /* The old image is gone (exec) or the process is (exit): forget it. */
@@ -270,16 +381,30 @@ static __always_inline void pl_forget(struct task_struct *leader)
 
 	if (!t)
 		return;
-	if (t->patched | t->stale)
+	/* noted, or listed: mapped while its layer was not active yet */
+	if (t->patched | t->stale | t->n)
 		pl_emit(PL_BPF_EXIT, 0, NULL, NULL, 0, 0, 0);
 	bpf_task_storage_delete(&tasks, leader);
 }
 
-/* After the new mm is in place and before the new image is mapped. */
+/*
+ * After the new mm is in place and before the new image is mapped: the
+ * process maps nothing yet, its empty list holds for what "watched" has.
+ */
 SEC("lsm/bprm_committed_creds")
 int BPF_PROG(pl_exec, struct linux_binprm *bprm)
 {
-	pl_forget(bpf_get_current_task_btf());
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct pl_bpf_scanstate *s;
+	struct pl_task *t;
+
+	pl_forget(task);
+	s = pl_scanstate();
+	t = bpf_task_storage_get(&tasks, task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (t && s) {
+		t->wgen = s->wgen;
+		pl_touch(t);
+	}
 	return 0;
 }
 
@@ -306,12 +431,14 @@ int BPF_PROG(pl_fork, struct task_struct *parent, struct task_struct *child)
 	if (child->pid != child->tgid)
 		return 0;
 	pt = bpf_task_storage_get(&tasks, parent->group_leader, 0, 0);
-	if (!pt || !(pt->patched | pt->stale))
+	if (!pt)
 		return 0;
 	ct = bpf_task_storage_get(&tasks, child, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
 	if (!ct)
 		return 0;
 	__builtin_memcpy(ct, pt, sizeof(*ct));
+	/* a copy of a list the scan iterator is still building */
+	pl_touch(ct);
 	return 0;
 }
 
@@ -524,6 +651,25 @@ int BPF_PROG(pl_state, const char *layer, const char *from, const char *to, cons
 }
 
 /*
+ * TASK's storage, its list reset at the first visit of this run of the
+ * scan iterator (user space gives each run an id): the run rebuilds it.
+ */
+static __always_inline struct pl_task *pl_walk_task(struct task_struct *task)
+{
+	struct pl_bpf_scanstate *s = pl_scanstate();
+	struct pl_task *t;
+
+	t = bpf_task_storage_get(&tasks, task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (!t || !s || t->walked == s->walk)
+		return t;
+	t->walked = s->walk;
+	t->wgen = s->wgen;
+	t->dirty = 0;
+	t->n = 0;
+	return t;
+}
+
+/*
  * One record per executable mapping of a watched file of an active layer,
  * every layer in the one pass: "watched" names the layer, the file and
  * whether it is the patched or the stale one, so nothing else is emitted.
@@ -537,6 +683,7 @@ int pl_scan(struct bpf_iter__task_vma *ctx)
 	struct pl_bpf_inode key;
 	struct pl_bpf_watch *w;
 	struct pl_bpf_layer *l;
+	struct pl_task *t;
 	struct file *file;
 
 	if (!task || !vma)
@@ -547,11 +694,15 @@ int pl_scan(struct bpf_iter__task_vma *ctx)
 	file = vma->vm_file;
 	if (!file || !(vma->vm_flags & VM_EXEC))
 		return 0;
+	/* every process has one: its executable */
+	t = pl_walk_task(task);
 	if (!pl_real_inode(file, &key))
 		return 0;
 	w = bpf_map_lookup_elem(&watched, &key);
 	if (!w)
 		return 0;
+	if (t)
+		pl_list_add(t, &key, false);
 	l = pl_active_layer(w);
 	if (!l)
 		return 0;
@@ -566,6 +717,42 @@ int pl_scan(struct bpf_iter__task_vma *ctx)
 	bpf_probe_read_kernel_str(rec.comm, sizeof(rec.comm), task->comm);
 	bpf_seq_write(ctx->meta->seq, &rec, sizeof(rec));
 	/* processes started before the BPF side: crash watch knows them now */
-	pl_note(task, w->slot, w->kind, l);
+	if (t)
+		pl_note(t, w->slot, w->kind, l);
+	return 0;
+}
+
+/*
+ * One record per process (struct pl_bpf_task_rec) and its list: one visit
+ * of each process instead of one of each of its mappings.
+ */
+SEC("iter/task")
+int pl_taskscan(struct bpf_iter__task *ctx)
+{
+	struct task_struct *task = ctx->task;
+	struct pl_bpf_task_rec rec = {};
+	struct pl_task *t;
+	__u32 n;
+
+	/* threads share their leader's list; kernel threads map nothing */
+	if (!task || task->pid != task->tgid || !task->mm)
+		return 0;
+	rec.pid = task->tgid;
+	rec.cgroup_id = BPF_CORE_READ(task, cgroups, dfl_cgrp, kn, id);
+	bpf_probe_read_kernel_str(rec.comm, sizeof(rec.comm), task->comm);
+	t = bpf_task_storage_get(&tasks, task, 0, 0);
+	if (t) {
+		rec.wgen = t->wgen;
+		rec.dirty = t->dirty;
+		rec.walked = t->walked;
+		rec.touched = t->touched;
+		rec.n = t->n;
+	}
+	n = rec.n;
+	if (n > PL_BPF_TASK_FILES)
+		n = PL_BPF_TASK_FILES;
+	bpf_seq_write(ctx->meta->seq, &rec, sizeof(rec));
+	if (t && n)
+		bpf_seq_write(ctx->meta->seq, t->files, n * sizeof(struct pl_bpf_inode));
 	return 0;
 }

@@ -38,9 +38,10 @@ static const struct pl_cmd pl_layer_cmds[] = {
 	{ "activate", cmd_activate, "[--dry-run] NAME", "activate a stored layer" },
 	{ "drop", cmd_drop, "NAME", "drop a stored layer (kept loaded, not re-activated)" },
 	{ "remove", cmd_remove, "NAME", "drop, unload and delete a layer from the store" },
-	{ "usage", cmd_usage, "[--stale] [LAYER]",
+	{ "usage", cmd_usage, "[--stale] [--rescan] [LAYER]",
 	  "processes running each layer's patched code, and stale ones\n"
-	  "(--stale: only those, exit 1 if any)" },
+	  "(--stale: only those, exit 1 if any; --rescan: walk every\n"
+	  "mapping rather than the per-process lists)" },
 	{ "enforce", cmd_enforce, "on|off LAYER",
 	  "refuse executable mappings of the layer's stale bases" },
 	{ "build", cmd_build, "--name N --version V --key K --cert C -o DIR [FILE=TARGET...]",

@@ -23,8 +23,9 @@
 
 /* every pin; "scan" is pinned last, so its presence means a complete load */
 static const char *const pl_pins[] = {
-	"watched", "layers", "counts", "slots", "tasks", "events", "scratch",
-	"mmap_file", "mprotect", "exec", "exit", "fork", "signal", "state", "build", "scan",
+	"watched", "layers", "counts", "slots", "tasks", "events", "scratch", "scanstate",
+	"mmap_file", "mprotect", "unmap", "exec", "exit", "fork", "signal", "state", "build",
+	"taskscan", "scan",
 };
 #define PL_PIN_COMPLETE "scan"
 /*
@@ -156,9 +157,16 @@ static int pl_load_and_pin(void)
 		if (err)
 			goto out;
 	}
-	/* the scan runs on demand, through a new iterator each time */
+	/* the scans run on demand, through a new iterator each time */
 	bpf_program__set_autoattach(skel->progs.pl_scan, false);
+	bpf_program__set_autoattach(skel->progs.pl_taskscan, false);
 	err = plbpf_bpf__load(skel);
+	if (err)
+		goto out;
+	/* the lists start incomplete (wgen 0), before any hook runs */
+	err = bpf_map__update_elem(skel->maps.scanstate, &(__u32){ 0 }, sizeof(__u32),
+				   &(struct pl_bpf_scanstate){ .wgen = 1 },
+				   sizeof(struct pl_bpf_scanstate), BPF_ANY);
 	if (err)
 		goto out;
 	err = plbpf_bpf__attach(skel);
@@ -166,12 +174,17 @@ static int pl_load_and_pin(void)
 		goto out;
 	err = pl_pin_link(skel->links.pl_mmap_file, "mmap_file") ?:
 	      pl_pin_link(skel->links.pl_mprotect, "mprotect") ?:
+	      pl_pin_link(skel->links.pl_unmap, "unmap") ?:
 	      pl_pin_link(skel->links.pl_exec, "exec") ?:
 	      pl_pin_link(skel->links.pl_exit, "exit") ?:
 	      pl_pin_link(skel->links.pl_fork, "fork") ?:
 	      pl_pin_link(skel->links.pl_signal, "signal") ?:
 	      pl_pin_link(skel->links.pl_state, "state") ?:
 	      pl_pin_build();
+	if (err)
+		goto out;
+	pl_pin_path(path, sizeof(path), "taskscan");
+	err = bpf_program__pin(skel->progs.pl_taskscan, path);
 	if (err)
 		goto out;
 	pl_pin_path(path, sizeof(path), PL_PIN_COMPLETE);
@@ -206,7 +219,7 @@ void pl_bpf_unlock(struct pl_bpf *b)
 void pl_bpf_close(struct pl_bpf *b)
 {
 	int *fds[] = { &b->dir_fd, &b->watched_fd, &b->layers_fd, &b->counts_fd, &b->slots_fd,
-		       &b->events_fd, &b->scan_fd };
+		       &b->events_fd, &b->scan_fd, &b->taskscan_fd, &b->scanstate_fd };
 
 	if (!b)
 		return;
@@ -231,7 +244,7 @@ int pl_bpf_open(struct pl_bpf **out, unsigned int flags)
 	if (!b)
 		return -ENOMEM;
 	b->dir_fd = b->watched_fd = b->layers_fd = b->counts_fd = b->slots_fd = -1;
-	b->events_fd = b->scan_fd = -1;
+	b->events_fd = b->scan_fd = b->taskscan_fd = b->scanstate_fd = -1;
 	if ((flags & PL_BPF_LOAD) && mkdir(PL_BPF_PIN_DIR, 0700) && errno != EEXIST) {
 		err = -errno;
 		goto fail;
@@ -271,9 +284,12 @@ int pl_bpf_open(struct pl_bpf **out, unsigned int flags)
 		b->slots_fd = pl_get_pin("slots");
 		b->events_fd = pl_get_pin("events");
 		b->scan_fd = pl_get_pin("scan");
+		b->taskscan_fd = pl_get_pin("taskscan");
+		b->scanstate_fd = pl_get_pin("scanstate");
 		err = b->watched_fd < 0 ? b->watched_fd : b->layers_fd < 0 ? b->layers_fd :
 		      b->counts_fd < 0 ? b->counts_fd : b->slots_fd < 0 ? b->slots_fd : b->events_fd < 0 ? b->events_fd :
-		      b->scan_fd < 0 ? b->scan_fd : 0;
+		      b->scan_fd < 0 ? b->scan_fd : b->taskscan_fd < 0 ? b->taskscan_fd :
+		      b->scanstate_fd < 0 ? b->scanstate_fd : 0;
 	}
 	pl_bpf_unlock(b);
 	if (err)
@@ -394,20 +410,6 @@ int pl_bpf_enforce(struct pl_bpf *b, const char *layer, bool on)
 	return err;
 }
 
-static int pl_proc_cmp(const void *a, const void *b)
-{
-	const struct pl_bpf_proc *x = a, *y = b;
-	int c = strcmp(x->layer, y->layer);
-
-	if (c)
-		return c;
-	if (x->kind != y->kind)
-		return x->kind < y->kind ? -1 : 1;
-	if (x->pid != y->pid)
-		return x->pid < y->pid ? -1 : 1;
-	return (x->file > y->file) - (x->file < y->file);
-}
-
 size_t pl_bpf_count(const struct pl_bpf_proc *p, size_t n, const char *layer, __u32 kind)
 {
 	size_t c = 0;
@@ -420,15 +422,17 @@ size_t pl_bpf_count(const struct pl_bpf_proc *p, size_t n, const char *layer, __
 	return c;
 }
 
-/* The whole output of one run of the scan iterator. */
-static int pl_run_scan(struct pl_bpf *b, char **buf, size_t *len)
+/* The whole output of one run of iterator PROG_FD, over process PID alone if not 0. */
+static int pl_run_iter(int prog_fd, __u32 pid, char **buf, size_t *len)
 {
+	union bpf_iter_link_info li = { .task.tid = pid };
+	LIBBPF_OPTS(bpf_link_create_opts, opts, .iter_info = &li, .iter_info_len = sizeof(li));
 	size_t cap = 64 * 1024, used = 0;
 	int link_fd, iter_fd, err = 0;
 	char *data;
 	ssize_t n;
 
-	link_fd = bpf_link_create(b->scan_fd, 0, BPF_TRACE_ITER, NULL);
+	link_fd = bpf_link_create(prog_fd, 0, BPF_TRACE_ITER, pid ? &opts : NULL);
 	if (link_fd < 0)
 		return -errno;
 	iter_fd = bpf_iter_create(link_fd);
@@ -469,12 +473,263 @@ static int pl_run_scan(struct pl_bpf *b, char **buf, size_t *len)
 	return 0;
 }
 
-int pl_bpf_usage(struct pl_bpf *b, const char *layer, struct pl_bpf_proc **procs, size_t *count)
-{
+/*
+ * The answer being built, compact: its entries sort on integers (the
+ * layer's rank among the names, kind, pid, file), each naming the record
+ * of its process (pid, comm, cgroup); the layers map as read once.
+ */
+struct pl_ent {
+	__u64 key;		/* rank << 40 | kind << 32 | pid */
+	__u32 file;
+	__u32 proc;		/* index in procs */
+};
+
+struct pl_pinfo {
+	__u64 cgroup_id;
+	char comm[PL_BPF_COMM_LEN];
+};
+
+struct pl_answer {
 	struct pl_bpf_layer slots[PL_BPF_MAX_LAYERS];
+	unsigned int rank[PL_BPF_MAX_LAYERS];	/* the slot's name's place, sorted */
+	int slot_of[PL_BPF_MAX_LAYERS];		/* rank -> slot, -1 */
+	const char *layer;		/* NULL: every layer */
+	struct pl_ent *e;
+	size_t n, cap;
+	struct pl_pinfo *procs;
+	size_t n_procs, cap_procs;
+	__u32 last_pid;			/* the pid of procs[n_procs - 1] */
+};
+
+static int pl_grow(void **p, size_t *cap, size_t n, size_t size)
+{
+	size_t c = *cap ? 2 * *cap : 1024;
+	void *grown;
+
+	if (n < *cap)
+		return 0;
+	grown = reallocarray(*p, c, size);
+	if (!grown)
+		return -ENOMEM;
+	*p = grown;
+	*cap = c;
+	return 0;
+}
+
+/* Each named slot's place among the names, the order of the answer. */
+static void pl_answer_ranks(struct pl_answer *a)
+{
+	for (int i = 0; i < PL_BPF_MAX_LAYERS; i++)
+		a->slot_of[i] = -1;
+	for (int i = 0; i < PL_BPF_MAX_LAYERS; i++) {
+		a->rank[i] = 0;
+		for (int j = 0; j < PL_BPF_MAX_LAYERS; j++)
+			if (a->slots[j].name[0] &&
+			    (strcmp(a->slots[j].name, a->slots[i].name) < 0 ||
+			     (!strcmp(a->slots[j].name, a->slots[i].name) && j < i)))
+				a->rank[i]++;
+		if (a->slots[i].name[0])
+			a->slot_of[a->rank[i]] = i;
+	}
+}
+
+/* Process PID (comm, cgroup) for the entries that follow. */
+static int pl_answer_proc(struct pl_answer *a, __u32 pid, __u64 cgroup_id, const char *comm)
+{
+	struct pl_pinfo *p;
+
+	/* a walk's records of one process come together */
+	if (a->n_procs && a->last_pid == pid)
+		return 0;
+	if (pl_grow((void **)&a->procs, &a->cap_procs, a->n_procs, sizeof(*a->procs)))
+		return -ENOMEM;
+	p = &a->procs[a->n_procs++];
+	p->cgroup_id = cgroup_id;
+	memcpy(p->comm, comm, sizeof(p->comm));
+	p->comm[sizeof(p->comm) - 1] = '\0';
+	a->last_pid = pid;
+	return 0;
+}
+
+/* An entry of the process last given to pl_answer_proc(). */
+static int pl_answer_add(struct pl_answer *a, __u32 pid, __u32 slot, __u32 kind, __u32 file)
+{
+	if (slot >= PL_BPF_MAX_LAYERS || !a->slots[slot].name[0] || kind > 0xff)
+		return 0;
+	if (a->layer && strcmp(a->layer, a->slots[slot].name))
+		return 0;
+	if (pl_grow((void **)&a->e, &a->cap, a->n, sizeof(*a->e)))
+		return -ENOMEM;
+	a->e[a->n++] = (struct pl_ent){
+		.key = (__u64)a->rank[slot] << 40 | (__u64)kind << 32 | pid,
+		.file = file,
+		.proc = (__u32)(a->n_procs - 1),
+	};
+	return 0;
+}
+
+static int pl_ent_cmp(const void *x, const void *y)
+{
+	const struct pl_ent *a = x, *b = y;
+
+	if (a->key != b->key)
+		return a->key < b->key ? -1 : 1;
+	return (a->file > b->file) - (a->file < b->file);
+}
+
+/* The sorted answer: one entry per process, layer, kind and file. */
+static int pl_answer_out(struct pl_answer *a, struct pl_bpf_proc **procs, size_t *count)
+{
 	struct pl_bpf_proc *out;
-	size_t len = 0, n = 0, k = 0;
+	size_t k = 0;
+
+	qsort(a->e, a->n, sizeof(*a->e), pl_ent_cmp);
+	out = calloc(a->n + 1, sizeof(*out));
+	if (!out)
+		return -ENOMEM;
+	for (size_t i = 0; i < a->n; i++) {
+		const struct pl_ent *e = &a->e[i];
+		const struct pl_pinfo *p = &a->procs[e->proc];
+		int slot = a->slot_of[(e->key >> 40) % PL_BPF_MAX_LAYERS];
+		struct pl_bpf_proc *o;
+
+		/* however often mapped */
+		if ((i && !pl_ent_cmp(&a->e[i - 1], e)) || slot < 0)
+			continue;
+		o = &out[k++];
+		o->pid = (__u32)e->key;
+		o->kind = (__u32)(e->key >> 32) & 0xff;
+		o->file = e->file;
+		o->cgroup_id = p->cgroup_id;
+		memcpy(o->comm, p->comm, sizeof(o->comm));
+		memcpy(o->layer, a->slots[slot].name, sizeof(o->layer));
+		o->layer[sizeof(o->layer) - 1] = '\0';
+	}
+	*procs = out;
+	*count = k;
+	return 0;
+}
+
+/* The scan iterator's records (the mappings of active layers' files). */
+static int pl_answer_walk(struct pl_answer *a, const char *data, size_t len)
+{
+	int err = 0;
+
+	for (size_t off = 0; !err && off + sizeof(struct pl_bpf_scan_rec) <= len;
+	     off += sizeof(struct pl_bpf_scan_rec)) {
+		struct pl_bpf_scan_rec r;
+
+		memcpy(&r, data + off, sizeof(r));
+		err = pl_answer_proc(a, r.pid, r.cgroup_id, r.comm) ?:
+		      pl_answer_add(a, r.pid, r.slot, r.kind, r.file);
+	}
+	return err;
+}
+
+/*
+ * One run of the scan iterator, over process PID alone if not 0. Each run
+ * has its id in "scanstate", so the programs know its first visit of a
+ * process (it rebuilds the process's list) and the hooks that race with it.
+ */
+static int pl_walk(struct pl_bpf *b, struct pl_answer *a, __u32 pid)
+{
+	struct pl_bpf_scanstate st;
+	__u32 zero = 0;
+	size_t len = 0;
 	char *data = NULL;
+	int err;
+
+	if (bpf_map_lookup_elem(b->scanstate_fd, &zero, &st))
+		return -errno;
+	st.walk = st.walk + 1 ?: 1;
+	st.walking = 1;
+	if (bpf_map_update_elem(b->scanstate_fd, &zero, &st, BPF_ANY))
+		return -errno;
+	err = pl_run_iter(b->scan_fd, pid, &data, &len);
+	/* BPF changes only the lists, never this map: the id stays */
+	st.walking = 0;
+	if (bpf_map_update_elem(b->scanstate_fd, &zero, &st, BPF_ANY) && !err)
+		err = -errno;
+	/* gone meanwhile */
+	if (pid && (err == -ENOENT || err == -ESRCH))
+		return 0;
+	if (!err)
+		err = pl_answer_walk(a, data, len);
+	free(data);
+	return err;
+}
+
+/* The taskscan pass: answers from the lists that hold, the others' pids in *WALK. */
+static int pl_answer_lists(struct pl_bpf *b, struct pl_answer *a, __u32 **walk, size_t *n_walk,
+			   size_t *procs)
+{
+	struct pl_bpf_entry *watched = NULL;
+	struct pl_bpf_scanstate st;
+	struct pl_bpf_task_rec rec;
+	size_t len = 0, off = 0, n_watched = 0, n_files, cap = 0;
+	const char *files;
+	char *data = NULL;
+	__u32 zero = 0;
+	int err;
+
+	*walk = NULL;
+	*n_walk = *procs = 0;
+	/* the generation first: keys added after it make the lists stale */
+	if (bpf_map_lookup_elem(b->scanstate_fd, &zero, &st))
+		return -errno;
+	err = pl_bpf_dump_watched(b, &watched, &n_watched);
+	if (err)
+		return err;
+	qsort(watched, n_watched, sizeof(*watched), pl_bpf_entry_cmp);
+	err = pl_run_iter(b->taskscan_fd, 0, &data, &len);
+	while (!err && pl_bpf_task_next(data, len, &off, &rec, &files, &n_files)) {
+		(*procs)++;
+		if (!pl_bpf_task_valid(&rec, st.wgen)) {
+			if (*n_walk == cap) {
+				__u32 *grown = reallocarray(*walk, cap ? 2 * cap : 256, sizeof(**walk));
+
+				if (!grown) {
+					err = -ENOMEM;
+					break;
+				}
+				*walk = grown;
+				cap = cap ? 2 * cap : 256;
+			}
+			(*walk)[(*n_walk)++] = rec.pid;
+			continue;
+		}
+		if (n_files)
+			err = pl_answer_proc(a, rec.pid, rec.cgroup_id, rec.comm);
+		for (size_t i = 0; i < n_files && !err; i++) {
+			struct pl_bpf_entry probe = { 0 };
+			const struct pl_bpf_entry *e;
+
+			memcpy(&probe.key, files + i * sizeof(probe.key), sizeof(probe.key));
+			probe.key.pad = 0;
+			e = bsearch(&probe, watched, n_watched, sizeof(*watched), pl_bpf_entry_cmp);
+			/* as the scan iterator: active layers only */
+			if (!e || e->w.slot >= PL_BPF_MAX_LAYERS || !a->slots[e->w.slot].active)
+				continue;
+			err = pl_answer_add(a, rec.pid, e->w.slot, e->w.kind, e->w.file);
+		}
+	}
+	free(data);
+	free(watched);
+	if (err) {
+		free(*walk);
+		*walk = NULL;
+		*n_walk = 0;
+	}
+	return err;
+}
+
+int pl_bpf_usage_scan(struct pl_bpf *b, const char *layer, enum pl_bpf_scan_mode mode,
+		      struct pl_bpf_proc **procs, size_t *count, struct pl_bpf_scan_stats *stats)
+{
+	struct pl_bpf_scan_stats st = { 0 };
+	struct pl_answer *a;
+	__u32 *walk = NULL;
+	size_t n_walk = 0;
 	int err;
 
 	*procs = NULL;
@@ -486,45 +741,47 @@ int pl_bpf_usage(struct pl_bpf *b, const char *layer, struct pl_bpf_proc **procs
 		if (err)
 			return err;
 	}
-	err = pl_run_scan(b, &data, &len);
-	if (err)
-		return err;
-	for (__u32 i = 0; i < PL_BPF_MAX_LAYERS; i++)
-		if (bpf_map_lookup_elem(b->layers_fd, &i, &slots[i]))
-			memset(&slots[i], 0, sizeof(slots[i]));
-	out = calloc(len / sizeof(struct pl_bpf_scan_rec) + 1, sizeof(*out));
-	if (!out) {
-		free(data);
+	a = calloc(1, sizeof(*a));
+	if (!a)
 		return -ENOMEM;
+	a->layer = layer;
+	for (__u32 i = 0; i < PL_BPF_MAX_LAYERS; i++)
+		if (bpf_map_lookup_elem(b->layers_fd, &i, &a->slots[i]))
+			memset(&a->slots[i], 0, sizeof(a->slots[i]));
+	pl_answer_ranks(a);
+	/* one scan at a time: the runs' ids, and the lists they rebuild */
+	err = pl_bpf_lock(b);
+	if (err)
+		goto out;
+	if (mode == PL_BPF_SCAN_STATE)
+		err = pl_answer_lists(b, a, &walk, &n_walk, &st.procs);
+	if (!err && (mode == PL_BPF_SCAN_WALK || pl_bpf_walk_all(n_walk, st.procs))) {
+		/* the lists' answers too: the one pass answers for everyone */
+		a->n = a->n_procs = 0;
+		st.full = true;
+		err = pl_walk(b, a, 0);
+	} else {
+		for (size_t i = 0; i < n_walk && !err; i++)
+			err = pl_walk(b, a, walk[i]);
+		st.walked = n_walk;
 	}
-	for (size_t off = 0; off + sizeof(struct pl_bpf_scan_rec) <= len;
-	     off += sizeof(struct pl_bpf_scan_rec)) {
-		struct pl_bpf_scan_rec r;
+	pl_bpf_unlock(b);
+	if (err)
+		goto out;
+	err = pl_answer_out(a, procs, count);
+	if (!err && stats)
+		*stats = st;
+out:
+	free(walk);
+	free(a->e);
+	free(a->procs);
+	free(a);
+	return err;
+}
 
-		memcpy(&r, data + off, sizeof(r));
-		if (r.slot >= PL_BPF_MAX_LAYERS || !slots[r.slot].name[0])
-			continue;
-		if (layer && strcmp(layer, slots[r.slot].name))
-			continue;
-		out[n].pid = r.pid;
-		out[n].kind = r.kind;
-		out[n].file = r.file;
-		out[n].cgroup_id = r.cgroup_id;
-		memcpy(out[n].comm, r.comm, sizeof(out[n].comm));
-		out[n].comm[sizeof(out[n].comm) - 1] = '\0';
-		memcpy(out[n].layer, slots[r.slot].name, sizeof(out[n].layer));
-		out[n].layer[sizeof(out[n].layer) - 1] = '\0';
-		n++;
-	}
-	free(data);
-	qsort(out, n, sizeof(*out), pl_proc_cmp);
-	/* one entry per process, layer, kind and file, however often mapped */
-	for (size_t i = 0; i < n; i++)
-		if (k == 0 || pl_proc_cmp(&out[k - 1], &out[i]))
-			out[k++] = out[i];
-	*procs = out;
-	*count = k;
-	return 0;
+int pl_bpf_usage(struct pl_bpf *b, const char *layer, struct pl_bpf_proc **procs, size_t *count)
+{
+	return pl_bpf_usage_scan(b, layer, PL_BPF_SCAN_STATE, procs, count, NULL);
 }
 
 static int pl_on_sample(void *ctx, void *data, size_t size)

@@ -107,6 +107,30 @@ int pl_bpf_events(struct pl_bpf *b, pl_bpf_event_fn cb, void *ctx, struct ring_b
  */
 int pl_bpf_usage(struct pl_bpf *b, const char *layer, struct pl_bpf_proc **procs, size_t *n);
 
+/* How pl_bpf_usage_scan() finds the answer. */
+enum pl_bpf_scan_mode {
+	/*
+	 * From each process's list of watched files the hooks keep (one visit
+	 * per process, the "taskscan" iterator), walking the mappings only of
+	 * the processes whose list does not hold (never seeded, a watched
+	 * mapping gone since, keys added to "watched" since); all of them in
+	 * one task_vma pass when they are many.
+	 */
+	PL_BPF_SCAN_STATE,
+	/* One task_vma pass over every mapping of every process (--rescan). */
+	PL_BPF_SCAN_WALK,
+};
+
+struct pl_bpf_scan_stats {
+	size_t procs;		/* processes the taskscan pass saw (0 for WALK) */
+	size_t walked;		/* processes whose mappings a filtered pass walked */
+	bool full;		/* one pass over every process's mappings answered */
+};
+
+/* pl_bpf_usage() as MODE says; STATS may be NULL. */
+int pl_bpf_usage_scan(struct pl_bpf *b, const char *layer, enum pl_bpf_scan_mode mode,
+		      struct pl_bpf_proc **procs, size_t *n, struct pl_bpf_scan_stats *stats);
+
 /* The processes of PROCS (sorted as above) running LAYER's files of KIND. */
 size_t pl_bpf_count(const struct pl_bpf_proc *procs, size_t n, const char *layer, __u32 kind);
 
@@ -160,6 +184,23 @@ int pl_bpf_entries(const struct pl_bpf_inode *files, size_t n_lines, __u32 slot,
  */
 bool pl_bpf_owner(const struct pl_bpf_slot_cache *c, const struct pl_bpf_inode *key,
 		  struct pl_bpf_watch *w, bool *shared);
+
+/*
+ * The next record of a taskscan iterator's output BUF of LEN bytes at
+ * *OFF: the process's record and its list (*FILES, *N_FILES entries, not
+ * aligned: copy each out). False at the end, or at a truncated record.
+ */
+bool pl_bpf_task_next(const char *buf, size_t len, size_t *off, struct pl_bpf_task_rec *rec,
+		      const char **files, size_t *n_files);
+
+/* Whether REC's list is the process's whole answer, WGEN the scanstate's. */
+bool pl_bpf_task_valid(const struct pl_bpf_task_rec *rec, __u32 wgen);
+
+/*
+ * Whether to walk every process's mappings in one pass rather than WALK
+ * processes one filtered pass each, out of PROCS.
+ */
+bool pl_bpf_walk_all(size_t walk, size_t procs);
 
 /* "patched", "stale", "crash", "denied", "exit" */
 const char *pl_bpf_kind_name(__u32 kind);

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The inodes of one line of layers/<name>/files, and who owns a watched
- * inode among the loaded layers, for plbpf.c and plbpf_sync.c; plain and
- * unit-tested.
+ * The inodes of one line of layers/<name>/files, who owns a watched inode
+ * among the loaded layers, and the taskscan iterator's records, for
+ * plbpf.c and plbpf_sync.c; plain and unit-tested.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -117,4 +117,41 @@ bool pl_bpf_owner(const struct pl_bpf_slot_cache *c, const struct pl_bpf_inode *
 	if (shared)
 		*shared = wanting > 1;
 	return best >= 0;
+}
+
+bool pl_bpf_task_next(const char *buf, size_t len, size_t *off, struct pl_bpf_task_rec *rec,
+		      const char **files, size_t *n_files)
+{
+	size_t n, size;
+
+	if (*off > len || len - *off < sizeof(*rec))
+		return false;
+	memcpy(rec, buf + *off, sizeof(*rec));
+	/* the iterator writes the list only up to its room */
+	n = rec->n < PL_BPF_TASK_FILES ? rec->n : PL_BPF_TASK_FILES;
+	size = n * sizeof(struct pl_bpf_inode);
+	if (len - *off - sizeof(*rec) < size)
+		return false;
+	*files = buf + *off + sizeof(*rec);
+	*n_files = n;
+	*off += sizeof(*rec) + size;
+	rec->comm[sizeof(rec->comm) - 1] = '\0';
+	return true;
+}
+
+bool pl_bpf_task_valid(const struct pl_bpf_task_rec *rec, __u32 wgen)
+{
+	/* touched == walked: a hook raced with the run that seeded it */
+	return rec->wgen && rec->wgen == wgen && !rec->dirty &&
+	       !(rec->touched && rec->touched == rec->walked) && rec->n <= PL_BPF_TASK_FILES;
+}
+
+bool pl_bpf_walk_all(size_t walk, size_t procs)
+{
+	/*
+	 * A filtered pass costs a link, an iterator and a read on top of the
+	 * process's mappings: many processes to walk (at the first scan after
+	 * the BPF side or a layer is loaded, every one) take one pass.
+	 */
+	return walk > 16 && walk > procs / 8;
 }

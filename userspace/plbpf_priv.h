@@ -13,6 +13,8 @@ struct pl_bpf {
 	int slots_fd;
 	int events_fd;
 	int scan_fd;
+	int taskscan_fd;
+	int scanstate_fd;
 	pl_bpf_event_fn ev_cb;
 	void *ev_ctx;
 	/*
@@ -22,6 +24,7 @@ struct pl_bpf {
 	struct pl_bpf_slot_cache cache[PL_BPF_MAX_LAYERS];
 	bool cached;
 	unsigned long files_reads;
+	bool added;		/* keys added to "watched": the lists need seeding */
 };
 
 typedef char pl_name_key[PL_BPF_NAME_MAX + 8];
@@ -30,5 +33,7 @@ int pl_bpf_lock(struct pl_bpf *b);
 void pl_bpf_unlock(struct pl_bpf *b);
 bool pl_bpf_state_active(const char *name);
 void pl_bpf_cache_free(struct pl_bpf *b);
+/* The whole of "watched", unsorted; *OUT malloc'ed. */
+int pl_bpf_dump_watched(struct pl_bpf *b, struct pl_bpf_entry **out, size_t *count);
 
 #endif /* PL_PLBPF_PRIV_H */

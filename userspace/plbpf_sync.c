@@ -273,15 +273,22 @@ static int pl_put(struct pl_bpf *b, const struct pl_bpf_inode *key)
 {
 	struct pl_bpf_watch w;
 
-	if (pl_bpf_owner(b->cache, key, &w, NULL))
+	if (pl_bpf_owner(b->cache, key, &w, NULL)) {
+		if (!bpf_map_update_elem(b->watched_fd, key, &w, BPF_NOEXIST)) {
+			b->added = true;
+			return 0;
+		}
+		if (errno != EEXIST)
+			return -errno;
 		return bpf_map_update_elem(b->watched_fd, key, &w, BPF_ANY) ? -errno : 0;
+	}
 	if (bpf_map_delete_elem(b->watched_fd, key) && errno != ENOENT)
 		return -errno;
 	return 0;
 }
 
 /* The whole of "watched" in a few system calls (batch lookups). */
-static int pl_dump_watched(struct pl_bpf *b, struct pl_bpf_entry **out, size_t *count)
+int pl_bpf_dump_watched(struct pl_bpf *b, struct pl_bpf_entry **out, size_t *count)
 {
 	size_t cap = 4096, n = 0;
 	struct pl_bpf_inode *keys = malloc(cap * sizeof(*keys));
@@ -347,7 +354,7 @@ static int pl_sync_watched(struct pl_bpf *b)
 	size_t n_have;
 	int err;
 
-	err = pl_dump_watched(b, &have, &n_have);
+	err = pl_bpf_dump_watched(b, &have, &n_have);
 	if (err)
 		return err;
 	qsort(have, n_have, sizeof(*have), pl_bpf_entry_cmp);
@@ -372,10 +379,33 @@ static int pl_sync_watched(struct pl_bpf *b)
 				continue;
 			if (bpf_map_update_elem(b->watched_fd, &c->ents[i].key, &w, BPF_ANY))
 				err = -errno;
+			else if (!h)
+				b->added = true;
 		}
 	}
 	free(have);
 	return err;
+}
+
+/*
+ * Keys added to "watched": the processes' lists (plbpf.bpf.c) lack them,
+ * the next scan seeds them again. After the keys, so a list completed
+ * with the new wgen had them all.
+ */
+static int pl_bump_wgen(struct pl_bpf *b)
+{
+	struct pl_bpf_scanstate st;
+	__u32 zero = 0;
+
+	if (!b->added)
+		return 0;
+	if (bpf_map_lookup_elem(b->scanstate_fd, &zero, &st))
+		return -errno;
+	st.wgen = st.wgen + 1 ?: 1;
+	if (bpf_map_update_elem(b->scanstate_fd, &zero, &st, BPF_ANY))
+		return -errno;
+	b->added = false;
+	return 0;
 }
 
 int pl_bpf_sync(struct pl_bpf *b)
@@ -414,6 +444,8 @@ int pl_bpf_sync(struct pl_bpf *b)
 	}
 	if (err)
 		pl_bpf_cache_free(b);
+	/* what was added before a failure, too */
+	err = pl_bump_wgen(b) ?: err;
 	pl_bpf_unlock(b);
 	return err;
 }
@@ -535,6 +567,7 @@ int pl_bpf_sync_layer(struct pl_bpf *b, const char *layer, enum pl_bpf_change wh
 		b->cache[i].active = state == 1;
 		err = err ?: pl_put_all(b, b->cache[i].ents, b->cache[i].n, true);
 	}
+	err = pl_bump_wgen(b) ?: err;
 	pl_bpf_unlock(b);
 	/* whatever went wrong, the whole of it from sysfs once more */
 	if (err && err != -ENOSPC)

@@ -212,8 +212,11 @@ int cmd_usage(int argc, char **argv, const struct pl_opts *o)
 {
 	static const struct option longopts[] = {
 		{ "stale", no_argument, NULL, 's' },
+		{ "rescan", no_argument, NULL, 'r' },
 		{ NULL, 0, NULL, 0 },
 	};
+	enum pl_bpf_scan_mode mode = PL_BPF_SCAN_STATE;
+	struct pl_bpf_scan_stats stats = { 0 };
 	struct pl_bpf_proc *procs = NULL;
 	char state[32], **names = NULL, *one[2] = { NULL, NULL };
 	bool stale_only = false;
@@ -224,10 +227,13 @@ int cmd_usage(int argc, char **argv, const struct pl_opts *o)
 	int c, err, rc;
 
 	optind = 0;
-	while ((c = getopt_long(argc + 1, argv - 1, "+s", longopts, NULL)) != -1) {
-		if (c != 's')
+	while ((c = getopt_long(argc + 1, argv - 1, "+sr", longopts, NULL)) != -1) {
+		if (c == 's')
+			stale_only = true;
+		else if (c == 'r')
+			mode = PL_BPF_SCAN_WALK;	/* the cross-check: every mapping */
+		else
 			return PL_EXIT_USAGE;
-		stale_only = true;
 	}
 	if (argc + 1 - optind > 1) {
 		pl_err("usage: unexpected argument '%s'", argv[optind]);
@@ -241,7 +247,7 @@ int cmd_usage(int argc, char **argv, const struct pl_opts *o)
 	rc = bpf_ready(&b);
 	if (rc)
 		return rc;
-	err = pl_bpf_usage(b, layer, &procs, &n);
+	err = pl_bpf_usage_scan(b, layer, mode, &procs, &n, &stats);
 	if (err) {
 		pl_bpf_close(b);
 		return bpf_fail("scan", err);
@@ -260,6 +266,12 @@ int cmd_usage(int argc, char **argv, const struct pl_opts *o)
 	if (o->json) {
 		pl_json_begin(&j, o);
 		json_object_start(&j, NULL);
+		/* how the answer was found: per process, or by walking mappings */
+		json_object_start(&j, "scan");
+		json_string(&j, "mode", stats.full ? "walk" : "lists");
+		json_uint(&j, "processes", stats.procs);
+		json_uint(&j, "walked", stats.walked);
+		json_object_end(&j);
 		json_array_start(&j, "layers");
 	} else if (!layer && !names[0]) {
 		printf("no layers loaded\n");

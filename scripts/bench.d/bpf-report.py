@@ -5,7 +5,8 @@ import statistics
 import sys
 
 scan = {}       # (metric, procs, layers) -> [(ns, procs found, answers)]
-diffs = {}      # (procs, layers) -> [different entries per round]
+diffs = {}      # (procs, layers) -> [(lists' different entries, iterator's) per round]
+walked = {}     # (procs, layers) -> [(processes walked, all walked) per round]
 dlopen = {}
 activate = {}   # procs -> [ns]
 idle = []
@@ -13,11 +14,16 @@ for line in open(sys.argv[1]):
     f = line.split()
     if not f or f[0].startswith("#"):
         continue
-    if f[0] in ("scan_iter", "scan_proc") and len(f) >= 7:
+    if f[0] in ("scan_lists", "scan_iter", "scan_proc") and len(f) >= 7:
         scan.setdefault((f[0], int(f[1]), int(f[2])), []).append(
             (int(f[4]), int(f[5]), int(f[6])))
+    elif f[0] == "scan_diff" and len(f) >= 7:
+        diffs.setdefault((int(f[1]), int(f[2])), []).append((int(f[5]), int(f[6])))
     elif f[0] == "scan_diff" and len(f) >= 6:
-        diffs.setdefault((int(f[1]), int(f[2])), []).append(int(f[5]))
+        # before the lists: the iterator's alone
+        diffs.setdefault((int(f[1]), int(f[2])), []).append((0, int(f[5])))
+    elif f[0] == "scan_walked" and len(f) >= 7:
+        walked.setdefault((int(f[1]), int(f[2])), []).append((int(f[5]), int(f[6])))
     elif f[0].startswith("dlopen_") and len(f) >= 3:
         dlopen.setdefault(f[0], []).append(int(f[2]))
     elif f[0] == "activate_ns" and len(f) >= 3:
@@ -34,28 +40,41 @@ print("patchlayer BPF benchmark (medians of %d rounds)" %
       max((len(v) for v in scan.values()), default=0))
 print()
 if scan:
-    print("scan of every process, answering for every active layer at once: the task_vma")
-    print("iterator against a C parse of /proc/*/maps, back to back; procs: processes found,")
-    print("answers: (process, layer, patched|stale) entries, diff: entries in one answer only")
+    print("scan of every process, answering for every active layer at once, back to back:")
+    print("lists: from the per-process lists the BPF side keeps (one visit per process;")
+    print("walked: processes whose mappings it walked, max of the rounds; 'all': one pass over")
+    print("every mapping), iterator: the task_vma iterator over every mapping (usage --rescan),")
+    print("and a C parse of /proc/*/maps; speedup: the parse's time over each; procs: processes")
+    print("found, answers: (process, layer, patched|stale) entries, diff: entries in one answer")
+    print("and not the parse's (lists/iterator)")
     print()
-    print("%6s %6s %12s %14s %8s %7s %8s %5s" %
-          ("procs", "layers", "iterator ms", "/proc parse ms", "speedup", "procs", "answers", "diff"))
+    print("%6s %6s %9s %6s %11s %10s %7s %7s %7s %8s %5s" %
+          ("procs", "layers", "lists ms", "walked", "iterator ms", "/proc ms",
+           "lists", "iter", "procs", "answers", "diff"))
     for p, l in sorted({(k[1], k[2]) for k in scan}):
+        li = scan.get(("scan_lists", p, l))
         it, pr = scan.get(("scan_iter", p, l)), scan.get(("scan_proc", p, l))
         if not it or not pr:
             continue
-        found = sorted({s[1] for s in it} | {s[1] for s in pr})
-        answers = sorted({s[2] for s in it} | {s[2] for s in pr})
-        print("%6d %6d %12.2f %14.2f %7.1fx %7s %8s %5d" %
-              (p, l, med(it) / 1e6, med(pr) / 1e6, med(pr) / med(it),
+        runs = [s for s in (li, it, pr) if s]
+        found = sorted(set().union(*({s[1] for s in r} for r in runs)))
+        answers = sorted(set().union(*({s[2] for s in r} for r in runs)))
+        w = walked.get((p, l), [])
+        wtxt = "all" if any(x[1] for x in w) else str(max((x[0] for x in w), default=0))
+        d = diffs.get((p, l), [(0, 0)])
+        print("%6d %6d %9s %6s %11.2f %10.2f %7s %6.1fx %7s %8s %5s" %
+              (p, l, "%.2f" % (med(li) / 1e6) if li else "-", wtxt if li else "-",
+               med(it) / 1e6, med(pr) / 1e6,
+               "%.1fx" % (med(pr) / med(li)) if li else "-", med(pr) / med(it),
                "/".join(map(str, found)), "/".join(map(str, answers)),
-               max(diffs.get((p, l), [0]))))
+               "%d/%d" % (max(x[0] for x in d), max(x[1] for x in d))))
     print()
     for p in sorted({k[1] for k in scan}):
-        one, sixteen = scan.get(("scan_iter", p, 1)), scan.get(("scan_iter", p, 16))
-        if one and sixteen:
-            print("  %d processes: the iterator with 16 layers costs %.2fx that with 1" %
-                  (p, med(sixteen) / med(one)))
+        for m, name in (("scan_lists", "the lists' scan"), ("scan_iter", "the iterator")):
+            one, sixteen = scan.get((m, p, 1)), scan.get((m, p, 16))
+            if one and sixteen:
+                print("  %d processes: %s with 16 layers costs %.2fx that with 1" %
+                      (p, name, med(sixteen) / med(one)))
     print()
 if activate:
     print("activation of each of the 16 layers (1 file each), the module's activate_ns")

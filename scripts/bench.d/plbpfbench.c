@@ -5,18 +5,26 @@
  *                              sleep, in a process group of their own
  *                              (printed)
  *   plbpfbench scan ROUNDS TABLE
- *                              per round, back to back: one run of the
- *                              pinned scan iterator, and one parse of every
- *                              /proc/PID/maps, each giving the answer for
- *                              every layer of TABLE at once: the set of
+ *                              per round, back to back: the answer from
+ *                              the per-process lists (pl_bpf_usage_scan(),
+ *                              what patchlayer usage and the daemon do),
+ *                              one run of the scan iterator over every
+ *                              mapping (usage --rescan), and one parse of
+ *                              every /proc/PID/maps, each giving the answer
+ *                              for every layer of TABLE at once: the set of
  *                              (process, layer, patched|stale). TABLE has
  *                              one line per identity a mapping of a layer's
  *                              file may show in /proc/PID/maps:
  *                              "LAYER patched|stale MAJ:MIN INODE" (hex
  *                              device numbers, as maps prints them).
- *                              Prints "scan_iter|scan_proc ROUND NS PROCS
- *                              ANSWERS" and "scan_diff ROUND 0 DIFFERENT"
- *                              (entries in one answer and not the other)
+ *                              Prints "scan_lists|scan_iter|scan_proc ROUND
+ *                              NS PROCS ANSWERS", "scan_walked ROUND 0
+ *                              WALKED FULL" (processes the lists' scan
+ *                              walked; 1: it walked every one) and
+ *                              "scan_diff ROUND 0 DIFFERENT DIFFERENT_ITER"
+ *                              (entries in the lists' answer, and in the
+ *                              iterator's, and not in the parse's, or the
+ *                              other way round)
  *   plbpfbench dlopen N LIB    N dlopen(RTLD_NOW)+dlclose of LIB; prints
  *                              the mean ns per pair
  *
@@ -37,9 +45,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <bpf/bpf.h>
-
-#include "../../bpf/pl_bpf_event.h"
+#include "plbpf.h"
 
 #define MAX_IDS 1024
 #define MAX_LAYERS PL_BPF_MAX_LAYERS
@@ -177,53 +183,34 @@ static size_t settle(struct answers *s)
 	return procs;
 }
 
-/* The layers map: slot -> index in layer_names (-1: not in the table). */
-static void slot_names(int layers_fd, int *slot_layer)
+/*
+ * Every layer's answer from one scan of the BPF side, as MODE says: the
+ * time (*NS) is that of the scan alone, whose answer comes sorted, one
+ * entry per process, layer, kind and file, as patchlayer usage has it;
+ * the same answer in this program's form is made after.
+ */
+static size_t scan_bpf(struct pl_bpf *b, enum pl_bpf_scan_mode mode, struct answers *s,
+		       struct pl_bpf_scan_stats *st, unsigned long long *ns)
 {
-	for (__u32 i = 0; i < MAX_LAYERS; i++) {
-		struct pl_bpf_layer l;
+	unsigned long long t0 = now_ns();
+	struct pl_bpf_proc *p;
+	size_t n;
+	int err = pl_bpf_usage_scan(b, NULL, mode, &p, &n, st);
 
-		slot_layer[i] = -1;
-		if (bpf_map_lookup_elem(layers_fd, &i, &l) || !l.name[0])
-			continue;
-		l.name[sizeof(l.name) - 1] = '\0';
-		for (unsigned int j = 0; j < n_layer_names; j++)
-			if (!strcmp(layer_names[j], l.name))
-				slot_layer[i] = (int)j;
-	}
-}
-
-/* Every layer's answer from one run of the iterator. */
-static size_t scan_iter(int prog_fd, int layers_fd, struct answers *s)
-{
-	static char buf[1 << 20];
-	int link_fd, iter_fd, slot_layer[MAX_LAYERS];
-	ssize_t n, off = 0;
-
-	slot_names(layers_fd, slot_layer);
-	link_fd = bpf_link_create(prog_fd, 0, BPF_TRACE_ITER, NULL);
-	iter_fd = link_fd < 0 ? -1 : bpf_iter_create(link_fd);
-	if (iter_fd < 0) {
-		perror("iterator");
+	*ns = now_ns() - t0;
+	if (err) {
+		fprintf(stderr, "scan: %s\n", strerror(-err));
 		exit(1);
 	}
-	while ((n = read(iter_fd, buf + off, sizeof(buf) - off)) > 0) {
-		off += n;
-		/* whole records only; keep a partial one for the next read */
-		ssize_t whole = off - off % (ssize_t)sizeof(struct pl_bpf_scan_rec);
-
-		for (ssize_t i = 0; i < whole; i += sizeof(struct pl_bpf_scan_rec)) {
-			struct pl_bpf_scan_rec r;
-
-			memcpy(&r, buf + i, sizeof(r));
-			if (r.slot < MAX_LAYERS && slot_layer[r.slot] >= 0)
-				add(s, r.pid, (unsigned int)slot_layer[r.slot], r.kind);
-		}
-		memmove(buf, buf + whole, off - whole);
-		off -= whole;
+	for (size_t i = 0, j = 0; i < n; i++) {
+		/* sorted by layer: the name changes seldom */
+		if (i == 0 || strcmp(p[i].layer, p[i - 1].layer))
+			for (j = 0; j < n_layer_names && strcmp(layer_names[j], p[i].layer); j++)
+				;
+		if (j < n_layer_names)
+			add(s, p[i].pid, j, p[i].kind);
 	}
-	close(iter_fd);
-	close(link_fd);
+	free(p);
 	return settle(s);
 }
 
@@ -283,27 +270,35 @@ int main(int argc, char **argv)
 	if (argc >= 4 && !strcmp(argv[1], "spawn"))
 		return spawn(atoi(argv[2]), argv + 3, argc - 3);
 	if (argc == 4 && !strcmp(argv[1], "scan")) {
-		int prog_fd = bpf_obj_get("/sys/fs/bpf/patchlayer/scan");
-		int layers_fd = bpf_obj_get("/sys/fs/bpf/patchlayer/layers");
+		struct pl_bpf *bpf;
+		int err = pl_bpf_open(&bpf, 0);
 
-		if (prog_fd < 0 || layers_fd < 0)
-			return perror("/sys/fs/bpf/patchlayer"), 1;
+		/* the maps in step with the module once, as the daemon keeps them */
+		err = err ?: pl_bpf_sync(bpf);
+		if (err)
+			return fprintf(stderr, "BPF side: %s\n", strerror(-err)), 1;
 		read_table(argv[3]);
 		for (int r = 0; r < atoi(argv[2]); r++) {
-			struct answers a = { 0 }, b = { 0 };
-			unsigned long long t0 = now_ns();
-			size_t pa = scan_iter(prog_fd, layers_fd, &a);
-			unsigned long long t1 = now_ns();
-			size_t pb = scan_proc(&b);
-			unsigned long long t2 = now_ns();
+			struct answers l = { 0 }, a = { 0 }, b = { 0 };
+			struct pl_bpf_scan_stats st;
+			unsigned long long tl, ti, t0;
+			size_t pl = scan_bpf(bpf, PL_BPF_SCAN_STATE, &l, &st, &tl);
+			size_t pa = scan_bpf(bpf, PL_BPF_SCAN_WALK, &a, NULL, &ti);
+			size_t pb;
 
-			printf("scan_iter %d %llu %zu %zu\nscan_proc %d %llu %zu %zu\n"
-			       "scan_diff %d 0 %zu\n", r, t1 - t0, pa, a.n, r, t2 - t1, pb, b.n,
-			       r, differ(&a, &b));
+			t0 = now_ns();
+			pb = scan_proc(&b);
+			printf("scan_lists %d %llu %zu %zu\nscan_walked %d 0 %zu %d\n"
+			       "scan_iter %d %llu %zu %zu\nscan_proc %d %llu %zu %zu\n"
+			       "scan_diff %d 0 %zu %zu\n", r, tl, pl, l.n, r, st.walked,
+			       st.full, r, ti, pa, a.n, r, now_ns() - t0, pb, b.n,
+			       r, differ(&l, &b), differ(&a, &b));
 			fflush(stdout);
+			free(l.a);
 			free(a.a);
 			free(b.a);
 		}
+		pl_bpf_close(bpf);
 		return 0;
 	}
 	if (argc == 4 && !strcmp(argv[1], "dlopen")) {

@@ -170,6 +170,91 @@ static void test_owner(void **state)
 	free(c[9].ents);
 }
 
+/* The taskscan iterator's output: records, each followed by its list. */
+static void test_task_records(void **state)
+{
+	char buf[3 * sizeof(struct pl_bpf_task_rec) + 40 * sizeof(struct pl_bpf_inode)];
+	struct pl_bpf_task_rec r = { .pid = 7, .wgen = 3, .n = 2 }, got;
+	struct pl_bpf_inode k = { .ino = 11, .dev = 5 };
+	size_t off = 0, len = 0, n;
+	const char *files;
+
+	(void)state;
+	memset(r.comm, 'x', sizeof(r.comm));	/* unterminated */
+	memcpy(buf, &r, sizeof(r));
+	len += sizeof(r);
+	memcpy(buf + len, &k, sizeof(k));
+	k.ino = 12;
+	memcpy(buf + len + sizeof(k), &k, sizeof(k));
+	len += 2 * sizeof(k);
+	/* no storage: no list */
+	r = (struct pl_bpf_task_rec){ .pid = 8 };
+	memcpy(buf + len, &r, sizeof(r));
+	len += sizeof(r);
+	/* too many: the iterator writes PL_BPF_TASK_FILES of them */
+	r = (struct pl_bpf_task_rec){ .pid = 9, .wgen = 3, .n = PL_BPF_TASK_FILES + 5 };
+	memcpy(buf + len, &r, sizeof(r));
+	len += sizeof(r);
+	memset(buf + len, 0, PL_BPF_TASK_FILES * sizeof(k));
+	len += PL_BPF_TASK_FILES * sizeof(k);
+
+	assert_true(pl_bpf_task_next(buf, len, &off, &got, &files, &n));
+	assert_int_equal(got.pid, 7);
+	assert_int_equal(n, 2);
+	assert_int_equal(got.comm[sizeof(got.comm) - 1], '\0');
+	memcpy(&k, files + sizeof(k), sizeof(k));
+	assert_int_equal(k.ino, 12);
+	assert_true(pl_bpf_task_valid(&got, 3));
+	assert_false(pl_bpf_task_valid(&got, 4));	/* keys added since */
+	assert_true(pl_bpf_task_next(buf, len, &off, &got, &files, &n));
+	assert_int_equal(got.pid, 8);
+	assert_int_equal(n, 0);
+	assert_false(pl_bpf_task_valid(&got, 3));	/* never seeded */
+	assert_true(pl_bpf_task_next(buf, len, &off, &got, &files, &n));
+	assert_int_equal(got.pid, 9);
+	assert_int_equal(n, PL_BPF_TASK_FILES);
+	assert_false(pl_bpf_task_valid(&got, 3));	/* more than it holds */
+	assert_int_equal(off, len);
+	assert_false(pl_bpf_task_next(buf, len, &off, &got, &files, &n));
+
+	/* truncated: in the record, in its list */
+	off = 0;
+	assert_false(pl_bpf_task_next(buf, sizeof(r) - 1, &off, &got, &files, &n));
+	assert_false(pl_bpf_task_next(buf, sizeof(r) + sizeof(k), &off, &got, &files, &n));
+	assert_int_equal(off, 0);
+	off = len + 1;
+	assert_false(pl_bpf_task_next(buf, len, &off, &got, &files, &n));
+}
+
+static void test_task_valid(void **state)
+{
+	struct pl_bpf_task_rec r = { .wgen = 2, .walked = 5, .n = PL_BPF_TASK_FILES };
+
+	(void)state;
+	assert_true(pl_bpf_task_valid(&r, 2));
+	r.dirty = 1;			/* a watched mapping went away */
+	assert_false(pl_bpf_task_valid(&r, 2));
+	r.dirty = 0;
+	r.touched = 5;			/* a hook raced with the run that seeded it */
+	assert_false(pl_bpf_task_valid(&r, 2));
+	r.touched = 4;			/* with an earlier run */
+	assert_true(pl_bpf_task_valid(&r, 2));
+	r.walked = 0;			/* exec's empty list, a hook during a run */
+	assert_true(pl_bpf_task_valid(&r, 2));
+	r.wgen = 0;
+	assert_false(pl_bpf_task_valid(&r, 0));
+}
+
+static void test_walk_all(void **state)
+{
+	(void)state;
+	assert_false(pl_bpf_walk_all(0, 0));
+	assert_false(pl_bpf_walk_all(16, 20));
+	assert_true(pl_bpf_walk_all(17, 20));
+	assert_false(pl_bpf_walk_all(100, 10000));
+	assert_true(pl_bpf_walk_all(10000, 10000));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -179,6 +264,9 @@ int main(void)
 		cmocka_unit_test(test_target_with_spaces),
 		cmocka_unit_test(test_entries),
 		cmocka_unit_test(test_owner),
+		cmocka_unit_test(test_task_records),
+		cmocka_unit_test(test_task_valid),
+		cmocka_unit_test(test_walk_all),
 	};
 
 	return cmocka_run_group_tests_name("plbpf", tests, NULL, NULL);
