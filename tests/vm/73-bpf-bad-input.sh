@@ -21,7 +21,7 @@ for args in "usage nosuch" "usage ../zlib-fix" "usage --stale nosuch" "enforce o
 	expect_match "$out" "layer '[^']*': not loaded \($SYSFS/layers/" "$args"
 done
 for args in "usage a b" "usage --bogus" "enforce" "enforce on" "enforce maybe zlib-fix" \
-	    "enforce on zlib-fix extra" "bpf" "bpf frob" "bpf load extra" "bpf events --count 0" \
+	    "enforce on zlib-fix extra" "bpf status extra" "bpf frob" "bpf load extra" "bpf events --count 0" \
 	    "bpf events --count x" "bpf events extra"; do
 	# shellcheck disable=SC2086
 	expect_rc 2 "$PL" $args
