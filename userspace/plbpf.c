@@ -478,11 +478,6 @@ static int pl_run_iter(int prog_fd, __u32 pid, char **buf, size_t *len)
  * layer's rank among the names, kind, pid, file), each naming the record
  * of its process (pid, comm, cgroup); the layers map as read once.
  */
-struct pl_ent {
-	__u64 key;		/* rank << 40 | kind << 32 | pid */
-	__u32 file;
-	__u32 proc;		/* index in procs */
-};
 
 struct pl_pinfo {
 	__u64 cgroup_id;
@@ -494,7 +489,7 @@ struct pl_answer {
 	unsigned int rank[PL_BPF_MAX_LAYERS];	/* the slot's name's place, sorted */
 	int slot_of[PL_BPF_MAX_LAYERS];		/* rank -> slot, -1 */
 	const char *layer;		/* NULL: every layer */
-	struct pl_ent *e;
+	struct pl_bpf_ent *e;
 	size_t n, cap;
 	struct pl_pinfo *procs;
 	size_t n_procs, cap_procs;
@@ -560,7 +555,7 @@ static int pl_answer_add(struct pl_answer *a, __u32 pid, __u32 slot, __u32 kind,
 		return 0;
 	if (pl_grow((void **)&a->e, &a->cap, a->n, sizeof(*a->e)))
 		return -ENOMEM;
-	a->e[a->n++] = (struct pl_ent){
+	a->e[a->n++] = (struct pl_bpf_ent){
 		.key = (__u64)a->rank[slot] << 40 | (__u64)kind << 32 | pid,
 		.file = file,
 		.proc = (__u32)(a->n_procs - 1),
@@ -568,33 +563,35 @@ static int pl_answer_add(struct pl_answer *a, __u32 pid, __u32 slot, __u32 kind,
 	return 0;
 }
 
-static int pl_ent_cmp(const void *x, const void *y)
-{
-	const struct pl_ent *a = x, *b = y;
 
-	if (a->key != b->key)
-		return a->key < b->key ? -1 : 1;
-	return (a->file > b->file) - (a->file < b->file);
-}
-
-/* The sorted answer: one entry per process, layer, kind and file. */
+/*
+ * The sorted answer: one entry per process, layer, kind and file, the
+ * layers' names after the entries in the same allocation.
+ */
 static int pl_answer_out(struct pl_answer *a, struct pl_bpf_proc **procs, size_t *count)
 {
+	char (*names)[PL_BPF_NAME_MAX + 8];
 	struct pl_bpf_proc *out;
 	size_t k = 0;
 
-	qsort(a->e, a->n, sizeof(*a->e), pl_ent_cmp);
-	out = calloc(a->n + 1, sizeof(*out));
+	if (!pl_bpf_ent_sort(&a->e, a->n))
+		qsort(a->e, a->n, sizeof(*a->e), pl_bpf_ent_cmp);
+	out = calloc(1, (a->n + 1) * sizeof(*out) + PL_BPF_MAX_LAYERS * sizeof(*names));
 	if (!out)
 		return -ENOMEM;
+	names = (void *)(out + a->n + 1);
+	for (int i = 0; i < PL_BPF_MAX_LAYERS; i++) {
+		memcpy(names[i], a->slots[i].name, sizeof(names[i]));
+		names[i][sizeof(names[i]) - 1] = '\0';
+	}
 	for (size_t i = 0; i < a->n; i++) {
-		const struct pl_ent *e = &a->e[i];
+		const struct pl_bpf_ent *e = &a->e[i];
 		const struct pl_pinfo *p = &a->procs[e->proc];
 		int slot = a->slot_of[(e->key >> 40) % PL_BPF_MAX_LAYERS];
 		struct pl_bpf_proc *o;
 
 		/* however often mapped */
-		if ((i && !pl_ent_cmp(&a->e[i - 1], e)) || slot < 0)
+		if ((i && !pl_bpf_ent_cmp(&a->e[i - 1], e)) || slot < 0)
 			continue;
 		o = &out[k++];
 		o->pid = (__u32)e->key;
@@ -602,8 +599,7 @@ static int pl_answer_out(struct pl_answer *a, struct pl_bpf_proc **procs, size_t
 		o->file = e->file;
 		o->cgroup_id = p->cgroup_id;
 		memcpy(o->comm, p->comm, sizeof(o->comm));
-		memcpy(o->layer, a->slots[slot].name, sizeof(o->layer));
-		o->layer[sizeof(o->layer) - 1] = '\0';
+		o->layer = names[slot];
 	}
 	*procs = out;
 	*count = k;

@@ -61,7 +61,8 @@ struct pl_bpf_proc {
 	__u32 kind;		/* PL_BPF_PATCHED or PL_BPF_STALE */
 	__u64 cgroup_id;
 	char comm[PL_BPF_COMM_LEN];
-	char layer[PL_BPF_NAME_MAX + 8];
+	/* NUL-terminated, in the answer's own allocation (freed with it) */
+	const char *layer;
 	__u32 file;		/* which: its line in layers/<name>/files, from 0 */
 };
 
@@ -106,6 +107,27 @@ int pl_bpf_events(struct pl_bpf *b, pl_bpf_event_fn cb, void *ctx, struct ring_b
  * malloc'ed (free it). Call pl_bpf_sync() first.
  */
 int pl_bpf_usage(struct pl_bpf *b, const char *layer, struct pl_bpf_proc **procs, size_t *n);
+
+/*
+ * An entry of a scan's answer being built (plbpf.c): it sorts on integers,
+ * the layer's rank among the names, kind, pid, then file; PROC is the
+ * index of its process's record (pid, comm, cgroup).
+ */
+struct pl_bpf_ent {
+	__u64 key;		/* rank << 40 | kind << 32 | pid */
+	__u32 file;
+	__u32 proc;
+};
+
+int pl_bpf_ent_cmp(const void *a, const void *b);
+/*
+ * Sorts the N entries of *E (malloc'ed; it may be replaced) in
+ * pl_bpf_ent_cmp()'s order without a comparison sort, when each process's
+ * entries come together (at most 64) and the processes in ascending pid
+ * order, as the iterators visit them. False, *E untouched as a set, when
+ * they do not (or memory is short): the caller sorts them.
+ */
+bool pl_bpf_ent_sort(struct pl_bpf_ent **e, size_t n);
 
 /* How pl_bpf_usage_scan() finds the answer. */
 enum pl_bpf_scan_mode {

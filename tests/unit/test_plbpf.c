@@ -255,6 +255,74 @@ static void test_walk_all(void **state)
 	assert_true(pl_bpf_walk_all(10000, 10000));
 }
 
+/* ENTS: N entries of NPROC processes, ascending pids, random layers, kinds, files */
+static struct pl_bpf_ent *random_answer(size_t nproc, size_t per_max, size_t *n)
+{
+	struct pl_bpf_ent *e = malloc((nproc * per_max + 1) * sizeof(*e));
+	__u32 pid = 1;
+
+	*n = 0;
+	assert_non_null(e);
+	for (size_t p = 0; p < nproc; p++) {
+		size_t k = (size_t)rand() % (per_max + 1);
+
+		pid += 1 + (__u32)(rand() % 50);
+		for (size_t i = 0; i < k; i++)
+			e[(*n)++] = (struct pl_bpf_ent){
+				.key = (__u64)(rand() % 16) << 40 | (__u64)(1 + rand() % 2) << 32 | pid,
+				.file = (__u32)(rand() % 4),
+				.proc = (__u32)p,
+			};
+	}
+	return e;
+}
+
+static void test_ent_sort(void **state)
+{
+	(void)state;
+	srand(7);
+	for (int round = 0; round < 50; round++) {
+		size_t n;
+		struct pl_bpf_ent *e = random_answer(1 + (size_t)round * 20, 1 + (size_t)round % 40, &n);
+		struct pl_bpf_ent *want = malloc((n + 1) * sizeof(*want));
+
+		assert_non_null(want);
+		memcpy(want, e, n * sizeof(*e));
+		qsort(want, n, sizeof(*want), pl_bpf_ent_cmp);
+		assert_true(pl_bpf_ent_sort(&e, n));
+		/* duplicates (a file mapped twice) are equal whatever their order */
+		for (size_t i = 0; i < n; i++)
+			assert_int_equal(pl_bpf_ent_cmp(&e[i], &want[i]), 0);
+		free(e);
+		free(want);
+	}
+}
+
+static void test_ent_sort_refused(void **state)
+{
+	struct pl_bpf_ent *e = calloc(70, sizeof(*e));
+
+	(void)state;
+	assert_non_null(e);
+	/* a pid below the one before: processes walked after the lists' answer */
+	e[0] = (struct pl_bpf_ent){ .key = 5, .proc = 0 };
+	e[1] = (struct pl_bpf_ent){ .key = 3, .proc = 1 };
+	assert_false(pl_bpf_ent_sort(&e, 2));
+	/* the same pid again, apart */
+	e[1] = (struct pl_bpf_ent){ .key = 6, .proc = 1 };
+	e[2] = (struct pl_bpf_ent){ .key = 5, .proc = 2 };
+	assert_false(pl_bpf_ent_sort(&e, 3));
+	/* a process with more than 64 entries */
+	for (int i = 0; i < 70; i++)
+		e[i] = (struct pl_bpf_ent){ .key = 9, .file = (__u32)(70 - i), .proc = 0 };
+	assert_false(pl_bpf_ent_sort(&e, 70));
+	assert_true(pl_bpf_ent_sort(&e, 64));
+	for (int i = 1; i < 64; i++)
+		assert_true(e[i - 1].file < e[i].file);
+	assert_true(pl_bpf_ent_sort(&e, 0));
+	free(e);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -267,6 +335,8 @@ int main(void)
 		cmocka_unit_test(test_task_records),
 		cmocka_unit_test(test_task_valid),
 		cmocka_unit_test(test_walk_all),
+		cmocka_unit_test(test_ent_sort),
+		cmocka_unit_test(test_ent_sort_refused),
 	};
 
 	return cmocka_run_group_tests_name("plbpf", tests, NULL, NULL);

@@ -43,7 +43,7 @@ daemon_start() {
 }
 
 daemon_stop() {
-	[ -n "$daemon_pid" ] || return 0
+	[ -n "${daemon_pid:-}" ] || return 0
 	kill $daemon_pid 2>/dev/null || true
 	wait $daemon_pid 2>/dev/null || true
 	daemon_pid=
