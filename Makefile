@@ -32,6 +32,7 @@ MANDIR ?= $(PREFIX)/share/man
 DOCDIR ?= $(PREFIX)/share/doc/patchlayer
 BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
 UNITDIR ?= $(PREFIX)/lib/systemd/system
+GENDIR ?= $(PREFIX)/lib/systemd/system-generators
 MODLOADDIR ?= $(PREFIX)/lib/modules-load.d
 SYSCONFDIR ?= /etc
 MODDIR ?= /lib/modules/$(KVER)/extra
@@ -82,6 +83,8 @@ install-userspace: bpf userspace
 		$(DESTDIR)$(DOCDIR)/examples $(DESTDIR)$(DOCDIR)/ABI \
 		$(DESTDIR)$(SYSCONFDIR)/patchlayer
 	$(INSTALL) -m 0755 $(BUILD)/userspace/patchlayer $(DESTDIR)$(SBINDIR)/patchlayer
+	$(INSTALL) -d $(DESTDIR)$(GENDIR)
+	$(INSTALL) -m 0755 $(BUILD)/userspace/patchlayer-generator $(DESTDIR)$(GENDIR)/patchlayer-generator
 	$(INSTALL) -m 0644 $(BUILD)/bpf/*.bpf.o $(DESTDIR)$(PKGLIBDIR)/bpf/
 	$(INSTALL) -m 0644 man/patchlayer.8 $(DESTDIR)$(MANDIR)/man8/patchlayer.8
 	$(INSTALL) -m 0644 man/patchlayer.conf.5 $(DESTDIR)$(MANDIR)/man5/patchlayer.conf.5
@@ -125,7 +128,7 @@ uninstall:
 	$(if $(DESTDIR),,depmod -a $(KVER))
 	rm -f $(DESTDIR)$(SBINDIR)/patchlayer $(DESTDIR)$(MANDIR)/man8/patchlayer.8 \
 		$(DESTDIR)$(MANDIR)/man5/patchlayer.conf.5 $(DESTDIR)$(BASHCOMPDIR)/patchlayer \
-		$(DESTDIR)$(MODLOADDIR)/patchlayer.conf
+		$(DESTDIR)$(MODLOADDIR)/patchlayer.conf $(DESTDIR)$(GENDIR)/patchlayer-generator
 	rm -f $(foreach u,$(wildcard dist/*.service),$(DESTDIR)$(UNITDIR)/$(notdir $(u)))
 	rm -rf $(DESTDIR)$(PKGLIBDIR) $(DESTDIR)$(DOCDIR)
 	@# the configuration goes only when nobody changed it

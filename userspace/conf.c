@@ -11,7 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "layer.h"
+#include "readfile.h"
 #include "patchlayer.h"
 
 const char *pl_config_path(void)

@@ -17,6 +17,7 @@
 
 #include "../lib/manifest.h"
 #include "json.h"
+#include "readfile.h"
 
 /* The module reads no larger signature (module/layer.c). */
 #define PL_SIGNATURE_MAX	(64 * 1024)
@@ -24,22 +25,6 @@
 #define PL_PEM_MAX		(1024 * 1024)
 
 #define PL_SHA256_HEX_SIZE	(2 * PL_SHA256_SIZE + 1)
-
-/*
- * Reads the regular file PATH whole into a malloc'ed, NUL-terminated
- * buffer (the NUL is not counted in LEN). Returns 0 or -errno: -EFBIG
- * past MAX bytes, -EINVAL if PATH is not a regular file, as the kernel's
- * kernel_read_file() does.
- */
-int pl_read_file(const char *path, size_t max, char **buf, size_t *len);
-
-/*
- * Opens PATH read-only if it is a regular file. With NOFOLLOW a final
- * symlink is not followed, as the module's pl_open_regular(). ST gets
- * what PATH is, even when that is not a regular file (then -EINVAL).
- * Returns the descriptor or -errno.
- */
-int pl_open_regular(const char *path, bool nofollow, struct stat *st);
 
 /* SHA-256 and length of what is left to read of FD. Returns 0 or -errno. */
 int pl_sha256_fd(int fd, u8 digest[PL_SHA256_SIZE], uint64_t *size);

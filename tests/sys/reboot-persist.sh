@@ -10,7 +10,9 @@
 # checks from an ordinary service's own start that the active layer was
 # active before it started (a fresh python3 sees the fixed zlibVersion()),
 # and that the withdrawn layer, and a third one superseded by dpkg -i of a
-# newer package in boot 1, stayed retired and unloaded.
+# newer package in boot 1, stayed retired and unloaded. And the shutdown
+# between them detached the patchlayer mounts (patchlayer-generator's
+# drop-ins) rather than failing to unmount them.
 #
 # Run on the host (tests/run sys): prepares the install tree, key, layers
 # and crash program in build/sys, then boots the image twice with itself as
@@ -43,7 +45,17 @@ if [ -z "${PLVM_BOOT:-}" ]; then
 	for v in 1.0 2.0; do
 		testlib_deb "$W" $v "$W/testlib-$v" $TESTLIB > /dev/null
 	done
-	exec scripts/vm --timeout "${PL_VM_TIMEOUT:-900}" --sysimage --boots 2 "$0"
+	rc=0
+	scripts/vm --timeout "${PL_VM_TIMEOUT:-900}" --sysimage --boots 2 --link-run "$W/run" "$0" || rc=$?
+	[ "$rc" = 0 ] || exit "$rc"
+	# boot 1 ended in a shutdown: patchlayer-generator's LazyUnmount=yes
+	# detaches the patchlayer mounts, which an unmount could only find busy
+	if grep -aE 'Failed unmounting|Failed to unmount' "$W/run/console"; then
+		echo "FAIL: the shutdown of boot 1 could not unmount a patchlayer mount (see $W/run/console)"
+		exit 1
+	fi
+	echo "the shutdown of boot 1 detached the patchlayer mounts"
+	exit 0
 fi
 
 . "$PLVM_ROOT/tests/vm/lib.sh"
@@ -110,6 +122,11 @@ if [ "$PLVM_BOOT" = 1 ]; then
 	systemctl start patchlayer.service ||
 		fail "patchlayer.service: $(journalctl -b -u patchlayer.service --no-pager | tail -n 30)"
 	expect_eq "$(systemctl is-active patchlayer.service)" active "patchlayer.service"
+	# patchlayer-generator ran at the daemon-reload above, with this patchlayer.conf
+	for d in $LIBDIR $TESTLIB_DIR; do
+		unit=$(systemd-escape --path --suffix=mount "$d")
+		expect_eq "$(systemctl show -P LazyUnmount "$unit")" yes "LazyUnmount of $unit"
+	done
 
 	deliver "$W/zfix" zfix
 	wait_store zlib-fix active
