@@ -572,14 +572,26 @@ static int pl_answer_out(struct pl_answer *a, struct pl_bpf_proc **procs, size_t
 {
 	char (*names)[PL_BPF_NAME_MAX + 8];
 	struct pl_bpf_proc *out;
-	size_t k = 0;
+	size_t k = 0, kept;
+	__u32 *pos;
 
-	if (!pl_bpf_ent_sort(&a->e, a->n))
-		qsort(a->e, a->n, sizeof(*a->e), pl_bpf_ent_cmp);
-	out = calloc(1, (a->n + 1) * sizeof(*out) + PL_BPF_MAX_LAYERS * sizeof(*names));
-	if (!out)
+	pos = malloc((a->n + 1) * sizeof(*pos));
+	if (!pos)
 		return -ENOMEM;
-	names = (void *)(out + a->n + 1);
+	if (!pl_bpf_ent_order(a->e, a->n, pos, &kept)) {
+		qsort(a->e, a->n, sizeof(*a->e), pl_bpf_ent_cmp);
+		/* however often mapped */
+		kept = 0;
+		for (size_t i = 0; i < a->n; i++)
+			pos[i] = i && !pl_bpf_ent_cmp(&a->e[i - 1], &a->e[i]) ? PL_BPF_ENT_DUP
+									     : (__u32)kept++;
+	}
+	out = calloc(1, (kept + 1) * sizeof(*out) + PL_BPF_MAX_LAYERS * sizeof(*names));
+	if (!out) {
+		free(pos);
+		return -ENOMEM;
+	}
+	names = (void *)(out + kept + 1);
 	for (int i = 0; i < PL_BPF_MAX_LAYERS; i++) {
 		memcpy(names[i], a->slots[i].name, sizeof(names[i]));
 		names[i][sizeof(names[i]) - 1] = '\0';
@@ -587,20 +599,22 @@ static int pl_answer_out(struct pl_answer *a, struct pl_bpf_proc **procs, size_t
 	for (size_t i = 0; i < a->n; i++) {
 		const struct pl_bpf_ent *e = &a->e[i];
 		const struct pl_pinfo *p = &a->procs[e->proc];
+		/* pl_answer_add() took named slots only: each rank has one */
 		int slot = a->slot_of[(e->key >> 40) % PL_BPF_MAX_LAYERS];
 		struct pl_bpf_proc *o;
 
-		/* however often mapped */
-		if ((i && !pl_bpf_ent_cmp(&a->e[i - 1], e)) || slot < 0)
+		if (pos[i] == PL_BPF_ENT_DUP)
 			continue;
-		o = &out[k++];
+		o = &out[pos[i]];
 		o->pid = (__u32)e->key;
 		o->kind = (__u32)(e->key >> 32) & 0xff;
 		o->file = e->file;
 		o->cgroup_id = p->cgroup_id;
 		memcpy(o->comm, p->comm, sizeof(o->comm));
-		o->layer = names[slot];
+		o->layer = names[slot < 0 ? 0 : slot];
+		k++;
 	}
+	free(pos);
 	*procs = out;
 	*count = k;
 	return 0;
@@ -659,6 +673,11 @@ static int pl_walk(struct pl_bpf *b, struct pl_answer *a, __u32 pid)
 static int pl_answer_lists(struct pl_bpf *b, struct pl_answer *a, __u32 **walk, size_t *n_walk,
 			   size_t *procs)
 {
+	struct {
+		struct pl_bpf_inode key;
+		const struct pl_bpf_entry *e;
+	} memo[PL_BPF_TASK_FILES];
+	bool memo_ok[PL_BPF_TASK_FILES] = { 0 };
 	struct pl_bpf_entry *watched = NULL;
 	struct pl_bpf_scanstate st;
 	struct pl_bpf_task_rec rec;
@@ -702,7 +721,20 @@ static int pl_answer_lists(struct pl_bpf *b, struct pl_answer *a, __u32 **walk, 
 
 			memcpy(&probe.key, files + i * sizeof(probe.key), sizeof(probe.key));
 			probe.key.pad = 0;
-			e = bsearch(&probe, watched, n_watched, sizeof(*watched), pl_bpf_entry_cmp);
+			/*
+			 * Processes of one program list the same files in the
+			 * same order: the look-up of the process before, if
+			 * the same file is at the same place.
+			 */
+			if (memo_ok[i] && !memcmp(&memo[i].key, &probe.key, sizeof(probe.key))) {
+				e = memo[i].e;
+			} else {
+				e = bsearch(&probe, watched, n_watched, sizeof(*watched),
+					    pl_bpf_entry_cmp);
+				memo[i].key = probe.key;
+				memo[i].e = e;
+				memo_ok[i] = true;
+			}
 			/* as the scan iterator: active layers only */
 			if (!e || e->w.slot >= PL_BPF_MAX_LAYERS || !a->slots[e->w.slot].active)
 				continue;

@@ -120,14 +120,17 @@ struct pl_bpf_ent {
 };
 
 int pl_bpf_ent_cmp(const void *a, const void *b);
+#define PL_BPF_ENT_DUP	0xffffffffU	/* a place: the entry repeats the one before */
 /*
- * Sorts the N entries of *E (malloc'ed; it may be replaced) in
- * pl_bpf_ent_cmp()'s order without a comparison sort, when each process's
- * entries come together (at most 64) and the processes in ascending pid
- * order, as the iterators visit them. False, *E untouched as a set, when
- * they do not (or memory is short): the caller sorts them.
+ * The places of the N entries of E in pl_bpf_ent_cmp()'s order, each
+ * entry once, without a comparison sort, when each process's entries come
+ * together (at most 64) and the processes in ascending pid order, as the
+ * iterators visit them: each process's entries are sorted in place, then
+ * POS[i] is entry i's place among *KEPT, or PL_BPF_ENT_DUP for a repeat of
+ * the entry before it. False when they do not come so (or memory is
+ * short): E may be reordered within processes, and the caller sorts it.
  */
-bool pl_bpf_ent_sort(struct pl_bpf_ent **e, size_t n);
+bool pl_bpf_ent_order(struct pl_bpf_ent *e, size_t n, __u32 *pos, size_t *kept);
 
 /* How pl_bpf_usage_scan() finds the answer. */
 enum pl_bpf_scan_mode {

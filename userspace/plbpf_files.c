@@ -173,16 +173,19 @@ int pl_bpf_ent_cmp(const void *x, const void *y)
 #define PL_ENT_GROUP_MAX	64
 
 /*
- * At 160,000 entries (10,000 processes, 16 layers) a comparison sort cost
- * more than the scan: each process's few entries are sorted in place, then
- * a stable counting sort by layer and kind keeps the pid order within each.
+ * At 160,000 entries (10,000 processes, 16 layers) a comparison sort and
+ * a sorted copy cost more than the scan: each process's few entries are
+ * sorted in place, then a stable counting sort by layer and kind gives
+ * each entry its place, the pid order kept within each.
  */
-bool pl_bpf_ent_sort(struct pl_bpf_ent **ep, size_t n)
+bool pl_bpf_ent_order(struct pl_bpf_ent *e, size_t n, __u32 *pos, size_t *kept)
 {
-	struct pl_bpf_ent *e = *ep, *sorted;
 	__u32 last_pid = 0;
 	size_t *start;
 
+	*kept = 0;
+	if (n >= PL_BPF_ENT_DUP)
+		return false;
 	for (size_t g = 0, end; g < n; g = end) {
 		__u32 pid = (__u32)e[g].key;
 
@@ -202,21 +205,29 @@ bool pl_bpf_ent_sort(struct pl_bpf_ent **ep, size_t n)
 			e[j] = x;
 		}
 	}
-	start = calloc(PL_ENT_BUCKETS + 1, sizeof(*start));
-	sorted = malloc((n + 1) * sizeof(*sorted));
-	if (!start || !sorted) {
-		free(start);
-		free(sorted);
+	start = calloc(PL_ENT_BUCKETS, sizeof(*start));
+	if (!start)
 		return false;
+	for (size_t i = 0; i < n; i++) {
+		/* however often mapped: the same entry twice is together now */
+		if (i && !pl_bpf_ent_cmp(&e[i - 1], &e[i])) {
+			pos[i] = PL_BPF_ENT_DUP;
+			continue;
+		}
+		pos[i] = 0;
+		start[PL_ENT_BUCKET(e[i].key)]++;
+	}
+	for (size_t b = 0, sum = 0; b < PL_ENT_BUCKETS; b++) {
+		size_t c = start[b];
+
+		start[b] = sum;
+		sum += c;
 	}
 	for (size_t i = 0; i < n; i++)
-		start[PL_ENT_BUCKET(e[i].key) + 1]++;
-	for (size_t b = 1; b <= PL_ENT_BUCKETS; b++)
-		start[b] += start[b - 1];
-	for (size_t i = 0; i < n; i++)
-		sorted[start[PL_ENT_BUCKET(e[i].key)]++] = e[i];
+		if (pos[i] != PL_BPF_ENT_DUP) {
+			pos[i] = (__u32)start[PL_ENT_BUCKET(e[i].key)]++;
+			(*kept)++;
+		}
 	free(start);
-	free(e);
-	*ep = sorted;
 	return true;
 }

@@ -277,49 +277,76 @@ static struct pl_bpf_ent *random_answer(size_t nproc, size_t per_max, size_t *n)
 	return e;
 }
 
-static void test_ent_sort(void **state)
+static void test_ent_order(void **state)
 {
 	(void)state;
 	srand(7);
 	for (int round = 0; round < 50; round++) {
-		size_t n;
+		size_t n, kept, k = 0;
 		struct pl_bpf_ent *e = random_answer(1 + (size_t)round * 20, 1 + (size_t)round % 40, &n);
 		struct pl_bpf_ent *want = malloc((n + 1) * sizeof(*want));
+		struct pl_bpf_ent *got = calloc(n + 1, sizeof(*got));
+		__u32 *pos = malloc((n + 1) * sizeof(*pos));
 
 		assert_non_null(want);
+		assert_non_null(got);
+		assert_non_null(pos);
 		memcpy(want, e, n * sizeof(*e));
 		qsort(want, n, sizeof(*want), pl_bpf_ent_cmp);
-		assert_true(pl_bpf_ent_sort(&e, n));
-		/* duplicates (a file mapped twice) are equal whatever their order */
+		/* each entry once, as pl_answer_out() after a qsort */
 		for (size_t i = 0; i < n; i++)
-			assert_int_equal(pl_bpf_ent_cmp(&e[i], &want[i]), 0);
+			if (!k || pl_bpf_ent_cmp(&want[k - 1], &want[i]))
+				want[k++] = want[i];
+		assert_true(pl_bpf_ent_order(e, n, pos, &kept));
+		assert_int_equal(kept, k);
+		for (size_t i = 0; i < n; i++) {
+			if (pos[i] == PL_BPF_ENT_DUP) {
+				assert_true(i > 0);
+				assert_int_equal(pl_bpf_ent_cmp(&e[i - 1], &e[i]), 0);
+				continue;
+			}
+			assert_true(pos[i] < kept);
+			/* every place taken once */
+			assert_int_equal(got[pos[i]].key, 0);
+			got[pos[i]] = e[i];
+		}
+		for (size_t i = 0; i < k; i++)
+			assert_int_equal(pl_bpf_ent_cmp(&got[i], &want[i]), 0);
 		free(e);
 		free(want);
+		free(got);
+		free(pos);
 	}
 }
 
-static void test_ent_sort_refused(void **state)
+static void test_ent_order_refused(void **state)
 {
 	struct pl_bpf_ent *e = calloc(70, sizeof(*e));
+	__u32 pos[70];
+	size_t kept;
 
 	(void)state;
 	assert_non_null(e);
 	/* a pid below the one before: processes walked after the lists' answer */
 	e[0] = (struct pl_bpf_ent){ .key = 5, .proc = 0 };
 	e[1] = (struct pl_bpf_ent){ .key = 3, .proc = 1 };
-	assert_false(pl_bpf_ent_sort(&e, 2));
+	assert_false(pl_bpf_ent_order(e, 2, pos, &kept));
 	/* the same pid again, apart */
 	e[1] = (struct pl_bpf_ent){ .key = 6, .proc = 1 };
 	e[2] = (struct pl_bpf_ent){ .key = 5, .proc = 2 };
-	assert_false(pl_bpf_ent_sort(&e, 3));
+	assert_false(pl_bpf_ent_order(e, 3, pos, &kept));
 	/* a process with more than 64 entries */
 	for (int i = 0; i < 70; i++)
 		e[i] = (struct pl_bpf_ent){ .key = 9, .file = (__u32)(70 - i), .proc = 0 };
-	assert_false(pl_bpf_ent_sort(&e, 70));
-	assert_true(pl_bpf_ent_sort(&e, 64));
+	assert_false(pl_bpf_ent_order(e, 70, pos, &kept));
+	assert_true(pl_bpf_ent_order(e, 64, pos, &kept));
+	assert_int_equal(kept, 64);
+	for (int i = 0; i < 64; i++)
+		assert_int_equal(pos[i], i);
 	for (int i = 1; i < 64; i++)
 		assert_true(e[i - 1].file < e[i].file);
-	assert_true(pl_bpf_ent_sort(&e, 0));
+	assert_true(pl_bpf_ent_order(e, 0, pos, &kept));
+	assert_int_equal(kept, 0);
 	free(e);
 }
 
@@ -335,8 +362,8 @@ int main(void)
 		cmocka_unit_test(test_task_records),
 		cmocka_unit_test(test_task_valid),
 		cmocka_unit_test(test_walk_all),
-		cmocka_unit_test(test_ent_sort),
-		cmocka_unit_test(test_ent_sort_refused),
+		cmocka_unit_test(test_ent_order),
+		cmocka_unit_test(test_ent_order_refused),
 	};
 
 	return cmocka_run_group_tests_name("plbpf", tests, NULL, NULL);
