@@ -25,6 +25,7 @@ kver=$(modinfo -F vermagic module/patchlayer.ko | cut -d' ' -f1)
 	for u in dist/*.service; do
 		[ -e "$u" ] && echo "644 /usr/lib/systemd/system/${u#dist/}"
 	done
+	echo "755 /usr/lib/systemd/system-generators/patchlayer-generator"
 	echo "755 /usr/sbin/patchlayer"
 	echo "644 /usr/share/bash-completion/completions/patchlayer"
 	for a in docs/ABI/*; do echo "644 /usr/share/doc/patchlayer/ABI/${a#docs/ABI/}"; done
@@ -45,6 +46,8 @@ diff -u "$work/want" "$work/got" > "$work/diff" || fail "installed tree: $(cat "
 # what was installed is what was built, and it works
 cmp -s "$D/usr/sbin/patchlayer" build/userspace/patchlayer || fail "the installed command is not the build's"
 cmp -s "$D/lib/modules/$kver/extra/patchlayer.ko" module/patchlayer.ko || fail "the installed module is not the build's"
+cmp -s "$D/usr/lib/systemd/system-generators/patchlayer-generator" build/userspace/patchlayer-generator ||
+	fail "the installed generator is not the build's"
 expect_rc 0 "$D/usr/sbin/patchlayer" --version
 expect_eq "$out" "patchlayer $(sed -n 's/^#define PATCHLAYER_VERSION "\(.*\)"/\1/p' module/patchlayer.h)" "--version"
 expect_eq "$(grep -v "^#" "$D/usr/lib/modules-load.d/patchlayer.conf")" patchlayer "modules-load.d"

@@ -1,0 +1,75 @@
+# patchlayer-generator: a LazyUnmount drop-in for the mount unit of each protected directory, named as systemd-escape names it
+# SPDX-License-Identifier: GPL-2.0
+# shellcheck shell=bash source-path=SCRIPTDIR
+. "$(dirname "$0")/lib.sh"
+
+GEN=$(dirname "$PL")/patchlayer-generator
+[ -x "$GEN" ] || fail "no $GEN beside $PL"
+command -v systemd-escape > /dev/null || fail "systemd-escape is not installed"
+conf=$work/patchlayer.conf
+export PATCHLAYER_CONF=$conf
+
+# the directories systemd would see mounted, some needing escapes
+dirs=(/usr/lib/x86_64-linux-gnu /opt/vendor-libs/lib64 /usr/lib/ü /.hidden/lib)
+echo "protect = ${dirs[*]}" > "$conf"
+"$PL" config check --config "$conf" > /dev/null || fail "the test's configuration does not parse"
+
+out_dir=$work/normal
+mkdir "$out_dir"
+expect_rc 0 "$GEN" "$out_dir" "$work/early" "$work/late"
+[ -z "$err" ] || fail "the generator said: $err"
+want=$'[Mount]\nLazyUnmount=yes'
+n=0
+for d in "${dirs[@]}"; do
+	unit=$(systemd-escape --path --suffix=mount "$d")
+	f=$out_dir/$unit.d/50-patchlayer.conf
+	[ -f "$f" ] || fail "no drop-in for $d ($unit): $(cd "$out_dir" && find . | sort)"
+	expect_eq "$(grep -v '^#' "$f")" "$want" "the drop-in of $d"
+	grep -qF "# $unit: " "$f" || fail "the drop-in of $d does not name its unit"
+	n=$((n + 1))
+done
+expect_eq "$(find "$out_dir" -type f | wc -l)" "$n" "drop-ins written"
+# systemd reads it as it is meant (no unknown key or section)
+if command -v systemd-analyze > /dev/null; then
+	unit=$(systemd-escape --path --suffix=mount /usr/lib/x86_64-linux-gnu)
+	cp "$out_dir/$unit.d/50-patchlayer.conf" "$work/probe.mount"
+	printf '[Mount]\nWhat=/dev/null\nWhere=/probe\n' >> "$work/probe.mount"
+	systemd-analyze verify "$work/probe.mount" > "$work/verify.out" 2>&1 || true
+	! grep -qiE 'unknown|lazy' "$work/verify.out" || fail "systemd-analyze: $(cat "$work/verify.out")"
+fi
+
+# again over the same directory (daemon-reload): the same files
+expect_rc 0 "$GEN" "$out_dir"
+expect_eq "$(find "$out_dir" -type f | wc -l)" "$n" "drop-ins after a second run"
+
+# no configuration: nothing protected, nothing written, no complaint
+rm -rf "$out_dir" && mkdir "$out_dir"
+PATCHLAYER_CONF=$work/none expect_rc 0 "$GEN" "$out_dir"
+expect_eq "$(find "$out_dir" -mindepth 1 | wc -l)" 0 "written without a configuration"
+
+# a bad configuration: named with its line, nothing written
+printf 'protect = /usr/lib\nbogus = 1\n' > "$conf"
+expect_rc 1 "$GEN" "$out_dir"
+expect_match "$err" "^patchlayer-generator: $conf:2: " "a bad configuration"
+expect_eq "$(find "$out_dir" -mindepth 1 | wc -l)" 0 "written from a bad configuration"
+
+# a configuration others may write is refused, as the daemon refuses it
+echo "protect = /usr/lib" > "$conf"
+chmod 0666 "$conf"
+expect_rc 1 "$GEN" "$out_dir"
+expect_match "$err" "writable by others than root" "a world-writable configuration"
+chmod 0644 "$conf"
+
+# a directory too long for a unit name: said, the others still written
+long=/$(printf 'a%.0s' $(seq 300))
+echo "protect = $long /usr/lib" > "$conf"
+expect_rc 1 "$GEN" "$out_dir"
+expect_match "$err" "^patchlayer-generator: $long: no systemd unit name: File name too long$" "a name too long"
+[ -f "$out_dir/usr-lib.mount.d/50-patchlayer.conf" ] || fail "the other directory's drop-in is missing"
+
+# the output directory missing, or no directory given
+expect_rc 1 "$GEN" "$work/missing"
+expect_match "$err" "$work/missing: No such file or directory" "a missing directory"
+expect_rc 2 "$GEN"
+expect_match "$err" "usage: patchlayer-generator NORMAL_DIR" "no argument"
+echo "ok: drop-ins for ${#dirs[@]} directories, as systemd-escape names their units"
