@@ -474,11 +474,11 @@ static int pl_run_iter(int prog_fd, __u32 pid, char **buf, size_t *len)
 }
 
 /*
- * The answer being built, compact: its entries sort on integers (the
- * layer's rank among the names, kind, pid, file), each naming the record
- * of its process (pid, comm, cgroup); the layers map as read once.
+ * The answer being built, compact: its entries (struct pl_bpf_ent) sort
+ * on integers (the layer's rank among the names, kind, pid, file), each
+ * naming the record of its process (comm, cgroup); the layers map as read
+ * once.
  */
-
 struct pl_pinfo {
 	__u64 cgroup_id;
 	char comm[PL_BPF_COMM_LEN];
@@ -562,7 +562,6 @@ static int pl_answer_add(struct pl_answer *a, __u32 pid, __u32 slot, __u32 kind,
 	};
 	return 0;
 }
-
 
 /*
  * The sorted answer: one entry per process, layer, kind and file, the
