@@ -11,7 +11,10 @@
 
 #include <stddef.h>
 
-/* systemd's UNIT_NAME_MAX: a longer name is no unit's */
+/*
+ * systemd's UNIT_NAME_MAX: a longer name (with its NUL) is not used as it
+ * is; systemd 252 hashes it (unit_name_hash_long()), which is not done here.
+ */
 #define PL_UNIT_NAME_MAX	256
 
 /*

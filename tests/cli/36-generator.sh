@@ -53,6 +53,16 @@ expect_rc 1 "$GEN" "$out_dir"
 expect_match "$err" "^patchlayer-generator: $conf:2: " "a bad configuration"
 expect_eq "$(find "$out_dir" -mindepth 1 | wc -l)" 0 "written from a bad configuration"
 
+# ... but what the module has mounted keeps its drop-in (and one protected by hand)
+mkdir -p "$work/sysfs"
+printf '/usr/lib/x86_64-linux-gnu\n/opt/by-hand\n' > "$work/sysfs/mounts"
+PATCHLAYER_SYSFS=$work/sysfs expect_rc 1 "$GEN" "$out_dir"
+for u in 'usr-lib-x86_64\x2dlinux\x2dgnu' opt-by\\x2dhand; do
+	[ -f "$out_dir/$u.mount.d/50-patchlayer.conf" ] ||
+		fail "no drop-in for the mounted $u: $(cd "$out_dir" && find . | sort)"
+done
+rm -rf "$out_dir" && mkdir "$out_dir"
+
 # a configuration others may write is refused, as the daemon refuses it
 echo "protect = /usr/lib" > "$conf"
 chmod 0666 "$conf"
@@ -60,14 +70,46 @@ expect_rc 1 "$GEN" "$out_dir"
 expect_match "$err" "writable by others than root" "a world-writable configuration"
 chmod 0644 "$conf"
 
-# a directory too long for a unit name: said, the others still written
-long=/$(printf 'a%.0s' $(seq 300))
-echo "protect = $long /usr/lib" > "$conf"
-expect_rc 1 "$GEN" "$out_dir"
-expect_match "$err" "^patchlayer-generator: $long: no systemd unit name: File name too long$" "a name too long"
+# resolved as the daemon resolves it before mounting (merged /usr: /lib)
+mkdir -p "$work/real/lib"
+ln -s real "$work/link"
+echo "protect = $work/link/lib $work/real/lib" > "$conf"
+expect_rc 0 "$GEN" "$out_dir"
+unit=$(systemd-escape --path --suffix=mount "$work/real/lib")
+[ -f "$out_dir/$unit.d/50-patchlayer.conf" ] || fail "no drop-in for the resolved $work/link/lib"
+expect_eq "$(find "$out_dir" -type f | wc -l)" 1 "drop-ins for a directory named twice"
+rm -rf "$out_dir" && mkdir "$out_dir"
+
+# the mount point of another filesystem: its unit is that filesystem's too
+echo "protect = /proc /usr/lib" > "$conf"
+expect_rc 0 "$GEN" "$out_dir"
+expect_match "$err" "^patchlayer-generator: /proc: also the mount point of a proc filesystem: no drop-in" "/proc"
+[ ! -e "$out_dir/proc.mount.d" ] || fail "a drop-in for /proc"
 [ -f "$out_dir/usr-lib.mount.d/50-patchlayer.conf" ] || fail "the other directory's drop-in is missing"
+rm -rf "$out_dir" && mkdir "$out_dir"
+
+# a unit name over 255 bytes, which systemd hashes: said, the others still written
+long=$(printf '/component%.0s' $(seq 30))
+echo "protect = $long /usr/lib" > "$conf"
+expect_rc 0 "$GEN" "$out_dir"
+expect_match "$err" "^patchlayer-generator: $long: its unit name is longer than 255 bytes: no drop-in$" "a name too long"
+expect_eq "$(find "$out_dir" -type f | wc -l)" 1 "drop-ins beside a name too long"
+
+# under systemd ($SYSTEMD_SCOPE) messages go to the kernel log, if it can be written
+if [ -w /dev/kmsg ]; then
+	echo "protect = /proc" > "$conf"
+	said() { dmesg 2> /dev/null | grep -c "patchlayer-generator: /proc: also the mount point" || true; }
+	before=$(said)
+	SYSTEMD_SCOPE=system expect_rc 0 "$GEN" "$out_dir"
+	[ -z "$err" ] || fail "stderr under systemd: $err"
+	# where the kernel log can be read back: one record more
+	if dmesg > /dev/null 2>&1; then
+		expect_eq "$(said)" "$((before + 1))" "the warning's records in the kernel log"
+	fi
+fi
 
 # the output directory missing, or no directory given
+echo "protect = /usr/lib" > "$conf"
 expect_rc 1 "$GEN" "$work/missing"
 expect_match "$err" "$work/missing: No such file or directory" "a missing directory"
 expect_rc 2 "$GEN"

@@ -50,7 +50,7 @@ if [ -z "${PLVM_BOOT:-}" ]; then
 	[ "$rc" = 0 ] || exit "$rc"
 	# boot 1 ended in a shutdown: patchlayer-generator's LazyUnmount=yes
 	# detaches the patchlayer mounts, which an unmount could only find busy
-	if grep -aE 'Failed unmounting|Failed to unmount' "$W/run/console"; then
+	if grep -aE "Failed unmounting .* - ($LIBDIR|$TESTLIB_DIR)\.|Failed to unmount ($LIBDIR|$TESTLIB_DIR):" "$W/run/console"; then
 		echo "FAIL: the shutdown of boot 1 could not unmount a patchlayer mount (see $W/run/console)"
 		exit 1
 	fi
