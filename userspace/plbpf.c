@@ -3,6 +3,7 @@
  * The BPF side (plbpf.h): load and pin it once, or reuse its pins; keep its
  * maps in step with the module's layers; scan; stream its events.
  */
+#include <assert.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -573,17 +574,15 @@ static int pl_answer_out(struct pl_answer *a, struct pl_bpf_proc **procs, size_t
 	struct pl_bpf_proc *out;
 	size_t k = 0, kept;
 	__u32 *pos;
+	int err;
 
 	pos = malloc((a->n + 1) * sizeof(*pos));
 	if (!pos)
 		return -ENOMEM;
-	if (!pl_bpf_ent_order(a->e, a->n, pos, &kept)) {
-		qsort(a->e, a->n, sizeof(*a->e), pl_bpf_ent_cmp);
-		/* however often mapped */
-		kept = 0;
-		for (size_t i = 0; i < a->n; i++)
-			pos[i] = i && !pl_bpf_ent_cmp(&a->e[i - 1], &a->e[i]) ? PL_BPF_ENT_DUP
-									     : (__u32)kept++;
+	err = pl_bpf_ent_order(a->e, a->n, pos, &kept);
+	if (err < 0) {
+		free(pos);
+		return err;
 	}
 	out = calloc(1, (kept + 1) * sizeof(*out) + PL_BPF_MAX_LAYERS * sizeof(*names));
 	if (!out) {
@@ -602,6 +601,7 @@ static int pl_answer_out(struct pl_answer *a, struct pl_bpf_proc **procs, size_t
 		int slot = a->slot_of[(e->key >> 40) % PL_BPF_MAX_LAYERS];
 		struct pl_bpf_proc *o;
 
+		assert(slot >= 0);
 		if (pos[i] == PL_BPF_ENT_DUP)
 			continue;
 		o = &out[pos[i]];
@@ -610,7 +610,7 @@ static int pl_answer_out(struct pl_answer *a, struct pl_bpf_proc **procs, size_t
 		o->file = e->file;
 		o->cgroup_id = p->cgroup_id;
 		memcpy(o->comm, p->comm, sizeof(o->comm));
-		o->layer = names[slot < 0 ? 0 : slot];
+		o->layer = names[slot];
 		k++;
 	}
 	free(pos);

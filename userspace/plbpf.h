@@ -123,14 +123,13 @@ int pl_bpf_ent_cmp(const void *a, const void *b);
 #define PL_BPF_ENT_DUP	0xffffffffU	/* a place: the entry repeats the one before */
 /*
  * The places of the N entries of E in pl_bpf_ent_cmp()'s order, each
- * entry once, without a comparison sort, when each process's entries come
- * together (at most 64) and the processes in ascending pid order, as the
- * iterators visit them: each process's entries are sorted in place, then
- * POS[i] is entry i's place among *KEPT, or PL_BPF_ENT_DUP for a repeat of
- * the entry before it. False when they do not come so (or memory is
- * short): E may be reordered within processes, and the caller sorts it.
+ * entry once: POS[i] is entry i's place among *KEPT, or PL_BPF_ENT_DUP
+ * for a repeat of the entry before it (E is reordered). Without a
+ * comparison sort when each process's entries come together (at most 64)
+ * and the processes in ascending pid order, as the iterators visit them:
+ * then 1; else E is sorted (qsort) and 0; -E2BIG past 2^32 - 1 entries.
  */
-bool pl_bpf_ent_order(struct pl_bpf_ent *e, size_t n, __u32 *pos, size_t *kept);
+int pl_bpf_ent_order(struct pl_bpf_ent *e, size_t n, __u32 *pos, size_t *kept);
 
 /* How pl_bpf_usage_scan() finds the answer. */
 enum pl_bpf_scan_mode {

@@ -176,16 +176,15 @@ int pl_bpf_ent_cmp(const void *x, const void *y)
  * At 160,000 entries (10,000 processes, 16 layers) a comparison sort and
  * a sorted copy cost more than the scan: each process's few entries are
  * sorted in place, then a stable counting sort by layer and kind gives
- * each entry its place, the pid order kept within each.
+ * each entry its place, the pid order kept within each. False when the
+ * entries do not come so.
  */
-bool pl_bpf_ent_order(struct pl_bpf_ent *e, size_t n, __u32 *pos, size_t *kept)
+static bool pl_bpf_ent_place(struct pl_bpf_ent *e, size_t n, __u32 *pos, size_t *kept)
 {
 	__u32 last_pid = 0;
 	size_t *start;
 
 	*kept = 0;
-	if (n >= PL_BPF_ENT_DUP)
-		return false;
 	for (size_t g = 0, end; g < n; g = end) {
 		__u32 pid = (__u32)e[g].key;
 
@@ -230,4 +229,18 @@ bool pl_bpf_ent_order(struct pl_bpf_ent *e, size_t n, __u32 *pos, size_t *kept)
 		}
 	free(start);
 	return true;
+}
+
+int pl_bpf_ent_order(struct pl_bpf_ent *e, size_t n, __u32 *pos, size_t *kept)
+{
+	if (n >= PL_BPF_ENT_DUP)
+		return -E2BIG;
+	if (pl_bpf_ent_place(e, n, pos, kept))
+		return 1;
+	/* processes walked one by one after the lists' answer, or many mappings */
+	qsort(e, n, sizeof(*e), pl_bpf_ent_cmp);
+	*kept = 0;
+	for (size_t i = 0; i < n; i++)
+		pos[i] = i && !pl_bpf_ent_cmp(&e[i - 1], &e[i]) ? PL_BPF_ENT_DUP : (__u32)(*kept)++;
+	return 0;
 }

@@ -277,76 +277,83 @@ static struct pl_bpf_ent *random_answer(size_t nproc, size_t per_max, size_t *n)
 	return e;
 }
 
+/* E's N entries placed by pl_bpf_ent_order() are the qsort'ed WANT, each once */
+static void check_order(struct pl_bpf_ent *e, size_t n, int want_rc)
+{
+	struct pl_bpf_ent *want = malloc((n + 1) * sizeof(*want));
+	struct pl_bpf_ent *got = calloc(n + 1, sizeof(*got));
+	__u32 *pos = malloc((n + 1) * sizeof(*pos));
+	size_t kept, k = 0;
+
+	assert_non_null(want);
+	assert_non_null(got);
+	assert_non_null(pos);
+	memcpy(want, e, n * sizeof(*e));
+	qsort(want, n, sizeof(*want), pl_bpf_ent_cmp);
+	/* each entry once, however often mapped */
+	for (size_t i = 0; i < n; i++)
+		if (!k || pl_bpf_ent_cmp(&want[k - 1], &want[i]))
+			want[k++] = want[i];
+	assert_int_equal(pl_bpf_ent_order(e, n, pos, &kept), want_rc);
+	assert_int_equal(kept, k);
+	for (size_t i = 0; i < n; i++) {
+		if (pos[i] == PL_BPF_ENT_DUP) {
+			assert_true(i > 0);
+			assert_int_equal(pl_bpf_ent_cmp(&e[i - 1], &e[i]), 0);
+			continue;
+		}
+		assert_true(pos[i] < kept);
+		/* every place taken once (no entry has key 0 here) */
+		assert_int_equal(got[pos[i]].key, 0);
+		got[pos[i]] = e[i];
+	}
+	for (size_t i = 0; i < k; i++)
+		assert_int_equal(pl_bpf_ent_cmp(&got[i], &want[i]), 0);
+	free(want);
+	free(got);
+	free(pos);
+}
+
 static void test_ent_order(void **state)
 {
 	(void)state;
 	srand(7);
 	for (int round = 0; round < 50; round++) {
-		size_t n, kept, k = 0;
+		size_t n;
 		struct pl_bpf_ent *e = random_answer(1 + (size_t)round * 20, 1 + (size_t)round % 40, &n);
-		struct pl_bpf_ent *want = malloc((n + 1) * sizeof(*want));
-		struct pl_bpf_ent *got = calloc(n + 1, sizeof(*got));
-		__u32 *pos = malloc((n + 1) * sizeof(*pos));
 
-		assert_non_null(want);
-		assert_non_null(got);
-		assert_non_null(pos);
-		memcpy(want, e, n * sizeof(*e));
-		qsort(want, n, sizeof(*want), pl_bpf_ent_cmp);
-		/* each entry once, as pl_answer_out() after a qsort */
-		for (size_t i = 0; i < n; i++)
-			if (!k || pl_bpf_ent_cmp(&want[k - 1], &want[i]))
-				want[k++] = want[i];
-		assert_true(pl_bpf_ent_order(e, n, pos, &kept));
-		assert_int_equal(kept, k);
-		for (size_t i = 0; i < n; i++) {
-			if (pos[i] == PL_BPF_ENT_DUP) {
-				assert_true(i > 0);
-				assert_int_equal(pl_bpf_ent_cmp(&e[i - 1], &e[i]), 0);
-				continue;
-			}
-			assert_true(pos[i] < kept);
-			/* every place taken once */
-			assert_int_equal(got[pos[i]].key, 0);
-			got[pos[i]] = e[i];
-		}
-		for (size_t i = 0; i < k; i++)
-			assert_int_equal(pl_bpf_ent_cmp(&got[i], &want[i]), 0);
+		check_order(e, n, 1);
 		free(e);
-		free(want);
-		free(got);
-		free(pos);
 	}
 }
 
-static void test_ent_order_refused(void **state)
+/* Entries not in the iterators' order: sorted all the same, by qsort */
+static void test_ent_order_fallback(void **state)
 {
-	struct pl_bpf_ent *e = calloc(70, sizeof(*e));
-	__u32 pos[70];
-	size_t kept;
+	struct pl_bpf_ent *e = calloc(200, sizeof(*e));
 
 	(void)state;
 	assert_non_null(e);
 	/* a pid below the one before: processes walked after the lists' answer */
-	e[0] = (struct pl_bpf_ent){ .key = 5, .proc = 0 };
+	e[0] = (struct pl_bpf_ent){ .key = 1ULL << 40 | 5, .proc = 0 };
 	e[1] = (struct pl_bpf_ent){ .key = 3, .proc = 1 };
-	assert_false(pl_bpf_ent_order(e, 2, pos, &kept));
-	/* the same pid again, apart */
+	e[2] = (struct pl_bpf_ent){ .key = 1ULL << 40 | 3, .proc = 1 };
+	check_order(e, 3, 0);
+	/* the same pid again, apart, with a repeat */
+	e[0] = (struct pl_bpf_ent){ .key = 5, .file = 1, .proc = 0 };
 	e[1] = (struct pl_bpf_ent){ .key = 6, .proc = 1 };
-	e[2] = (struct pl_bpf_ent){ .key = 5, .proc = 2 };
-	assert_false(pl_bpf_ent_order(e, 3, pos, &kept));
-	/* a process with more than 64 entries */
-	for (int i = 0; i < 70; i++)
-		e[i] = (struct pl_bpf_ent){ .key = 9, .file = (__u32)(70 - i), .proc = 0 };
-	assert_false(pl_bpf_ent_order(e, 70, pos, &kept));
-	assert_true(pl_bpf_ent_order(e, 64, pos, &kept));
-	assert_int_equal(kept, 64);
+	e[2] = (struct pl_bpf_ent){ .key = 5, .file = 1, .proc = 2 };
+	e[3] = (struct pl_bpf_ent){ .key = 5, .proc = 2 };
+	check_order(e, 4, 0);
+	/* a process with more than 64 entries, twice each */
+	for (int i = 0; i < 140; i++)
+		e[i] = (struct pl_bpf_ent){ .key = 9, .file = (__u32)(70 - i / 2), .proc = 0 };
+	check_order(e, 140, 0);
+	/* 64 are placed without qsort */
 	for (int i = 0; i < 64; i++)
-		assert_int_equal(pos[i], i);
-	for (int i = 1; i < 64; i++)
-		assert_true(e[i - 1].file < e[i].file);
-	assert_true(pl_bpf_ent_order(e, 0, pos, &kept));
-	assert_int_equal(kept, 0);
+		e[i] = (struct pl_bpf_ent){ .key = 9, .file = (__u32)(70 - i), .proc = 0 };
+	check_order(e, 64, 1);
+	check_order(e, 0, 1);
 	free(e);
 }
 
@@ -363,7 +370,7 @@ int main(void)
 		cmocka_unit_test(test_task_valid),
 		cmocka_unit_test(test_walk_all),
 		cmocka_unit_test(test_ent_order),
-		cmocka_unit_test(test_ent_order_refused),
+		cmocka_unit_test(test_ent_order_fallback),
 	};
 
 	return cmocka_run_group_tests_name("plbpf", tests, NULL, NULL);
