@@ -122,6 +122,19 @@ struct {
 	__type(value, struct pl_bpf_scanstate);
 } scanstate SEC(".maps");
 
+/*
+ * Bumped (per CPU: no shared cache line on fork and exit) by every hook
+ * that may change a scan's answer: a watched file newly mapped or unmapped,
+ * a process mapping one forked, exec'ed or gone, a layer's state. A
+ * daemon at rest reads the sum, not every process (O(changes)).
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} changes SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, 256 * 1024);
@@ -217,6 +230,16 @@ static __always_inline bool pl_note(struct pl_task *t, __u32 slot, __u32 kind,
 	return true;
 }
 
+/* Nested programs may lose an increment, never the change: it moves anyway */
+static __always_inline void pl_changed(void)
+{
+	__u32 zero = 0;
+	__u64 *c = bpf_map_lookup_elem(&changes, &zero);
+
+	if (c)
+		(*c)++;
+}
+
 static __always_inline struct pl_bpf_scanstate *pl_scanstate(void)
 {
 	__u32 zero = 0;
@@ -248,6 +271,8 @@ static __always_inline void pl_list_add(struct pl_task *t, const struct pl_bpf_i
 	for (__u32 i = 0; i < PL_BPF_TASK_FILES && i < n; i++)
 		if (t->files[i].ino == key->ino && t->files[i].dev == key->dev)
 			return;
+	if (hook)
+		pl_changed();
 	if (n < PL_BPF_TASK_FILES)
 		t->files[n] = *key;
 	/* beyond PL_BPF_TASK_FILES: too many, the scan iterator answers for it */
@@ -316,8 +341,10 @@ static __always_inline void pl_lost_mapping(struct file *file)
 	if (!pl_real_inode(file, &key) || !bpf_map_lookup_elem(&watched, &key))
 		return;
 	t = bpf_task_storage_get(&tasks, task->group_leader, 0, 0);
-	if (t)
+	if (t) {
 		t->dirty = 1;
+		pl_changed();
+	}
 }
 
 SEC("lsm/mmap_file")
@@ -382,8 +409,10 @@ static __always_inline void pl_forget(struct task_struct *leader)
 	if (!t)
 		return;
 	/* noted, or listed: mapped while its layer was not active yet */
-	if (t->patched | t->stale | t->n)
+	if (t->patched | t->stale | t->n) {
 		pl_emit(PL_BPF_EXIT, 0, NULL, NULL, 0, 0, 0);
+		pl_changed();
+	}
 	bpf_task_storage_delete(&tasks, leader);
 }
 
@@ -437,6 +466,9 @@ int BPF_PROG(pl_fork, struct task_struct *parent, struct task_struct *child)
 	if (!ct)
 		return 0;
 	__builtin_memcpy(ct, pt, sizeof(*ct));
+	/* one more process mapping what its parent maps */
+	if (ct->n)
+		pl_changed();
 	/* a copy of a list the scan iterator is still building */
 	pl_touch(ct);
 	return 0;
@@ -647,6 +679,7 @@ int BPF_PROG(pl_state, const char *layer, const char *from, const char *to, cons
 	l->active = active;
 	if (!active)
 		l->enforce = 0;
+	pl_changed();
 	return 0;
 }
 

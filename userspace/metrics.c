@@ -97,13 +97,59 @@ static int add_name(const char *name, void *ctx)
 	return 0;
 }
 
+/*
+ * The last scan's answer, kept while the BPF side counts no change that
+ * could alter it: a daemon at rest rewrites its metrics every interval
+ * from it, without a visit of every process (O(changes)).
+ */
+static struct {
+	struct pl_bpf_proc *procs;
+	size_t n;
+	struct pl_bpf_answer_gen gen;
+	bool valid;
+} kept;
+
+static void kept_drop(void)
+{
+	free(kept.procs);
+	kept.procs = NULL;
+	kept.n = 0;
+	kept.valid = false;
+}
+
+/* One scan's answer for every layer, from KEPT when nothing changed since */
+static int scan_all(struct pl_bpf_proc **procs, size_t *n)
+{
+	struct pl_bpf_answer_gen g;
+	int gen_err, err;
+
+	*procs = NULL;
+	*n = 0;
+	if (!bpf)
+		return -ENODEV;
+	/* before the scan: a change during it is seen next time */
+	gen_err = pl_bpf_answer_gen(bpf, &g);
+	if (!gen_err && kept.valid && g.changes == kept.gen.changes && g.wgen == kept.gen.wgen)
+		goto out;
+	kept_drop();
+	err = pl_bpf_usage(bpf, NULL, &kept.procs, &kept.n);
+	if (err)
+		return err;
+	kept.gen = g;
+	kept.valid = !gen_err;
+out:
+	*procs = kept.procs;
+	*n = kept.n;
+	return 0;
+}
+
 /* What the store, the kernel, the BPF side and the manifest say of W's layers. */
 static void fill(struct names *w, struct pl_metrics_layer *ls)
 {
 	struct pl_bpf_proc *procs = NULL;
 	size_t i, n = 0, np = 0;
-	/* one scan answers for every layer */
-	int scan_err = bpf ? pl_bpf_usage(bpf, NULL, &procs, &np) : -ENODEV;
+	/* one scan answers for every layer; none for no layer */
+	int scan_err = w->n ? scan_all(&procs, &np) : 0;
 
 	for (i = 0; i < w->n; i++) {
 		struct pl_metrics_labels *lb = &w->lbs[i];
@@ -136,7 +182,6 @@ static void fill(struct names *w, struct pl_metrics_layer *ls)
 		n++;
 	}
 	w->n = n;
-	free(procs);
 }
 
 static struct pl_metrics_out out;
@@ -148,6 +193,8 @@ void metrics_reconciled(void)
 	if (!started)
 		started = now_s();
 	reconciled = now_s();
+	/* the daemon's own steps (loads, unloads, syncs): scanned again */
+	kept.valid = false;
 }
 
 void metrics_write(bool up)
@@ -185,8 +232,10 @@ void metrics_write(bool up)
 		     err == -ENOENT ? " (its directory is node_exporter's: is prometheus-node-exporter installed? \"metrics_file =\" turns the metrics off)" : "");
 	if (err <= 0)
 		said = err;
-	if (!up)
+	if (!up) {
 		pl_metrics_out_free(&out);
+		kept_drop();
+	}
 }
 
 int64_t metrics_due_in(void)

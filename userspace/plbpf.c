@@ -25,7 +25,7 @@
 /* every pin; "scan" is pinned last, so its presence means a complete load */
 static const char *const pl_pins[] = {
 	"watched", "layers", "counts", "slots", "tasks", "events", "scratch", "scanstate",
-	"mmap_file", "mprotect", "unmap", "exec", "exit", "fork", "signal", "state", "build",
+	"changes", "mmap_file", "mprotect", "unmap", "exec", "exit", "fork", "signal", "state", "build",
 	"taskscan", "scan",
 };
 #define PL_PIN_COMPLETE "scan"
@@ -220,7 +220,7 @@ void pl_bpf_unlock(struct pl_bpf *b)
 void pl_bpf_close(struct pl_bpf *b)
 {
 	int *fds[] = { &b->dir_fd, &b->watched_fd, &b->layers_fd, &b->counts_fd, &b->slots_fd,
-		       &b->events_fd, &b->scan_fd, &b->taskscan_fd, &b->scanstate_fd };
+		       &b->events_fd, &b->scan_fd, &b->taskscan_fd, &b->scanstate_fd, &b->changes_fd };
 
 	if (!b)
 		return;
@@ -245,7 +245,7 @@ int pl_bpf_open(struct pl_bpf **out, unsigned int flags)
 	if (!b)
 		return -ENOMEM;
 	b->dir_fd = b->watched_fd = b->layers_fd = b->counts_fd = b->slots_fd = -1;
-	b->events_fd = b->scan_fd = b->taskscan_fd = b->scanstate_fd = -1;
+	b->events_fd = b->scan_fd = b->taskscan_fd = b->scanstate_fd = b->changes_fd = -1;
 	if ((flags & PL_BPF_LOAD) && mkdir(PL_BPF_PIN_DIR, 0700) && errno != EEXIST) {
 		err = -errno;
 		goto fail;
@@ -287,10 +287,11 @@ int pl_bpf_open(struct pl_bpf **out, unsigned int flags)
 		b->scan_fd = pl_get_pin("scan");
 		b->taskscan_fd = pl_get_pin("taskscan");
 		b->scanstate_fd = pl_get_pin("scanstate");
+		b->changes_fd = pl_get_pin("changes");
 		err = b->watched_fd < 0 ? b->watched_fd : b->layers_fd < 0 ? b->layers_fd :
 		      b->counts_fd < 0 ? b->counts_fd : b->slots_fd < 0 ? b->slots_fd : b->events_fd < 0 ? b->events_fd :
 		      b->scan_fd < 0 ? b->scan_fd : b->taskscan_fd < 0 ? b->taskscan_fd :
-		      b->scanstate_fd < 0 ? b->scanstate_fd : 0;
+		      b->scanstate_fd < 0 ? b->scanstate_fd : b->changes_fd < 0 ? b->changes_fd : 0;
 	}
 	pl_bpf_unlock(b);
 	if (err)
@@ -804,6 +805,32 @@ out:
 	free(a->procs);
 	free(a);
 	return err;
+}
+
+int pl_bpf_answer_gen(struct pl_bpf *b, struct pl_bpf_answer_gen *g)
+{
+	int ncpus = libbpf_num_possible_cpus();
+	struct pl_bpf_scanstate st;
+	__u32 zero = 0;
+	__u64 *per_cpu;
+
+	memset(g, 0, sizeof(*g));
+	if (ncpus <= 0)
+		return ncpus ? ncpus : -EINVAL;
+	per_cpu = calloc((size_t)ncpus, sizeof(*per_cpu));
+	if (!per_cpu)
+		return -ENOMEM;
+	/* the counters first: a change after them is seen next time */
+	if (bpf_map_lookup_elem(b->changes_fd, &zero, per_cpu) ||
+	    bpf_map_lookup_elem(b->scanstate_fd, &zero, &st)) {
+		free(per_cpu);
+		return -errno;
+	}
+	for (int i = 0; i < ncpus; i++)
+		g->changes += per_cpu[i];
+	g->wgen = st.wgen;
+	free(per_cpu);
+	return 0;
 }
 
 int pl_bpf_usage(struct pl_bpf *b, const char *layer, struct pl_bpf_proc **procs, size_t *count)

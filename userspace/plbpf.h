@@ -131,6 +131,18 @@ int pl_bpf_ent_cmp(const void *a, const void *b);
  */
 int pl_bpf_ent_order(struct pl_bpf_ent *e, size_t n, __u32 *pos, size_t *kept);
 
+/*
+ * What a scan's answer depends on: it may differ from the last one only
+ * if this did change (the hooks' count of changes, "watched"'s
+ * generation). Read it before the scan whose answer it keys.
+ */
+struct pl_bpf_answer_gen {
+	__u64 changes;
+	__u32 wgen;
+};
+
+int pl_bpf_answer_gen(struct pl_bpf *b, struct pl_bpf_answer_gen *g);
+
 /* How pl_bpf_usage_scan() finds the answer. */
 enum pl_bpf_scan_mode {
 	/*

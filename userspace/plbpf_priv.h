@@ -14,6 +14,7 @@ struct pl_bpf {
 	int events_fd;
 	int scan_fd;
 	int taskscan_fd;
+	int changes_fd;		/* per-CPU count of changes to any answer */
 	int scanstate_fd;
 	pl_bpf_event_fn ev_cb;
 	void *ev_ctx;
