@@ -32,7 +32,11 @@ daemon_config "auto_install = yes"
 expect_rc 1 env PATCHLAYER_CONF="$CONF" "$PL" daemon
 expect_match "$out" "$INBOX: refused: writable by others than root" "world-writable inbox"
 chmod 0755 $INBOX
-daemon_config "auto_install = yes" "inbox_settle = 10s"
+# the still time a delivery written in place needs: 10 s, more where a
+# guest can stall longer (tests/vm/debug-run: the debug kernel beside
+# other VMs once stalled the copy below for over 10 s)
+settle=${PL_INBOX_SETTLE:-10}
+daemon_config "auto_install = yes" "inbox_settle = ${settle}s"
 daemon_start
 
 echo junk > $INBOX/junk
@@ -92,21 +96,21 @@ print(l["version"], l["state"], l["kernel"], type(l["patched"]).__name__, type(l
 expect_rc 0 env PATCHLAYER_CONF="$CONF" "$PL" remove zlib-fix
 
 # written in place, as cp -r, tar -x or mv from another filesystem do, and
-# slowly: not taken half-copied, taken once still for inbox_settle (10 s
-# here, not 5: a TCG guest on a busy host can stall for seconds)
+# slowly: not taken half-copied, taken once still for inbox_settle ($settle
+# s here, not 5: a TCG guest on a busy host can stall for seconds)
 mkdir $INBOX/slow
 for f in manifest files manifest.p7s; do
 	sleep 1
 	cp -a $T/zfix/$f $INBOX/slow/ 2> /dev/null || break
 done
 [ -d $INBOX/slow ] && [ ! -e $INBOX/rejected/slow ] || fail "taken while being copied: $(cat $INBOX/rejected/slow.reason 2>&1)"
-wait_store zlib-fix active 250
+wait_store zlib-fix active $(((settle + 15) * 10))
 [ ! -e $INBOX/slow ] || fail "slow: still in the inbox"
 [ ! -e $INBOX/rejected/slow ] || fail "slow: rejected: $(cat $INBOX/rejected/slow.reason)"
 expect_rc 0 env PATCHLAYER_CONF="$CONF" "$PL" remove zlib-fix
 tar -C $T -cf $T/zfix.tar zfix
 tar -C $INBOX -xf $T/zfix.tar
-wait_store zlib-fix active 250
+wait_store zlib-fix active $(((settle + 15) * 10))
 [ ! -e $INBOX/rejected/zfix ] || fail "tar -x: rejected: $(cat $INBOX/rejected/zfix.reason)"
 expect_rc 0 env PATCHLAYER_CONF="$CONF" "$PL" remove zlib-fix
 daemon_stop
