@@ -412,17 +412,6 @@ int pl_bpf_enforce(struct pl_bpf *b, const char *layer, bool on)
 	return err;
 }
 
-size_t pl_bpf_count(const struct pl_bpf_proc *p, size_t n, const char *layer, __u32 kind)
-{
-	size_t c = 0;
-
-	/* sorted: a process's entries of one layer and kind are adjacent */
-	for (size_t i = 0; i < n; i++)
-		c += p[i].kind == kind && !strcmp(p[i].layer, layer) &&
-		     (i == 0 || p[i - 1].pid != p[i].pid || p[i - 1].kind != kind ||
-		      strcmp(p[i - 1].layer, layer));
-	return c;
-}
 
 /* The whole output of one run of iterator PROG_FD, over process PID alone if not 0. */
 static int pl_run_iter(int prog_fd, __u32 pid, char **buf, size_t *len)

@@ -244,3 +244,33 @@ int pl_bpf_ent_order(struct pl_bpf_ent *e, size_t n, __u32 *pos, size_t *kept)
 		pos[i] = i && !pl_bpf_ent_cmp(&e[i - 1], &e[i]) ? PL_BPF_ENT_DUP : (__u32)(*kept)++;
 	return 0;
 }
+
+/* Where (LAYER, KIND) sorts against entry P: the answer's order */
+static int pl_bpf_proc_cmp(const struct pl_bpf_proc *p, const char *layer, __u32 kind)
+{
+	int c = strcmp(p->layer, layer);
+
+	return c ? c : (p->kind > kind) - (p->kind < kind);
+}
+
+/*
+ * The answer is sorted by layer name, kind and pid: the first entry of
+ * (LAYER, KIND) found by bisection, then one count per pid. A daemon's
+ * metrics count every layer of the answer: 16 layers, 160,000 entries.
+ */
+size_t pl_bpf_count(const struct pl_bpf_proc *p, size_t n, const char *layer, __u32 kind)
+{
+	size_t lo = 0, hi = n, c = 0;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (pl_bpf_proc_cmp(&p[mid], layer, kind) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (size_t i = lo; i < n && !pl_bpf_proc_cmp(&p[i], layer, kind); i++)
+		c += i == lo || p[i - 1].pid != p[i].pid;
+	return c;
+}

@@ -357,6 +357,58 @@ static void test_ent_order_fallback(void **state)
 	free(e);
 }
 
+/* pl_bpf_count() as it was, a linear pass: the reference */
+static size_t count_linear(const struct pl_bpf_proc *p, size_t n, const char *layer, __u32 kind)
+{
+	size_t c = 0;
+
+	for (size_t i = 0; i < n; i++)
+		c += p[i].kind == kind && !strcmp(p[i].layer, layer) &&
+		     (i == 0 || p[i - 1].pid != p[i].pid || p[i - 1].kind != kind ||
+		      strcmp(p[i - 1].layer, layer));
+	return c;
+}
+
+static int proc_cmp(const void *x, const void *y)
+{
+	const struct pl_bpf_proc *a = x, *b = y;
+	int c = strcmp(a->layer, b->layer);
+
+	if (c)
+		return c;
+	if (a->kind != b->kind)
+		return a->kind < b->kind ? -1 : 1;
+	if (a->pid != b->pid)
+		return a->pid < b->pid ? -1 : 1;
+	return (a->file > b->file) - (a->file < b->file);
+}
+
+static void test_count(void **state)
+{
+	static const char *const names[] = { "a", "b-fix", "b-fixes", "zlib-fix" };
+	struct pl_bpf_proc p[600];
+
+	(void)state;
+	srand(11);
+	for (int round = 0; round < 40; round++) {
+		size_t n = (size_t)rand() % 600;
+
+		for (size_t i = 0; i < n; i++)
+			p[i] = (struct pl_bpf_proc){
+				.pid = 1 + (__u32)(rand() % 40),
+				.kind = rand() % 2 ? PL_BPF_PATCHED : PL_BPF_STALE,
+				.file = (__u32)(rand() % 3),
+				.layer = names[rand() % 3],
+			};
+		qsort(p, n, sizeof(p[0]), proc_cmp);
+		for (size_t l = 0; l < 4; l++)
+			for (__u32 kind = PL_BPF_PATCHED; kind <= PL_BPF_STALE; kind++)
+				assert_int_equal(pl_bpf_count(p, n, names[l], kind),
+						 count_linear(p, n, names[l], kind));
+	}
+	assert_int_equal(pl_bpf_count(p, 0, "a", PL_BPF_PATCHED), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -371,6 +423,7 @@ int main(void)
 		cmocka_unit_test(test_walk_all),
 		cmocka_unit_test(test_ent_order),
 		cmocka_unit_test(test_ent_order_fallback),
+		cmocka_unit_test(test_count),
 	};
 
 	return cmocka_run_group_tests_name("plbpf", tests, NULL, NULL);
