@@ -97,7 +97,7 @@ rc=0; sh -c 'mkdir -p /sys/fs/cgroup/\$0 && echo \$\$ > /sys/fs/cgroup/\$0/cgrou
 	system.slice/system-pl.slice/pl@1.service "$T/crash" $ZLIB 6 || rc=\$?
 echo \$rc > $T/crash2.rc
 EOF
-timeout 120 gdb -p $daemon_pid -batch -nx -ex 'break health_look_all' -ex continue \
+timeout "${PL_GDB_TIMEOUT:-120}" gdb -p $daemon_pid -batch -nx -ex 'break health_look_all' -ex continue \
 	-ex "shell sh $T/crash2.sh" -ex delete -ex detach > $T/gdb.out 2>&1 ||
 	fail "gdb: $(cat $T/gdb.out)"
 grep -q "Breakpoint 1, .*health_look_all" $T/gdb.out || fail "the daemon never looked: $(cat $T/gdb.out)"

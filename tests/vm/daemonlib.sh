@@ -45,6 +45,9 @@ daemon_start() {
 daemon_stop() {
 	[ -n "${daemon_pid:-}" ] || return 0
 	kill $daemon_pid 2>/dev/null || true
+	# a daemon left stopped (kill -STOP, a debugger gone mid-attach) takes
+	# SIGTERM only once continued: wait would never return
+	kill -CONT $daemon_pid 2>/dev/null || true
 	wait $daemon_pid 2>/dev/null || true
 	daemon_pid=
 }
