@@ -377,6 +377,8 @@ static int cmd_daemon_run(void)
 
 	for (;;) {
 		bool inbox_changed = false, retry_due = false, health_due = false, dpkg_wrote = false;
+		/* the health timer: a poll in a window, or only the metrics' interval */
+		bool timer_due = false;
 		/* events drained during the last pass (kernel_events_drain): at once */
 		int n = epoll_wait(ep, evs, 8, kernel_changed ? 0 : -1);
 
@@ -424,7 +426,7 @@ static int cmd_daemon_run(void)
 
 				if (read(htfd, &x, sizeof(x)) < 0)
 					x = 0;
-				health_due = true;
+				timer_due = true;
 			} else if (fd == dino) {
 				char buf[4096] __attribute__((aligned(8)));
 
@@ -468,12 +470,18 @@ static int cmd_daemon_run(void)
 			supersede_record_all();
 			unlock_store(lock);
 		}
-		if (health_due) {
+		if (health_due || timer_due) {
 			/* events first: a crash counted from one names its process */
 			if (rb)
 				ring_buffer__consume(rb);
 			lock = lock_store();
-			in_window = health_look_all();
+			/*
+			 * No window was open at the last look, and nothing since
+			 * (an activation, a crash event) asks for one: the timer
+			 * fired for the metrics alone, at rest.
+			 */
+			if (health_due || in_window)
+				in_window = health_look_all();
 			/* after each change, and when the interval is due */
 			metrics_write(true);
 			unlock_store(lock);

@@ -101,6 +101,9 @@ static bool health_look(const char *name, const struct pl_bpf_event *ev)
 	if (record_read(name, &r) <= 0 || r.want != PL_WANT_ACTIVE)
 		return false;
 	in_window = pl_in_health_window(&cfg, r.activated_at, window_elapsed(&r));
+	/* its window over: no crash counts any more, no counter to read */
+	if (r.crash_for == r.activated_at && !in_window)
+		return false;
 	crash_count(name, &now);
 	if (r.crash_for != r.activated_at) {
 		/* activated by a version without crash_for: count from now */

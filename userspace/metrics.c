@@ -29,16 +29,61 @@ struct pl_metrics_labels {
 };
 
 /*
+ * The labels read from each stored layer's manifest, which does not change
+ * while the layer is in the store: read again after the daemon's steps
+ * (metrics_reconciled()), not at every rewrite at rest.
+ */
+static struct {
+	struct pl_metrics_labels *lbs;
+	size_t n, cap;
+} prov;
+
+static const struct pl_metrics_labels *prov_find(const char *name)
+{
+	for (size_t i = 0; i < prov.n; i++)
+		if (!strcmp(prov.lbs[i].name, name))
+			return &prov.lbs[i];
+	return NULL;
+}
+
+static void prov_keep(const struct pl_metrics_labels *lb)
+{
+	if (prov.n == prov.cap) {
+		size_t cap = prov.cap ? 2 * prov.cap : 16;
+		void *p = reallocarray(prov.lbs, cap, sizeof(*prov.lbs));
+
+		if (!p)
+			return;
+		prov.lbs = p;
+		prov.cap = cap;
+	}
+	prov.lbs[prov.n++] = *lb;
+}
+
+static void prov_drop(void)
+{
+	free(prov.lbs);
+	prov.lbs = NULL;
+	prov.n = prov.cap = 0;
+}
+
+/*
  * The packages and advisories of the layer's manifest in the store
  * (docs/layer-format.md, "Provenance"); "" for a manifest without them.
  */
 static void provenance(const char *name, struct pl_metrics_labels *lb)
 {
 	static struct pl_provenance pv;	/* 10 KiB: not on the stack */
+	const struct pl_metrics_labels *known = prov_find(name);
 	char dir[PATH_MAX];
 	unsigned int left = 0;
 	size_t i;
 
+	if (known) {
+		memcpy(lb->package, known->package, sizeof(lb->package));
+		memcpy(lb->advisory, known->advisory, sizeof(lb->advisory));
+		return;
+	}
 	lb->package[0] = lb->advisory[0] = '\0';
 	if (snprintf(dir, sizeof(dir), "%s/%s", cfg.store, name) >= (int)sizeof(dir) ||
 	    pl_layer_provenance(dir, &pv))
@@ -52,6 +97,7 @@ static void provenance(const char *name, struct pl_metrics_labels *lb)
 		pl_label_join(lb->advisory, sizeof(lb->advisory), pv.advisories[i],
 			      strlen(pv.advisories[i]), &left);
 	pl_label_join_end(lb->advisory, sizeof(lb->advisory), left);
+	prov_keep(lb);
 }
 
 int pl_metrics_usage(struct pl_bpf *bpf, const struct pl_bpf_proc *procs, size_t n,
@@ -193,8 +239,9 @@ void metrics_reconciled(void)
 	if (!started)
 		started = now_s();
 	reconciled = now_s();
-	/* the daemon's own steps (loads, unloads, syncs): scanned again */
+	/* the daemon's own steps (loads, unloads, syncs): scanned and read again */
 	kept.valid = false;
+	prov_drop();
 }
 
 void metrics_write(bool up)
@@ -235,6 +282,7 @@ void metrics_write(bool up)
 	if (!up) {
 		pl_metrics_out_free(&out);
 		kept_drop();
+		prov_drop();
 	}
 }
 
