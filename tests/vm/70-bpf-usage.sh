@@ -20,9 +20,11 @@ expect_write OK $SYSFS/load "$T/cfix"
 expect_rc 0 "$PL" protect $LIBDIR
 
 # zlib_sleeper's, mapping libcap too
+# sleeper OUT: maps libz and libcap, sleeps longer than the test can last
+# (1267 s once on the debug kernel under load; the trap kills them)
 sleeper() {
 	python3 -c 'import ctypes, zlib, time; ctypes.CDLL("libcap.so.2")
-print(zlib.ZLIB_RUNTIME_VERSION, flush=True); time.sleep(600)' > "$1" &
+print(zlib.ZLIB_RUNTIME_VERSION, flush=True); time.sleep(3600)' > "$1" &
 	sleepers="$sleepers $!"
 	for _ in $(seq 200); do [ -s "$1" ] && return 0; sleep 0.1; done
 	fail "python3 did not start"
