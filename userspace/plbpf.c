@@ -562,7 +562,7 @@ static int pl_answer_out(struct pl_answer *a, struct pl_bpf_proc **procs, size_t
 {
 	char (*names)[PL_BPF_NAME_MAX + 8];
 	struct pl_bpf_proc *out;
-	size_t k = 0, kept;
+	size_t kept;
 	__u32 *pos;
 	int err;
 
@@ -601,11 +601,10 @@ static int pl_answer_out(struct pl_answer *a, struct pl_bpf_proc **procs, size_t
 		o->cgroup_id = p->cgroup_id;
 		memcpy(o->comm, p->comm, sizeof(o->comm));
 		o->layer = names[slot];
-		k++;
 	}
 	free(pos);
 	*procs = out;
-	*count = k;
+	*count = kept;
 	return 0;
 }
 
