@@ -22,7 +22,8 @@ int pl_fsync_dir(const char *dir)
 	return err;
 }
 
-int pl_write_atomic(const char *dir, const char *name, const char *text, size_t len, mode_t mode)
+int pl_write_atomic(const char *dir, const char *name, const char *text, size_t len, mode_t mode,
+		    bool durable)
 {
 	char tmp[PATH_MAX], path[PATH_MAX];
 	size_t done = 0;
@@ -46,7 +47,7 @@ int pl_write_atomic(const char *dir, const char *name, const char *text, size_t 
 		else
 			done += (size_t)w;
 	}
-	if (!err && fsync(fd) < 0)
+	if (!err && durable && fsync(fd) < 0)
 		err = -errno;
 	if (close(fd) < 0 && !err)
 		err = -errno;
@@ -56,5 +57,5 @@ int pl_write_atomic(const char *dir, const char *name, const char *text, size_t 
 		unlink(tmp);
 		return err;
 	}
-	return pl_fsync_dir(dir);
+	return durable ? pl_fsync_dir(dir) : 0;
 }

@@ -7,10 +7,14 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "daemon.h"
 #include "layer.h"
@@ -100,23 +104,133 @@ static void provenance(const char *name, struct pl_metrics_labels *lb)
 	prov_keep(lb);
 }
 
-int pl_metrics_usage(struct pl_bpf *bpf, const struct pl_bpf_proc *procs, size_t n,
-		     int scan_err, const char *name, long *patched, long *stale)
+int pl_metrics_layer_known(struct pl_bpf *bpf, const char *name)
 {
 	struct pl_bpf_layer info;
-	int err;
 
+	return bpf ? pl_bpf_layer(bpf, name, &info) : -ENODEV;
+}
+
+int pl_metrics_usage(const struct pl_bpf_proc *procs, size_t n, int err, const char *name,
+		     long *patched, long *stale)
+{
 	*patched = *stale = -1;
-	if (!bpf)
-		return -ENODEV;
-	if (scan_err)
-		return scan_err;
-	err = pl_bpf_layer(bpf, name, &info);
 	if (err)
 		return err;
 	*patched = (long)pl_bpf_count(procs, n, name, PL_BPF_PATCHED);
 	*stale = (long)pl_bpf_count(procs, n, name, PL_BPF_STALE);
 	return 0;
+}
+
+/*
+ * Per layer, what a rewrite at rest needs without a path walk: its record
+ * as last read with its file's stat() (a record is replaced by rename: a
+ * new inode, a new ctime), so each rewrite stats it and reads none; and its
+ * hits attribute held open, read again with pread() (sysfs shows a fresh
+ * value at offset 0). Dropped after the daemon's steps, which load and
+ * unload layers.
+ */
+static struct {
+	struct kept_layer {
+		char name[PL_NAME_MAX + 1];
+		bool have_record;
+		struct stat st;
+		struct pl_record r;
+		int hits_fd;
+	} *v;
+	size_t n;
+} layers;
+
+static void layers_drop(void)
+{
+	for (size_t i = 0; i < layers.n; i++)
+		if (layers.v[i].hits_fd >= 0)
+			close(layers.v[i].hits_fd);
+	free(layers.v);
+	layers.v = NULL;
+	layers.n = 0;
+}
+
+/* NAME's entry, added when missing; NULL when out of memory. */
+static struct kept_layer *kept_layer(const char *name)
+{
+	struct kept_layer *k;
+
+	for (size_t i = 0; i < layers.n; i++)
+		if (strcmp(layers.v[i].name, name) == 0)
+			return &layers.v[i];
+	k = realloc(layers.v, (layers.n + 1) * sizeof(*k));
+	if (!k)
+		return NULL;
+	layers.v = k;
+	k += layers.n++;
+	memset(k, 0, sizeof(*k));
+	snprintf(k->name, sizeof(k->name), "%s", name);
+	k->hits_fd = -1;
+	return k;
+}
+
+static bool same_file(const struct stat *a, const struct stat *b)
+{
+	return a->st_dev == b->st_dev && a->st_ino == b->st_ino && a->st_size == b->st_size &&
+	       a->st_mtim.tv_sec == b->st_mtim.tv_sec && a->st_mtim.tv_nsec == b->st_mtim.tv_nsec &&
+	       a->st_ctim.tv_sec == b->st_ctim.tv_sec && a->st_ctim.tv_nsec == b->st_ctim.tv_nsec;
+}
+
+/* record_read() of NAME, kept while its file is the one read last. */
+static int record_kept(const char *name, struct pl_record *r)
+{
+	struct kept_layer *k;
+	char path[PATH_MAX];
+	struct stat st;
+	int ret;
+
+	snprintf(path, sizeof(path), "%s/%s.state", cfg.store, name);
+	if (stat(path, &st) < 0)
+		return errno == ENOENT ? 0 : record_read(name, r);
+	k = kept_layer(name);
+	if (k && k->have_record && same_file(&k->st, &st)) {
+		*r = k->r;
+		return 1;
+	}
+	/* stat() before the read: a record replaced in between is read again next time */
+	ret = record_read(name, r);
+	if (ret > 0 && k) {
+		k->have_record = true;
+		k->st = st;
+		k->r = *r;
+	}
+	return ret;
+}
+
+/* NAME's hits counter in the kernel; false when it cannot be read. */
+static bool hits_kept(const char *name, uint64_t *hits)
+{
+	struct kept_layer *k = kept_layer(name);
+	char path[PATH_MAX], buf[32];
+	ssize_t n = -1;
+
+	if (!k)
+		return false;
+	/* a layer unloaded and loaded again since: its old attribute says ENODEV */
+	for (int tries = 0; tries < 2 && n < 0; tries++) {
+		if (k->hits_fd < 0) {
+			snprintf(path, sizeof(path), "%s/layers/%s/hits", pl_sysfs_dir(), name);
+			k->hits_fd = open(path, O_RDONLY | O_CLOEXEC);
+			if (k->hits_fd < 0)
+				return false;
+		}
+		n = pread(k->hits_fd, buf, sizeof(buf) - 1, 0);
+		if (n < 0) {
+			close(k->hits_fd);
+			k->hits_fd = -1;
+		}
+	}
+	if (n <= 0)
+		return false;
+	buf[n] = '\0';
+	*hits = strtoull(buf, NULL, 10);
+	return true;
 }
 
 /* The names of the store's layers, in store_walk()'s (alphabetical) order. */
@@ -153,14 +267,45 @@ static struct {
 	size_t n;
 	struct pl_bpf_answer_gen gen;
 	bool valid;
+	/* each layer's pl_metrics_layer_known(), asked once per answer */
+	struct kept_known {
+		char name[PL_NAME_MAX + 1];
+		int err;
+	} *known;
+	size_t n_known;
 } kept;
 
 static void kept_drop(void)
 {
 	free(kept.procs);
+	free(kept.known);
 	kept.procs = NULL;
-	kept.n = 0;
+	kept.known = NULL;
+	kept.n = kept.n_known = 0;
 	kept.valid = false;
+}
+
+/*
+ * Whether the BPF side knows NAME: a layer it gains or loses changes the
+ * answer's generation too (its state, its watched files), so the kept
+ * answer's lookups hold as long as it does.
+ */
+static int layer_known(const char *name)
+{
+	struct kept_known *k;
+	size_t i;
+
+	for (i = 0; i < kept.n_known; i++)
+		if (strcmp(kept.known[i].name, name) == 0)
+			return kept.known[i].err;
+	k = realloc(kept.known, (kept.n_known + 1) * sizeof(*k));
+	if (!k)
+		return pl_metrics_layer_known(bpf, name);
+	kept.known = k;
+	k += kept.n_known++;
+	snprintf(k->name, sizeof(k->name), "%s", name);
+	k->err = pl_metrics_layer_known(bpf, name);
+	return k->err;
 }
 
 /* One scan's answer for every layer, from KEPT when nothing changed since */
@@ -201,10 +346,9 @@ static void fill(struct names *w, struct pl_metrics_layer *ls)
 		struct pl_metrics_labels *lb = &w->lbs[i];
 		struct pl_metrics_layer *l = &ls[n];
 		const struct pl_backoff_entry *e;
-		char rel[PATH_MAX], hits[32];
 		struct pl_record r;
 
-		if (record_read(lb->name, &r) <= 0)
+		if (record_kept(lb->name, &r) <= 0)
 			continue;	/* gone meanwhile */
 		if (n != i)
 			w->lbs[n] = *lb;
@@ -216,12 +360,9 @@ static void fill(struct names *w, struct pl_metrics_layer *ls)
 			.advisory = lb->advisory, .want = r.want, .activated_at = r.activated_at,
 			.crashes = r.crashes,
 		};
-		snprintf(rel, sizeof(rel), "layers/%s/hits", lb->name);
-		if (pl_sysfs_read(rel, hits, sizeof(hits)) >= 0) {
-			l->hits_known = true;
-			l->hits = strtoull(hits, NULL, 10);
-		}
-		pl_metrics_usage(bpf, procs, np, scan_err, lb->name, &l->patched, &l->stale);
+		l->hits_known = hits_kept(lb->name, &l->hits);
+		pl_metrics_usage(procs, np, scan_err ? scan_err : layer_known(lb->name), lb->name,
+				 &l->patched, &l->stale);
 		e = pl_backoff_find(&backoff, lb->name);
 		if (e && e->err)
 			l->refused = pl_errno_name(e->err < 0 ? -e->err : e->err);
@@ -242,6 +383,7 @@ void metrics_reconciled(void)
 	/* the daemon's own steps (loads, unloads, syncs): scanned and read again */
 	kept.valid = false;
 	prov_drop();
+	layers_drop();
 }
 
 void metrics_write(bool up)
@@ -283,6 +425,7 @@ void metrics_write(bool up)
 		pl_metrics_out_free(&out);
 		kept_drop();
 		prov_drop();
+		layers_drop();
 	}
 }
 

@@ -43,13 +43,16 @@ void pl_metrics_out_free(struct pl_metrics_out *o);
 struct pl_bpf;
 struct pl_bpf_proc;
 
+/* 0 when the BPF side watches NAME; -ENODEV (BPF NULL: not loaded), -ENOENT or another -errno. */
+int pl_metrics_layer_known(struct pl_bpf *bpf, const char *name);
+
 /*
  * NAME's processes in the answer of one pl_bpf_usage() scan of every layer
- * (PROCS, N; SCAN_ERR its result): 0, or with both -1 -ENODEV (BPF NULL:
- * not loaded), -ENOENT (NAME not in the kernel), SCAN_ERR or another -errno.
+ * (PROCS, N). ERR: the scan's result, else pl_metrics_layer_known()'s;
+ * when not 0, both are -1 and ERR is returned.
  */
-int pl_metrics_usage(struct pl_bpf *bpf, const struct pl_bpf_proc *procs, size_t n,
-		     int scan_err, const char *name, long *patched, long *stale);
+int pl_metrics_usage(const struct pl_bpf_proc *procs, size_t n, int err, const char *name,
+		     long *patched, long *stale);
 
 /* The daemon's metrics_file (metrics.c): a reconciliation just ended. */
 void metrics_reconciled(void);

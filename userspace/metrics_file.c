@@ -22,8 +22,11 @@ int pl_metrics_write_file(const char *path, const char *text, size_t len)
 	if (!slash || slash == path || !slash[1] || (size_t)(slash - path) >= sizeof(dir))
 		return -EINVAL;
 	snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path);
-	/* the daemon's umask is 0077; node_exporter reads as its own user */
-	return pl_write_atomic(dir, slash + 1, text, len, 0644);
+	/*
+	 * the daemon's umask is 0077; node_exporter reads as its own user. Not
+	 * fsync'd: rewritten every interval, lost to a crash only until then
+	 */
+	return pl_write_atomic(dir, slash + 1, text, len, 0644, false);
 }
 
 int pl_metrics_publish(struct pl_metrics_out *o, const struct pl_metrics_daemon *d,

@@ -46,7 +46,7 @@ int fsync_dir(const char *dir)
 /* Writes TEXT to DIR/NAME through a temporary file, rename and fsync. */
 int write_atomic(const char *dir, const char *name, const char *text)
 {
-	return pl_write_atomic(dir, name, text, strlen(text), 0);
+	return pl_write_atomic(dir, name, text, strlen(text), 0, true);
 }
 
 /* Appends one line to <store>/.log: the history "patchlayer log" prints. */
@@ -417,18 +417,47 @@ static int layer_entry(const struct dirent *de)
 	return de->d_name[0] != '.';
 }
 
+/* byte order, which bsearch() below needs (alphasort's strcoll may not be) */
+static int name_order(const struct dirent **a, const struct dirent **b)
+{
+	return strcmp((*a)->d_name, (*b)->d_name);
+}
+
+static int name_cmp(const void *key, const void *elem)
+{
+	return strcmp(key, (*(const struct dirent *const *)elem)->d_name);
+}
+
+/* Whether DE is a directory: readdir's d_type, lstat() when it cannot say. */
+static bool entry_is_dir(const struct dirent *de)
+{
+	if (de->d_type != DT_UNKNOWN)
+		return de->d_type == DT_DIR;
+	return in_store(de->d_name);
+}
+
+/* Whether the walk's N entries hold a directory NAME. */
+static bool walk_has_dir(struct dirent **names, int n, const char *name)
+{
+	struct dirent **e = bsearch(name, names, (size_t)n, sizeof(*names), name_cmp);
+
+	return e && entry_is_dir(*e);
+}
+
 /*
  * The one walk of the store: FN(NAME, CTX) for every layer, in name order,
  * once each: a directory, or a state file whose directory is gone. Names
  * the kernel would not take (pl_name_valid) are no layers. Returns 0, the
  * first non-zero FN returned, or -errno when the store cannot be read.
+ * One readdir, no stat where the filesystem gives d_type: the daemon walks
+ * the store at every metrics interval.
  */
 int store_walk(int (*fn)(const char *name, void *ctx), void *ctx)
 {
 	struct dirent **names = NULL;
 	int n, i, ret = 0;
 
-	n = scandir(cfg.store, &names, layer_entry, alphasort);
+	n = scandir(cfg.store, &names, layer_entry, name_order);
 	if (n < 0)
 		return -errno;
 	for (i = 0; i < n; i++) {
@@ -439,9 +468,9 @@ int store_walk(int (*fn)(const char *name, void *ctx), void *ctx)
 		snprintf(name, sizeof(name), "%.*s", (int)PL_NAME_MAX + 1, e);
 		if (len > 6 && strcmp(e + len - 6, ".state") == 0) {
 			name[len - 6 < PL_NAME_MAX + 1 ? len - 6 : PL_NAME_MAX + 1] = '\0';
-			if (in_store(name))
+			if (walk_has_dir(names, n, name))
 				continue;	/* handled with its directory */
-		} else if (!in_store(name)) {
+		} else if (!entry_is_dir(names[i])) {
 			continue;		/* neither a layer nor its record */
 		}
 		if (!ret && valid_name(name))

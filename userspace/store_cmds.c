@@ -205,7 +205,9 @@ static int layers_one(const char *name, void *ctx)
 	snprintf(rel, sizeof(rel), "layers/%s/hits", name);
 	if (pl_sysfs_read(rel, hits, sizeof(hits)) < 0)
 		strcpy(hits, "0");
-	counted = pl_metrics_usage(bpf, w->procs, w->n, w->scan_err, name, &patched, &stale);
+	counted = pl_metrics_usage(w->procs, w->n,
+				   w->scan_err ? w->scan_err : pl_metrics_layer_known(bpf, name),
+				   name, &patched, &stale);
 	t = (time_t)r.since;
 	gmtime_r(&t, &tm);
 	strftime(since, sizeof(since), "%Y-%m-%dT%H:%M:%SZ", &tm);

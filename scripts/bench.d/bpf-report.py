@@ -29,7 +29,8 @@ for line in open(sys.argv[1]):
     elif f[0] == "activate_ns" and len(f) >= 3:
         activate.setdefault(int(f[1]), []).append(int(f[2]))
     elif f[0] == "daemon_idle" and len(f) >= 8:
-        idle.append([int(x) for x in f[1:8]])
+        # the major faults: from November 29, 2026
+        idle.append([int(x) for x in f[1:9]] + ([] if len(f) >= 9 else [-1]))
 
 
 def med(samples, i=0):
@@ -83,11 +84,12 @@ if activate:
               (p, statistics.median(activate[p]) / 1e3, min(activate[p]) / 1e3,
                max(activate[p]) / 1e3))
     print()
-for p, l, secs, ut, st, wake, hz in idle:
+for p, l, secs, ut, st, wake, hz, majflt in idle:
     cpu = (ut + st) / hz
     print("the daemon at rest, %d processes, %d layers active, %d s: %.2f s of CPU "
-          "(user %.2f, system %.2f) = %.3f%% of one CPU; %d wake-ups" %
-          (p, l, secs, cpu, ut / hz, st / hz, 100.0 * cpu / secs, wake))
+          "(user %.2f, system %.2f) = %.3f%% of one CPU; %d wake-ups%s" %
+          (p, l, secs, cpu, ut / hz, st / hz, 100.0 * cpu / secs, wake,
+           "" if majflt < 0 else ", %d major faults" % majflt))
 if idle:
     print()
 print("dlopen+dlclose (RTLD_NOW), mean per pair over 500")

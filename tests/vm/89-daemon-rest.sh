@@ -3,7 +3,8 @@
 # counts no change (no iterator runs at all); a process that maps the
 # layer's library, and its exit, make the next rewrite scan again and count
 # it. Without the BPF side's count of changes, every rewrite visits every
-# process.
+# process. Nor does a rewrite at rest walk a path: each layer's record is
+# stat'ed, its hits attribute read again where it is held open.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/daemonlib.sh"
 . "$(dirname "$0")/bpflib.sh"
@@ -11,7 +12,8 @@ trap 'kill $sleepers 2>/dev/null || true; sysctl -qw kernel.bpf_stats_enabled=0;
 daemon_setup
 mkdir -m 0755 $T/metrics
 PROM=$T/metrics/patchlayer.prom
-daemon_config "auto_install = yes" "metrics_file = $PROM" "metrics_interval = 1s"
+# the health window over at once: its looks read the record, by design
+daemon_config "auto_install = yes" "metrics_file = $PROM" "metrics_interval = 1s" "health_window = 1s"
 # run counts of BPF programs
 sysctl -qw kernel.bpf_stats_enabled=1
 daemon_start
@@ -58,6 +60,30 @@ t=$(mtime)
 for _ in 1 2 3 4; do written_after "$t"; t=$(mtime); done
 expect_eq "$(scans)" "$before" "taskscan runs over four rewrites at rest"
 expect_eq "$(patched)" "$count" "patched processes at rest"
+
+# and no path walk: a rewrite at rest stats the record and reads the hits
+# attribute it holds open; it opens neither (only the lock, the store's
+# directory and the new file)
+strace -f -qq -e trace=openat,open -o $T/rest.strace -p $daemon_pid &
+tracer=$!
+sleep 1	# attached
+t=$(mtime)
+for _ in 1 2; do written_after "$t"; t=$(mtime); done
+kill -INT $tracer; wait $tracer 2>/dev/null || true
+grep -q 'patchlayer.prom.tmp' $T/rest.strace || fail "strace saw no rewrite: $(head -n 5 $T/rest.strace)"
+if grep -E '\.state"|/hits"' $T/rest.strace; then
+	fail "a rewrite at rest opened a record or a sysfs attribute"
+fi
+
+# a served open at rest counts at the next rewrite, from the held attribute
+hits() {
+	sed -n 's/^patchlayer_layer_hits_total{name="zlib-fix"[^}]*} //p' "$PROM"
+}
+h=$(hits)
+[ -n "$h" ] || fail "no hits series: $(grep zlib-fix "$PROM")"
+head -c 1 $ZLIB > /dev/null
+for _ in $(seq 50); do [ "$(hits)" = "$((h + 1))" ] && break; sleep 0.1; done
+expect_eq "$(hits)" "$((h + 1))" "hits after one open at rest"
 
 # a change: a new process maps the fixed libz
 zlib_sleeper $T/sleeper.out
