@@ -123,22 +123,26 @@ int pl_metrics_usage(const struct pl_bpf_proc *procs, size_t n, int err, const c
 }
 
 /*
- * Per layer, what a rewrite at rest needs without a path walk: its record
- * as last read with its file's stat() (a record is replaced by rename: a
- * new inode, a new ctime), so each rewrite stats it and reads none; and its
- * hits attribute held open, read again with pread() (sysfs shows a fresh
- * value at offset 0). Dropped after the daemon's steps, which load and
- * unload layers.
+ * Per layer, what a rewrite at rest needs without opening a file: its
+ * record as last read, kept until this daemon writes it (metrics_forget())
+ * or its file's stat() changes (a verb's write, by rename); and its hits
+ * attribute held open, read again with pread() (sysfs shows a fresh value
+ * at offset 0), or known absent (a layer not loaded). Dropped after the
+ * daemon's steps, which load and unload layers.
  */
+#define HITS_ABSENT	(-2)
+/* held attributes at most: one descriptor per loaded layer, which the kernel does not bound */
+#define HITS_HELD_MAX	64
+
 static struct {
 	struct kept_layer {
 		char name[PL_NAME_MAX + 1];
 		bool have_record;
 		struct stat st;
 		struct pl_record r;
-		int hits_fd;
+		int hits_fd;	/* or -1 not opened yet, HITS_ABSENT */
 	} *v;
-	size_t n;
+	size_t n, held;
 } layers;
 
 static void layers_drop(void)
@@ -148,7 +152,14 @@ static void layers_drop(void)
 			close(layers.v[i].hits_fd);
 	free(layers.v);
 	layers.v = NULL;
-	layers.n = 0;
+	layers.n = layers.held = 0;
+}
+
+void metrics_forget(const char *name)
+{
+	for (size_t i = 0; i < layers.n; i++)
+		if (strcmp(layers.v[i].name, name) == 0)
+			layers.v[i].have_record = false;
 }
 
 /* NAME's entry, added when missing; NULL when out of memory. */
@@ -210,20 +221,32 @@ static bool hits_kept(const char *name, uint64_t *hits)
 	char path[PATH_MAX], buf[32];
 	ssize_t n = -1;
 
-	if (!k)
+	if (!k || k->hits_fd == HITS_ABSENT)
 		return false;
+	if (k->hits_fd < 0 && layers.held >= HITS_HELD_MAX) {
+		snprintf(path, sizeof(path), "layers/%s/hits", name);
+		if (pl_sysfs_read(path, buf, sizeof(buf)) < 0)
+			return false;
+		*hits = strtoull(buf, NULL, 10);
+		return true;
+	}
 	/* a layer unloaded and loaded again since: its old attribute says ENODEV */
 	for (int tries = 0; tries < 2 && n < 0; tries++) {
 		if (k->hits_fd < 0) {
 			snprintf(path, sizeof(path), "%s/layers/%s/hits", pl_sysfs_dir(), name);
 			k->hits_fd = open(path, O_RDONLY | O_CLOEXEC);
-			if (k->hits_fd < 0)
+			if (k->hits_fd < 0) {
+				/* not loaded: looked for again after the next step */
+				k->hits_fd = errno == ENOENT ? HITS_ABSENT : -1;
 				return false;
+			}
+			layers.held++;
 		}
 		n = pread(k->hits_fd, buf, sizeof(buf) - 1, 0);
 		if (n < 0) {
 			close(k->hits_fd);
 			k->hits_fd = -1;
+			layers.held--;
 		}
 	}
 	if (n <= 0)
@@ -286,9 +309,9 @@ static void kept_drop(void)
 }
 
 /*
- * Whether the BPF side knows NAME: a layer it gains or loses changes the
- * answer's generation too (its state, its watched files), so the kept
- * answer's lookups hold as long as it does.
+ * Whether the BPF side knows NAME, asked once per kept answer: its layers
+ * come and go only with the daemon's steps (pl_bpf_sync), after which
+ * metrics_reconciled() drops the answer and these with it.
  */
 static int layer_known(const char *name)
 {

@@ -54,6 +54,8 @@ int pl_metrics_layer_known(struct pl_bpf *bpf, const char *name);
 int pl_metrics_usage(const struct pl_bpf_proc *procs, size_t n, int err, const char *name,
 		     long *patched, long *stale);
 
+/* The daemon's metrics_file (metrics.c): NAME's record was just written. */
+void metrics_forget(const char *name);
 /* The daemon's metrics_file (metrics.c): a reconciliation just ended. */
 void metrics_reconciled(void);
 /* Writes what changed, or all when the interval passed; UP false: the last write, at exit. */

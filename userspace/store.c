@@ -22,6 +22,7 @@
 
 #include "atomic.h"
 #include "daemon.h"
+#include "metrics.h"
 #include "retry.h"
 
 int64_t now_s(void)
@@ -322,6 +323,8 @@ int record_write(const char *name, const struct pl_record *r)
 	for (i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
 		field_format(&fields[i], r, text, sizeof(text));
 	snprintf(file, sizeof(file), "%s.state", name);
+	/* not from a kept copy: a rename can reuse the inode and the clock tick */
+	metrics_forget(name);
 	err = write_atomic(cfg.store, file, text);
 	if (err)
 		dlog(LOG_ERR, "%s/%s: %s", cfg.store, file, strerror(-err));

@@ -56,10 +56,24 @@ expect_eq "$(store_state zlib-fix)" dropped "after drop"
 daemon_stop
 echo zlib-fix > $SYSFS/unload	# as after a reboot
 head -c 10 $STORE/zlib-fix.state > $T/cut && cp $T/cut $STORE/zlib-fix.state
+# with metrics every second: a layer not loaded has no hits attribute,
+# looked for once, not at every rewrite
+mkdir -p -m 0755 $T/metrics
+daemon_config "auto_install = yes" "metrics_file = $T/metrics/pl.prom" "metrics_interval = 1s"
 daemon_start
 wait_store zlib-fix unknown 50
 sleep 2
 [ ! -e $SYSFS/layers/zlib-fix ] || fail "a layer of unknown state was loaded: $(layer_state zlib-fix)"
+strace -qq -e trace=openat -o $T/absent.strace -p $daemon_pid &
+tracer=$!
+sleep 4
+kill -INT $tracer; wait $tracer 2>/dev/null || true
+rewrites=$(grep -c 'pl.prom.tmp' $T/absent.strace || true)
+[ "$rewrites" -ge 2 ] || fail "$rewrites metrics rewrites traced in 4 s: $(head -n 5 $T/absent.strace)"
+if grep '/hits"' $T/absent.strace; then
+	fail "the hits attribute of a layer not loaded was looked for at rest"
+fi
+daemon_config "auto_install = yes"
 expect_eq "$(cat $STORE/.zlib-fix.state.bad)" "state=drop" "the state file kept aside"
 expect_rc 0 env PATCHLAYER_CONF="$CONF" "$PL" layers
 expect_match "$out" "zlib-fix version \"\" unknown since " "layers"
