@@ -9,6 +9,7 @@ diffs = {}      # (procs, layers) -> [(lists' different entries, iterator's) per
 walked = {}     # (procs, layers) -> [(processes walked, all walked) per round]
 dlopen = {}
 activate = {}   # procs -> [ns]
+settled = {}    # procs -> [ns], all of them asleep (from November 29, 2026)
 idle = []
 for line in open(sys.argv[1]):
     f = line.split()
@@ -28,6 +29,8 @@ for line in open(sys.argv[1]):
         dlopen.setdefault(f[0], []).append(int(f[2]))
     elif f[0] == "activate_ns" and len(f) >= 3:
         activate.setdefault(int(f[1]), []).append(int(f[2]))
+    elif f[0] == "activate_settled_ns" and len(f) >= 3:
+        settled.setdefault(int(f[1]), []).append(int(f[2]))
     elif f[0] == "daemon_idle" and len(f) >= 8:
         # the major faults: from November 29, 2026
         idle.append([int(x) for x in f[1:9]] + ([] if len(f) >= 9 else [-1]))
@@ -79,10 +82,16 @@ if scan:
     print()
 if activate:
     print("activation of each of the 16 layers (1 file each), the module's activate_ns")
+    print("(wall time): right after half the processes were spawned, then again with")
+    print("all of them present and asleep (settled)")
     for p in sorted(activate):
         print("  %6d processes: median %7.1f us  [%.1f-%.1f]" %
               (p, statistics.median(activate[p]) / 1e3, min(activate[p]) / 1e3,
                max(activate[p]) / 1e3))
+    for p in sorted(settled):
+        print("  %6d settled:   median %7.1f us  [%.1f-%.1f]" %
+              (p, statistics.median(settled[p]) / 1e3, min(settled[p]) / 1e3,
+               max(settled[p]) / 1e3))
     print()
 for p, l, secs, ut, st, wake, hz, majflt in idle:
     cpu = (ut + st) / hz
