@@ -3,8 +3,8 @@
 # counts no change (no iterator runs at all); a process that maps the
 # layer's library, and its exit, make the next rewrite scan again and count
 # it. Without the BPF side's count of changes, every rewrite visits every
-# process. Nor does a rewrite at rest walk a path: each layer's record is
-# stat'ed, its hits attribute read again where it is held open.
+# process. Nor does a rewrite at rest open a file per layer: each layer's
+# record is stat'ed, its hits attribute read again where it is held open.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/daemonlib.sh"
 . "$(dirname "$0")/bpflib.sh"
@@ -61,7 +61,7 @@ for _ in 1 2 3 4; do written_after "$t"; t=$(mtime); done
 expect_eq "$(scans)" "$before" "taskscan runs over four rewrites at rest"
 expect_eq "$(patched)" "$count" "patched processes at rest"
 
-# and no path walk: a rewrite at rest stats the record and reads the hits
+# and no file opened per layer: a rewrite at rest stats the record and reads the hits
 # attribute it holds open; it opens neither (only the lock, the store's
 # directory and the new file)
 strace -f -qq -e trace=openat,open -o $T/rest.strace -p $daemon_pid &
