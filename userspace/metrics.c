@@ -290,80 +290,84 @@ static struct {
 	size_t n;
 	struct pl_bpf_answer_gen gen;
 	bool valid;
-	/* each layer's pl_metrics_layer_known(), asked once per answer */
-	struct kept_known {
+	/*
+	 * each layer's counts, counted once per answer: at 10,000 processes
+	 * and 16 layers a count walks 160,000 entries
+	 */
+	struct kept_usage {
 		char name[PL_NAME_MAX + 1];
 		int err;
-	} *known;
-	size_t n_known;
+		long patched, stale;
+	} *usage;
+	size_t n_usage;
 } kept;
 
 static void kept_drop(void)
 {
 	free(kept.procs);
-	free(kept.known);
+	free(kept.usage);
 	kept.procs = NULL;
-	kept.known = NULL;
-	kept.n = kept.n_known = 0;
+	kept.usage = NULL;
+	kept.n = kept.n_usage = 0;
 	kept.valid = false;
 }
 
 /*
- * Whether the BPF side knows NAME, asked once per kept answer: its layers
- * come and go only with the daemon's steps (pl_bpf_sync), after which
- * metrics_reconciled() drops the answer and these with it.
+ * NAME's processes in the kept answer (pl_metrics_usage()), counted once
+ * per answer, with whether the BPF side knows NAME: its layers come and go
+ * only with the daemon's steps (pl_bpf_sync), after which
+ * metrics_reconciled() makes the next rewrite scan again, dropping these.
  */
-static int layer_known(const char *name)
+static void layer_usage(const char *name, long *patched, long *stale)
 {
-	struct kept_known *k;
+	struct kept_usage *k;
 	size_t i;
 
-	for (i = 0; i < kept.n_known; i++)
-		if (strcmp(kept.known[i].name, name) == 0)
-			return kept.known[i].err;
-	k = realloc(kept.known, (kept.n_known + 1) * sizeof(*k));
+	for (i = 0; i < kept.n_usage; i++)
+		if (strcmp(kept.usage[i].name, name) == 0) {
+			*patched = kept.usage[i].patched;
+			*stale = kept.usage[i].stale;
+			return;
+		}
+	pl_metrics_usage(kept.procs, kept.n, pl_metrics_layer_known(bpf, name), name, patched,
+			 stale);
+	k = realloc(kept.usage, (kept.n_usage + 1) * sizeof(*k));
 	if (!k)
-		return pl_metrics_layer_known(bpf, name);
-	kept.known = k;
-	k += kept.n_known++;
+		return;
+	kept.usage = k;
+	k += kept.n_usage++;
 	snprintf(k->name, sizeof(k->name), "%s", name);
-	k->err = pl_metrics_layer_known(bpf, name);
-	return k->err;
+	k->patched = *patched;
+	k->stale = *stale;
 }
 
-/* One scan's answer for every layer, from KEPT when nothing changed since */
-static int scan_all(struct pl_bpf_proc **procs, size_t *n)
+/* One scan's answer for every layer in KEPT, scanned again only when something changed */
+static int scan_all(void)
 {
 	struct pl_bpf_answer_gen g;
 	int gen_err, err;
 
-	*procs = NULL;
-	*n = 0;
 	if (!bpf)
 		return -ENODEV;
 	/* before the scan: a change during it is seen next time */
 	gen_err = pl_bpf_answer_gen(bpf, &g);
 	if (!gen_err && kept.valid && g.changes == kept.gen.changes && g.wgen == kept.gen.wgen)
-		goto out;
+		return 0;
 	kept_drop();
 	err = pl_bpf_usage(bpf, NULL, &kept.procs, &kept.n);
 	if (err)
 		return err;
 	kept.gen = g;
 	kept.valid = !gen_err;
-out:
-	*procs = kept.procs;
-	*n = kept.n;
 	return 0;
 }
 
 /* What the store, the kernel, the BPF side and the manifest say of W's layers. */
 static void fill(struct names *w, struct pl_metrics_layer *ls)
 {
-	struct pl_bpf_proc *procs = NULL;
-	size_t i, n = 0, np = 0;
+	size_t i, n = 0;
 	/* one scan answers for every layer; none for no layer */
-	int scan_err = w->n ? scan_all(&procs, &np) : 0;
+	int scan_err = w->n ? scan_all() : 0;
 
 	for (i = 0; i < w->n; i++) {
 		struct pl_metrics_labels *lb = &w->lbs[i];
@@ -384,8 +388,10 @@ static void fill(struct names *w, struct pl_metrics_layer *ls)
 			.crashes = r.crashes,
 		};
 		l->hits_known = hits_kept(lb->name, &l->hits);
-		pl_metrics_usage(procs, np, scan_err ? scan_err : layer_known(lb->name), lb->name,
-				 &l->patched, &l->stale);
+		if (scan_err)
+			l->patched = l->stale = -1;
+		else
+			layer_usage(lb->name, &l->patched, &l->stale);
 		e = pl_backoff_find(&backoff, lb->name);
 		if (e && e->err)
 			l->refused = pl_errno_name(e->err < 0 ? -e->err : e->err);
