@@ -10,6 +10,7 @@ walked = {}     # (procs, layers) -> [(processes walked, all walked) per round]
 dlopen = {}
 activate = {}   # procs -> [ns]
 settled = {}    # procs -> [ns], all of them asleep (from November 29, 2026)
+cycles = {}     # procs -> [ns], one layer activated and dropped 100 times
 idle = []
 for line in open(sys.argv[1]):
     f = line.split()
@@ -31,6 +32,8 @@ for line in open(sys.argv[1]):
         activate.setdefault(int(f[1]), []).append(int(f[2]))
     elif f[0] == "activate_settled_ns" and len(f) >= 3:
         settled.setdefault(int(f[1]), []).append(int(f[2]))
+    elif f[0] == "activate_cycle_ns" and len(f) >= 3:
+        cycles.setdefault(int(f[1]), []).append(int(f[2]))
     elif f[0] == "daemon_idle" and len(f) >= 8:
         # the major faults: from November 29, 2026
         idle.append([int(x) for x in f[1:9]] + ([] if len(f) >= 9 else [-1]))
@@ -92,6 +95,10 @@ if activate:
         print("  %6d settled:   median %7.1f us  [%.1f-%.1f]" %
               (p, statistics.median(settled[p]) / 1e3, min(settled[p]) / 1e3,
                max(settled[p]) / 1e3))
+    for p in sorted(cycles):
+        q = statistics.quantiles(cycles[p], n=4)
+        print("  %6d, one layer activated %d times: median %7.1f us, quartiles %.1f-%.1f" %
+              (p, len(cycles[p]), statistics.median(cycles[p]) / 1e3, q[0] / 1e3, q[2] / 1e3))
     print()
 for p, l, secs, ut, st, wake, hz, majflt in idle:
     cpu = (ut + st) / hz
