@@ -23,86 +23,17 @@
 #include "plbpf.h"
 #include "retry.h"
 
+/* a label value: at most 255 bytes (docs/daemon.md, "Metrics") */
+#define LABEL_SIZE	256
+
 /* Room for the labels of one layer, beside its struct pl_metrics_layer. */
 struct pl_metrics_labels {
 	char name[PL_NAME_MAX + 1];
 	char version[PL_VERSION_MAX + 1];
 	/* "a,b": the packages and ids of the manifest, "a,b,+N more" when cut */
-	char package[256];
-	char advisory[256];
+	char package[LABEL_SIZE];
+	char advisory[LABEL_SIZE];
 };
-
-/*
- * The labels read from each stored layer's manifest, which does not change
- * while the layer is in the store: read again after the daemon's steps
- * (metrics_reconciled()), not at every rewrite at rest.
- */
-static struct {
-	struct pl_metrics_labels *lbs;
-	size_t n, cap;
-} prov;
-
-static const struct pl_metrics_labels *prov_find(const char *name)
-{
-	for (size_t i = 0; i < prov.n; i++)
-		if (!strcmp(prov.lbs[i].name, name))
-			return &prov.lbs[i];
-	return NULL;
-}
-
-static void prov_keep(const struct pl_metrics_labels *lb)
-{
-	if (prov.n == prov.cap) {
-		size_t cap = prov.cap ? 2 * prov.cap : 16;
-		void *p = reallocarray(prov.lbs, cap, sizeof(*prov.lbs));
-
-		if (!p)
-			return;
-		prov.lbs = p;
-		prov.cap = cap;
-	}
-	prov.lbs[prov.n++] = *lb;
-}
-
-static void prov_drop(void)
-{
-	free(prov.lbs);
-	prov.lbs = NULL;
-	prov.n = prov.cap = 0;
-}
-
-/*
- * The packages and advisories of the layer's manifest in the store
- * (docs/layer-format.md, "Provenance"); "" for a manifest without them.
- */
-static void provenance(const char *name, struct pl_metrics_labels *lb)
-{
-	static struct pl_provenance pv;	/* 10 KiB: not on the stack */
-	const struct pl_metrics_labels *known = prov_find(name);
-	char dir[PATH_MAX];
-	unsigned int left = 0;
-	size_t i;
-
-	if (known) {
-		memcpy(lb->package, known->package, sizeof(lb->package));
-		memcpy(lb->advisory, known->advisory, sizeof(lb->advisory));
-		return;
-	}
-	lb->package[0] = lb->advisory[0] = '\0';
-	if (snprintf(dir, sizeof(dir), "%s/%s", cfg.store, name) >= (int)sizeof(dir) ||
-	    pl_layer_provenance(dir, &pv))
-		return;
-	for (i = 0; i < pv.n_packages; i++)
-		pl_label_join(lb->package, sizeof(lb->package), pv.packages[i].name,
-			      strlen(pv.packages[i].name), &left);
-	pl_label_join_end(lb->package, sizeof(lb->package), left);
-	left = 0;
-	for (i = 0; i < pv.n_advisories; i++)
-		pl_label_join(lb->advisory, sizeof(lb->advisory), pv.advisories[i],
-			      strlen(pv.advisories[i]), &left);
-	pl_label_join_end(lb->advisory, sizeof(lb->advisory), left);
-	prov_keep(lb);
-}
 
 int pl_metrics_layer_known(struct pl_bpf *bpf, const char *name)
 {
@@ -125,7 +56,8 @@ int pl_metrics_usage(const struct pl_bpf_proc *procs, size_t n, int err, const c
 /*
  * Per layer, what a rewrite at rest needs without opening a file: its
  * record as last read, kept until this daemon writes it (metrics_forget())
- * or its file's stat() changes (a verb's write, by rename); and its hits
+ * or its file's stat() changes (a verb's write, by rename); its manifest's
+ * labels, which do not change while it is in the store; and its hits
  * attribute held open, read again with pread() (sysfs shows a fresh value
  * at offset 0), or known absent (a layer not loaded). Dropped after the
  * daemon's steps, which load and unload layers.
@@ -137,9 +69,10 @@ int pl_metrics_usage(const struct pl_bpf_proc *procs, size_t n, int err, const c
 static struct {
 	struct kept_layer {
 		char name[PL_NAME_MAX + 1];
-		bool have_record;
+		bool have_record, have_labels;
 		struct stat st;
 		struct pl_record r;
+		char package[LABEL_SIZE], advisory[LABEL_SIZE];
 		int hits_fd;	/* or -1 not opened yet, HITS_ABSENT */
 	} *v;
 	size_t n, held;
@@ -186,6 +119,44 @@ static bool same_file(const struct stat *a, const struct stat *b)
 	return a->st_dev == b->st_dev && a->st_ino == b->st_ino && a->st_size == b->st_size &&
 	       a->st_mtim.tv_sec == b->st_mtim.tv_sec && a->st_mtim.tv_nsec == b->st_mtim.tv_nsec &&
 	       a->st_ctim.tv_sec == b->st_ctim.tv_sec && a->st_ctim.tv_nsec == b->st_ctim.tv_nsec;
+}
+
+/*
+ * The packages and advisories of the layer's manifest in the store
+ * (docs/layer-format.md, "Provenance"); "" for a manifest without them.
+ * Read once while the layer is kept.
+ */
+static void provenance(const char *name, struct pl_metrics_labels *lb)
+{
+	static struct pl_provenance pv;	/* 10 KiB: not on the stack */
+	struct kept_layer *k = kept_layer(name);
+	char dir[PATH_MAX];
+	unsigned int left = 0;
+	size_t i;
+
+	if (k && k->have_labels) {
+		memcpy(lb->package, k->package, sizeof(lb->package));
+		memcpy(lb->advisory, k->advisory, sizeof(lb->advisory));
+		return;
+	}
+	lb->package[0] = lb->advisory[0] = '\0';
+	if (snprintf(dir, sizeof(dir), "%s/%s", cfg.store, name) >= (int)sizeof(dir) ||
+	    pl_layer_provenance(dir, &pv))
+		return;
+	for (i = 0; i < pv.n_packages; i++)
+		pl_label_join(lb->package, sizeof(lb->package), pv.packages[i].name,
+			      strlen(pv.packages[i].name), &left);
+	pl_label_join_end(lb->package, sizeof(lb->package), left);
+	left = 0;
+	for (i = 0; i < pv.n_advisories; i++)
+		pl_label_join(lb->advisory, sizeof(lb->advisory), pv.advisories[i],
+			      strlen(pv.advisories[i]), &left);
+	pl_label_join_end(lb->advisory, sizeof(lb->advisory), left);
+	if (k) {
+		memcpy(k->package, lb->package, sizeof(k->package));
+		memcpy(k->advisory, lb->advisory, sizeof(k->advisory));
+		k->have_labels = true;
+	}
 }
 
 /* record_read() of NAME, kept while its file is the one read last. */
@@ -296,7 +267,6 @@ static struct {
 	 */
 	struct kept_usage {
 		char name[PL_NAME_MAX + 1];
-		int err;
 		long patched, stale;
 	} *usage;
 	size_t n_usage;
@@ -411,7 +381,6 @@ void metrics_reconciled(void)
 	reconciled = now_s();
 	/* the daemon's own steps (loads, unloads, syncs): scanned and read again */
 	kept.valid = false;
-	prov_drop();
 	layers_drop();
 }
 
@@ -453,7 +422,6 @@ void metrics_write(bool up)
 	if (!up) {
 		pl_metrics_out_free(&out);
 		kept_drop();
-		prov_drop();
 		layers_drop();
 	}
 }

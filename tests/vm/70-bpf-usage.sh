@@ -19,9 +19,9 @@ build_layer "$T/cfix2" vendor cap-fix2 2 "$T/libcap.so=$CAP"
 expect_write OK $SYSFS/load "$T/cfix"
 expect_rc 0 "$PL" protect $LIBDIR
 
-# zlib_sleeper's, mapping libcap too
-# sleeper OUT: maps libz and libcap, sleeps longer than the test can last
-# (1267 s once on the debug kernel under load; the trap kills them)
+# sleeper OUT: zlib_sleeper's, mapping libcap too; it sleeps longer than
+# the test can last (1267 s once on the debug kernel under load; the trap
+# kills it)
 sleeper() {
 	python3 -c 'import ctypes, zlib, time; ctypes.CDLL("libcap.so.2")
 print(zlib.ZLIB_RUNTIME_VERSION, flush=True); time.sleep(3600)' > "$1" &
