@@ -49,6 +49,21 @@ int pl_config_load(const char *path, struct pl_config *cfg, struct pl_config_err
 	return err;
 }
 
+int pl_config_read(const char *path, struct pl_config *cfg)
+{
+	struct pl_config_error e;
+	int err = pl_config_load(path, cfg, &e);
+
+	/* none: the defaults, which pl_config_load() set, as the daemon runs on */
+	if (err == -ENOENT)
+		return 0;
+	if (err) {
+		pl_config_say(path, err, &e);
+		return -1;
+	}
+	return 0;
+}
+
 void pl_config_why(const char *path, int err, const struct pl_config_error *e,
 		   char *buf, size_t len)
 {

@@ -34,22 +34,6 @@ struct pl_from_debs {
 	size_t n_pkgs;
 };
 
-struct pl_config;
-#define PL_CONF_DEFAULT_PATH	"/etc/patchlayer/patchlayer.conf"
-/*
- * Reads the daemon's configuration PATH into CFG (the defaults when PATH
- * does not exist): 0 or -1 (said).
- */
-int pl_read_config(const char *path, struct pl_config *cfg);
-
-/* Runs ARGV (PATH searched), stdout to /dev/null when QUIET: 0 when it exits 0, else -1 (said). */
-int pl_run(char *const argv[], bool quiet);
-/*
- * The same, its stdout (at most 4 MiB) in OUT, NUL-terminated, malloc'ed;
- * QUIET: its stderr to /dev/null and a failed exit not said.
- */
-int pl_run_capture(char *const argv[], char **out, bool quiet);
-
 /*
  * Extracts the packages into a private directory and compares each fixed
  * package's files under the library directories with its base. Returns 0

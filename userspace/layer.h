@@ -165,4 +165,14 @@ int pl_copy_hash(int in, int out, u8 digest[PL_SHA256_SIZE], uint64_t *size, boo
 /* nftw() callback removing every entry (FTW_DEPTH | FTW_PHYS). */
 int pl_rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw);
 
+/* Copying a layer as its manifest names it (layer_copy.c): package, deliver. */
+/* Loads DIR/manifest; it must parse. 0 or -1 (said). */
+int pl_load_layer(const char *dir, struct pl_layer_manifest *lm);
+/*
+ * Copies the layer LM of SRC into the existing, empty directory DST: the
+ * manifest's exact bytes, its signature and every replacement, each
+ * checked against its record. 0 or -1 (said).
+ */
+int pl_copy_layer(const char *src, const char *dst, const struct pl_layer_manifest *lm);
+
 #endif

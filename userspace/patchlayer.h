@@ -74,6 +74,11 @@ const char *pl_config_path(void);
  * and why when it says more than the errno (a line, a mode refused).
  */
 int pl_config_load(const char *path, struct pl_config *cfg, struct pl_config_error *e);
+/*
+ * pl_config_load() for a command that needs only the daemon's directories
+ * (deliver, status): the defaults when PATH does not exist; 0 or -1 (said).
+ */
+int pl_config_read(const char *path, struct pl_config *cfg);
 /* pl_config_load()'s error as one line: "FILE:LINE: reason", "FILE: strerror". */
 void pl_config_why(const char *path, int err, const struct pl_config_error *e,
 		   char *buf, size_t len);

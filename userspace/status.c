@@ -9,7 +9,6 @@
 #include <netlink/errno.h>
 
 #include "../lib/config.h"
-#include "debpkg.h"
 #include "layer.h"
 #include "patchlayer.h"
 #include "table.h"
@@ -191,10 +190,8 @@ int cmd_status(int argc, char **argv, const struct pl_opts *o)
 		json_object_end(&j);
 		json_array_start(&j, "layers");
 		if (n_layers) {
-			const char *env = getenv("PATCHLAYER_CONF");
-
 			store = calloc(1, sizeof(*store));
-			if (store && pl_read_config(env && *env ? env : PL_CONF_DEFAULT_PATH, store)) {
+			if (store && pl_config_read(pl_config_path(), store)) {
 				free(store);
 				store = NULL;
 			}

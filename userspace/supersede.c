@@ -19,7 +19,7 @@
 #include <string.h>
 
 #include "daemon.h"
-#include "debpkg.h"
+#include "run.h"
 #include "layer.h"
 
 /*

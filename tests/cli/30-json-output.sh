@@ -130,6 +130,18 @@ json_check "$out" 'assert d["errno"] == "ENOENT" and d["line"] is None and d["ex
 chmod 666 "$work/good.conf"
 expect_rc 1 "$PL" config check --config "$work/good.conf"
 expect_match "$err" "^patchlayer: $work/good.conf: refused: writable by others than root \\(mode 0666, uid [0-9]+\\)$"
+# deliver reads the configuration as the daemon does: one that others may
+# write names the inbox a layer goes to, and is refused before any copy
+mkdir "$work/dinbox" "$work/dstore"
+printf 'store = %s/dstore\ninbox = %s/dinbox\n' "$work" "$work" > "$work/deliver.conf"
+chmod 664 "$work/deliver.conf"
+expect_rc 1 "$PL" deliver --config "$work/deliver.conf" "$work/layer"
+expect_match "$err" "^patchlayer: $work/deliver.conf: refused: writable by others than root \\(mode 0664, uid [0-9]+\\)$"
+expect_eq "$(ls -A "$work/dinbox")" "" "the inbox of a refused configuration"
+chmod 644 "$work/deliver.conf"
+expect_rc 0 "$PL" deliver --config "$work/deliver.conf" "$work/layer"
+expect_eq "$out" "demo: delivered to $work/dinbox/demo"
+cmp -s "$work/layer/manifest" "$work/dinbox/demo/manifest" || fail "the delivered manifest differs"
 expect_rc 2 "$PL" config check extra
 expect_rc 2 "$PL" config frob
 echo "ok"
