@@ -94,21 +94,17 @@ static void add_dir(const char *dir)
 		strcpy(dirs[n_dirs++], d);
 }
 
-/* The directories the module has mounted: one a line */
+static int add_mounted_dir(const char *dir, void *unused)
+{
+	(void)unused;
+	add_dir(dir);
+	return 0;
+}
+
+/* The directories the module has mounted */
 static void add_mounted(void)
 {
-	char path[PATH_MAX + 32], line[PATH_MAX + 2];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/mounts", pl_sysfs_dir());
-	f = fopen(path, "re");
-	if (!f)
-		return;
-	while (fgets(line, sizeof(line), f)) {
-		line[strcspn(line, "\n")] = '\0';
-		add_dir(line);
-	}
-	fclose(f);
+	pl_sysfs_each_mount(add_mounted_dir, NULL);
 }
 
 /* Another filesystem's mount point at DIR, in TABLE (fstab or mounts): its type */

@@ -53,6 +53,12 @@ const char *pl_sysfs_dir(void);
  * without the trailing newline. Returns the length or -errno.
  */
 int pl_sysfs_read(const char *name, char *buf, size_t size);
+/*
+ * FN(DIR, ARG) for each directory the module has mounted (its "mounts"
+ * attribute, one a line) until FN returns nonzero: FN's value, 0, or
+ * -errno when the attribute cannot be read.
+ */
+int pl_sysfs_each_mount(int (*fn)(const char *dir, void *arg), void *arg);
 bool pl_module_loaded(void);
 /* Reports a missing module with the modprobe hint; returns PL_EXIT_NOMOD. */
 int pl_module_missing(void);

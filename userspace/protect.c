@@ -18,23 +18,15 @@
 #include "../lib/manifest.h"
 #include "patchlayer.h"
 
+static int same_dir(const char *dir, void *wanted)
+{
+	return strcmp(dir, wanted) == 0;
+}
+
 /* Whether DIR is a protected directory, as the module lists them. */
 static bool is_protected(const char *dir)
 {
-	char path[PATH_MAX + 32], line[PATH_MAX + 2];
-	bool found = false;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/mounts", pl_sysfs_dir());
-	f = fopen(path, "re");
-	if (!f)
-		return false;
-	while (!found && fgets(line, sizeof(line), f)) {
-		line[strcspn(line, "\n")] = '\0';
-		found = strcmp(line, dir) == 0;
-	}
-	fclose(f);
-	return found;
+	return pl_sysfs_each_mount(same_dir, (void *)dir) == 1;
 }
 
 /* What protect and unprotect did: {"dir": DIR, "protected": P, "changed": C}. */
@@ -231,15 +223,44 @@ int cmd_unprotect(int argc, char **argv, const struct pl_opts *o)
 	return PL_EXIT_OK;
 }
 
+struct dir_list {
+	const struct pl_opts *o;
+	struct json j;
+	bool begun;
+};
+
+/* Output begins with the first directory: an unreadable list says only its error. */
+static void dir_list_begin(struct dir_list *l)
+{
+	if (l->begun)
+		return;
+	l->begun = true;
+	if (l->o->json) {
+		pl_json_begin(&l->j, l->o);
+		json_object_start(&l->j, NULL);
+		json_array_start(&l->j, "protected");
+	}
+}
+
+static int dir_list_one(const char *dir, void *arg)
+{
+	struct dir_list *l = arg;
+
+	dir_list_begin(l);
+	if (l->o->json)
+		json_string(&l->j, NULL, dir);
+	else
+		printf("%s\n", dir);
+	return 0;
+}
+
 /*
  * "dir list": the protected directories as the module lists them, one a
  * line, or {"protected": [DIR...]}.
  */
 int cmd_dir_list(int argc, char **argv, const struct pl_opts *o)
 {
-	char path[PATH_MAX + 32], line[PATH_MAX + 2];
-	struct json j;
-	FILE *f;
+	struct dir_list l = { .o = o };
 	int err;
 
 	if (argc > 0) {
@@ -248,35 +269,17 @@ int cmd_dir_list(int argc, char **argv, const struct pl_opts *o)
 	}
 	if (!pl_module_loaded())
 		return pl_module_missing();
-	snprintf(path, sizeof(path), "%s/mounts", pl_sysfs_dir());
-	f = fopen(path, "re");
-	if (!f) {
-		pl_err_sys(errno, "%s", path);
-		return PL_EXIT_FAIL;
-	}
-	if (o->json) {
-		pl_json_begin(&j, o);
-		json_object_start(&j, NULL);
-		json_array_start(&j, "protected");
-	}
-	while (fgets(line, sizeof(line), f)) {
-		line[strcspn(line, "\n")] = '\0';
-		if (!line[0])
-			continue;
-		if (o->json)
-			json_string(&j, NULL, line);
-		else
-			printf("%s\n", line);
-	}
-	err = ferror(f) ? errno : 0;
-	fclose(f);
-	if (o->json) {
-		json_array_end(&j);
-		json_object_end(&j);
-		json_finish(&j);
+	err = pl_sysfs_each_mount(dir_list_one, &l);
+	if (!err || l.begun) {
+		dir_list_begin(&l);
+		if (o->json) {
+			json_array_end(&l.j);
+			json_object_end(&l.j);
+			json_finish(&l.j);
+		}
 	}
 	if (err) {
-		pl_err_sys(err, "%s", path);
+		pl_err_sys(-err, "%s/mounts", pl_sysfs_dir());
 		return PL_EXIT_FAIL;
 	}
 	return PL_EXIT_OK;

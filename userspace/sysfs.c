@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,6 +40,26 @@ int pl_sysfs_read(const char *name, char *buf, size_t size)
 	if (n > 0 && buf[n - 1] == '\n')
 		buf[--n] = '\0';
 	return (int)n;
+}
+
+int pl_sysfs_each_mount(int (*fn)(const char *dir, void *arg), void *arg)
+{
+	char path[PATH_MAX + 32], line[PATH_MAX + 2];
+	int rc = 0, err;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/mounts", pl_sysfs_dir());
+	f = fopen(path, "re");
+	if (!f)
+		return -errno;
+	while (!rc && fgets(line, sizeof(line), f)) {
+		line[strcspn(line, "\n")] = '\0';
+		if (line[0])
+			rc = fn(line, arg);
+	}
+	err = ferror(f) ? -EIO : 0;
+	fclose(f);
+	return rc ? rc : err;
 }
 
 bool pl_module_loaded(void)
