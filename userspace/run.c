@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Running a helper program (dpkg-deb, dpkg-query, dpkg-buildpackage...):
+ * Running a helper program (dpkg-deb, dpkg-query):
  * posix_spawnp() with PATH searched, its exit status, or its stdout.
  */
 #include <errno.h>

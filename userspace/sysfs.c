@@ -52,12 +52,14 @@ int pl_sysfs_each_mount(int (*fn)(const char *dir, void *arg), void *arg)
 	f = fopen(path, "re");
 	if (!f)
 		return -errno;
+	errno = 0;
 	while (!rc && fgets(line, sizeof(line), f)) {
 		line[strcspn(line, "\n")] = '\0';
 		if (line[0])
 			rc = fn(line, arg);
 	}
-	err = ferror(f) ? -EIO : 0;
+	/* the failed read's own errno (fgets() is the loop's last call) */
+	err = ferror(f) ? -(errno ? errno : EIO) : 0;
 	fclose(f);
 	return rc ? rc : err;
 }

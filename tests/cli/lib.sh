@@ -4,6 +4,9 @@
 # file, key and base tree is made in a throwaway directory.
 # shellcheck shell=bash
 set -eu -o pipefail
+# the configurations written here must pass patchlayer.conf's ownership
+# check (not writable by group or others) whatever the caller's umask
+umask 022
 
 fail() {
 	echo "FAIL: $*" >&2
