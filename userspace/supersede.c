@@ -11,12 +11,21 @@
  * into place), before dpkg records the new version: then the package is
  * "half-installed" and the answer waits for dpkg's next write to its
  * database, which the daemon watches (PL_DPKG_DIR).
+ *
+ * Nor is its database asked while dpkg holds its lock: dpkg-query reads
+ * the status file and then the journal (updates/) without the lock, and
+ * a checkpoint of dpkg's between the two (the status file replaced, the
+ * journal emptied) shows the status from before dpkg's run: the base's
+ * old version, recorded for good. The lock's release closes its file,
+ * which the daemon's watch sees.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "daemon.h"
 #include "run.h"
@@ -70,6 +79,20 @@ static int base_owner(const char *target, char *pkg, size_t pkg_size, char *ver,
 	return 0;
 }
 
+/* Whether dpkg holds its database lock (as dpkg's own modstatdb_is_locked() asks). */
+static bool dpkg_locked(void)
+{
+	struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
+	int fd = open(PL_DPKG_DIR "/lock", O_RDONLY | O_CLOEXEC);
+	bool locked;
+
+	if (fd < 0)
+		return false;	/* no dpkg, or never run: nothing to wait for */
+	locked = fcntl(fd, F_GETLK, &fl) == 0 && fl.l_type != F_UNLCK;
+	close(fd);
+	return locked;
+}
+
 /* "/lib/X" and "/usr/lib/X" are one file on a merged /usr; dpkg knows the packaged one. */
 static int base_owner_any(const char *target, char *pkg, size_t pkg_size, char *ver, size_t ver_size)
 {
@@ -98,6 +121,8 @@ void supersede_record(const char *name, struct pl_record *r)
 
 	if (r->want != PL_WANT_SUPERSEDED || r->superseded_by[0])
 		return;
+	if (dpkg_locked())
+		return;	/* dpkg at work: asked again when it writes or lets go */
 	if (snprintf(mpath, sizeof(mpath), "%s/%s/manifest", cfg.store, name) >= (int)sizeof(mpath))
 		return;
 	if (pl_layer_manifest_load(mpath, &lm)) {
