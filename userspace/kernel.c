@@ -11,7 +11,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <netlink/genl/ctrl.h>
@@ -23,6 +22,7 @@
 #include "layer.h"
 #include "patchlayer.h"
 #include "plbpf.h"
+#include "run.h"
 
 int sysfs_write(const char *rel, const char *text)
 {
@@ -58,8 +58,9 @@ int kernel_load(const char *dir)
 
 void protect_and_trust(void)
 {
-	char mounts[8192];
+	char mounts[8192], self[PATH_MAX];
 	unsigned int i;
+	ssize_t n;
 
 	for (i = 0; i < cfg.n_trust; i++) {
 		char *der = NULL;
@@ -84,10 +85,11 @@ void protect_and_trust(void)
 	}
 	if (pl_sysfs_read("mounts", mounts, sizeof(mounts)) < 0)
 		mounts[0] = '\0';
+	/* protect is the command's own: the running binary, not one on PATH */
+	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	self[n > 0 ? n : 0] = '\0';
 	for (i = 0; i < cfg.n_protect; i++) {
 		char line[PL_CONFIG_PATH_MAX + 2];
-		pid_t pid;
-		int status = 0;
 
 		snprintf(line, sizeof(line), "%s", cfg.protect[i]);
 		/* already protected: the module lists it */
@@ -107,19 +109,7 @@ void protect_and_trust(void)
 			if (found)
 				continue;
 		}
-		pid = fork();
-		if (pid == 0) {
-			char self[PATH_MAX];
-			ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-
-			if (n < 0)
-				_exit(127);
-			self[n] = '\0';
-			execl(self, "patchlayer", "protect", line, (char *)NULL);
-			_exit(127);
-		}
-		if (pid < 0 || waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) ||
-		    WEXITSTATUS(status) != 0)
+		if (!*self || pl_run((char *[]){ self, "protect", line, NULL }, false))
 			dlog(LOG_ERR, "protect %s failed", line);
 		else
 			dlog(LOG_INFO, "protected %s", line);

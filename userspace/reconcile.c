@@ -7,10 +7,10 @@
  * repaired by the next pass.
  */
 #include <errno.h>
+#include <ftw.h>
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "daemon.h"
@@ -145,14 +145,7 @@ void reconcile(const char *name)
 			if (rename(dir, cmd) < 0 && errno != ENOENT)
 				err = -errno;
 			if (!err) {
-				pid_t pid = fork();
-
-				if (pid == 0) {
-					execlp("rm", "rm", "-rf", "--", cmd, (char *)NULL);
-					_exit(127);
-				}
-				if (pid > 0)
-					waitpid(pid, NULL, 0);
+				nftw(cmd, pl_rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 				snprintf(st, sizeof(st), "%s/%s.state", cfg.store, name);
 				unlink(st);
 				fsync_dir(cfg.store);

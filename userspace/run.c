@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <spawn.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,17 +17,38 @@
 
 extern char **environ;
 
+/*
+ * A helper starts with no signal blocked and every signal at its default:
+ * the daemon blocks SIGTERM, SIGINT and SIGHUP for its signalfd, and a
+ * blocked mask is inherited across exec, so its children (and theirs)
+ * could not be stopped with SIGTERM.
+ */
+static void pl_spawn_attr(posix_spawnattr_t *attr)
+{
+	sigset_t none, all;
+
+	sigemptyset(&none);
+	sigfillset(&all);
+	posix_spawnattr_init(attr);
+	posix_spawnattr_setsigmask(attr, &none);
+	posix_spawnattr_setsigdefault(attr, &all);
+	posix_spawnattr_setflags(attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+}
+
 /* Runs ARGV, stdout to /dev/null when QUIET; 0 when it exits 0, else -1 (said). */
 int pl_run(char *const argv[], bool quiet)
 {
 	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t attr;
 	int status, err;
 	pid_t pid;
 
 	posix_spawn_file_actions_init(&fa);
 	if (quiet)
 		posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
-	err = posix_spawnp(&pid, argv[0], &fa, NULL, argv, environ);
+	pl_spawn_attr(&attr);
+	err = posix_spawnp(&pid, argv[0], &fa, &attr, argv, environ);
+	posix_spawnattr_destroy(&attr);
 	posix_spawn_file_actions_destroy(&fa);
 	if (err) {
 		pl_err("%s: %s", argv[0], strerror(err));
@@ -51,6 +73,7 @@ int pl_run(char *const argv[], bool quiet)
 int pl_run_capture(char *const argv[], char **out, bool quiet)
 {
 	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t attr;
 	size_t len = 0, cap = 4096;
 	char *buf = malloc(cap);
 	int pipefd[2], status, err;
@@ -66,7 +89,9 @@ int pl_run_capture(char *const argv[], char **out, bool quiet)
 	posix_spawn_file_actions_adddup2(&fa, pipefd[1], 1);
 	if (quiet)
 		posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
-	err = posix_spawnp(&pid, argv[0], &fa, NULL, argv, environ);
+	pl_spawn_attr(&attr);
+	err = posix_spawnp(&pid, argv[0], &fa, &attr, argv, environ);
+	posix_spawnattr_destroy(&attr);
 	posix_spawn_file_actions_destroy(&fa);
 	close(pipefd[1]);
 	if (err) {
