@@ -25,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "daemon.h"
@@ -93,6 +94,17 @@ static bool dpkg_locked(void)
 	return locked;
 }
 
+/* Whether dpkg's status file is the one BEFORE was taken of: no checkpoint since. */
+static bool dpkg_status_same(const struct stat *before)
+{
+	struct stat now;
+
+	return stat(PL_DPKG_DIR "/status", &now) == 0 && now.st_ino == before->st_ino &&
+	       now.st_dev == before->st_dev && now.st_size == before->st_size &&
+	       now.st_mtim.tv_sec == before->st_mtim.tv_sec &&
+	       now.st_mtim.tv_nsec == before->st_mtim.tv_nsec;
+}
+
 /* "/lib/X" and "/usr/lib/X" are one file on a merged /usr; dpkg knows the packaged one. */
 static int base_owner_any(const char *target, char *pkg, size_t pkg_size, char *ver, size_t ver_size)
 {
@@ -117,12 +129,16 @@ void supersede_record(const char *name, struct pl_record *r)
 	struct pl_log_about about;
 	struct pl_layer_manifest lm;
 	const char *fixed = NULL;
+	struct stat before;
+	bool have_status;
 	int err = -ENOENT;
 
 	if (r->want != PL_WANT_SUPERSEDED || r->superseded_by[0])
 		return;
 	if (dpkg_locked())
 		return;	/* dpkg at work: asked again when it writes or lets go */
+	/* none: no dpkg, whose queries then fail (no owner) */
+	have_status = stat(PL_DPKG_DIR "/status", &before) == 0;
 	if (snprintf(mpath, sizeof(mpath), "%s/%s/manifest", cfg.store, name) >= (int)sizeof(mpath))
 		return;
 	if (pl_layer_manifest_load(mpath, &lm)) {
@@ -136,6 +152,15 @@ void supersede_record(const char *name, struct pl_record *r)
 		if (target)
 			err = base_owner_any(target, pkg, sizeof(pkg), ver, sizeof(ver));
 		free(target);
+	}
+	/*
+	 * dpkg started again while we asked (apt lets go of the lock between
+	 * its dpkg runs): the answer may be torn, a failed query taken for
+	 * "no owner"; the next event asks again.
+	 */
+	if (dpkg_locked() || (have_status && !dpkg_status_same(&before))) {
+		pl_layer_manifest_free(&lm);
+		return;
 	}
 	if (err) {
 		if (err == -ENOENT)

@@ -63,17 +63,18 @@ store_state() {
 	sed -n 's/^state=//p' "$STORE/$1.state" 2>/dev/null
 }
 
-# wait_store NAME STATE [TENTHS]: the store says STATE within TENTHS/10 s (default 2 s)
 # superseded_by NAME: the record's superseded_by once the daemon has asked
-# dpkg, which it does when dpkg lets go of its database (up to 20 s)
+# dpkg, which it does when dpkg lets go of its database (up to 60 s: its
+# queries read dpkg's whole database, slowly over the guest's 9p)
 superseded_by() {
-	for _ in $(seq 200); do
+	for _ in $(seq 600); do
 		grep -q '^superseded_by=.' "$STORE/$1.state" 2> /dev/null && break
 		sleep 0.1
 	done
 	sed -n 's/^superseded_by=//p' "$STORE/$1.state" 2> /dev/null
 }
 
+# wait_store NAME STATE [TENTHS]: the store says STATE within TENTHS/10 s (default 2 s)
 wait_store() {
 	for _ in $(seq "${3:-20}"); do
 		[ "$(store_state "$1")" = "$2" ] && return 0
