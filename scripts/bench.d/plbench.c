@@ -31,10 +31,11 @@
  *           TARGET until one gets REPLACEMENT (same device and inode):
  *           prints the ns from the write's return to the return of that
  *           open, the number of processes it took, and the same time
- *           for a process forked before the write (the cost of the fork
- *           and the open alone). New processes: each process sees the
- *           layers of its start (docs/filesystem.md), so this process,
- *           started before, keeps the base forever.
+ *           for a process started before the write (the cost of the
+ *           fork, exec and open alone). New processes, forked and
+ *           exec'ed: each process sees the layers of its program's start
+ *           (docs/filesystem.md), so this process, started before, and
+ *           a child it forks without exec keep the base forever.
  *   plbench sleepers N
  *           N sleeping processes: this one and N-1 forked children,
  *           which die with it; prints "ready PID" once all exist. Run from
@@ -305,56 +306,76 @@ static int opens_as(const char *target, const struct stat *want)
 }
 
 /*
- * A new process opens TARGET: whether it got REPL; *when is the time its
- * open returned (shared memory: the child writes it).
+ * A new process opens TARGET: whether it got REPL (a path); *WHEN is the
+ * time its open returned. It execs this program: a child forked without
+ * exec keeps its parent's view of the layers (docs/filesystem.md), and
+ * this process started before the activation.
  */
-static int child_opens_as(const char *target, const struct stat *repl,
-			  volatile uint64_t *when)
+static int child_opens_as(const char *target, const char *repl, uint64_t *when)
 {
-	int status;
-	pid_t pid = fork();
+	int status, pipefd[2];
+	pid_t pid;
 
+	if (pipe(pipefd))
+		die("pipe");
+	pid = fork();
 	if (pid < 0)
 		die("fork");
 	if (pid == 0) {
-		int got = opens_as(target, repl);
+		char fd[16];
 
-		*when = now_ns();
-		_exit(got ? 0 : 3);
+		close(pipefd[0]);
+		snprintf(fd, sizeof(fd), "%d", pipefd[1]);
+		execl("/proc/self/exe", "plbench", "opens", target, repl, fd, (char *)NULL);
+		_exit(127);
 	}
+	close(pipefd[1]);
+	if (read(pipefd[0], when, sizeof(*when)) != (ssize_t)sizeof(*when))
+		*when = 0;
+	close(pipefd[0]);
 	if (waitpid(pid, &status, 0) < 0)
 		die("waitpid");
-	if (!WIFEXITED(status) || (WEXITSTATUS(status) && WEXITSTATUS(status) != 3)) {
+	if (!WIFEXITED(status) || (WEXITSTATUS(status) && WEXITSTATUS(status) != 3) || !*when) {
 		fprintf(stderr, "plbench: the opening child failed (status 0x%x)\n", status);
 		exit(1);
 	}
 	return WEXITSTATUS(status) == 0;
 }
 
+/* The exec'ed child of child_opens_as(): TARGET REPL FD; exit 0 if REPL, 3 if not. */
+static int cmd_opens(int argc, char **argv)
+{
+	struct stat repl;
+	uint64_t when;
+	int got;
+
+	if (argc != 3)
+		return 2;
+	if (stat(argv[1], &repl))
+		die(argv[1]);
+	got = opens_as(argv[0], &repl);
+	when = now_ns();
+	if (write((int)arg_long(argv[2]), &when, sizeof(when)) != (ssize_t)sizeof(when))
+		die("write");
+	return got ? 0 : 3;
+}
+
 static int cmd_activate(int argc, char **argv)
 {
 	static const char word[] = "activate\n";
-	volatile uint64_t *when;
-	struct stat repl;
-	uint64_t t0, base;
+	uint64_t t0, base, when;
 	long procs = 0;
 	int fd, got;
 
 	if (argc != 3)
 		return 2;
-	if (stat(argv[2], &repl))
-		die(argv[2]);
-	when = mmap(NULL, sizeof(*when), PROT_READ | PROT_WRITE,
-		    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	if (when == MAP_FAILED)
-		die("mmap");
 	/* the target's name is cached, as it is on a running system */
 	t0 = now_ns();
-	if (child_opens_as(argv[1], &repl, when)) {
+	if (child_opens_as(argv[1], argv[2], &when)) {
 		fprintf(stderr, "plbench: %s is already redirected\n", argv[1]);
 		return 1;
 	}
-	base = *when - t0;
+	base = when - t0;
 	fd = open(argv[0], O_WRONLY | O_CLOEXEC);
 	if (fd < 0)
 		die(argv[0]);
@@ -364,13 +385,13 @@ static int cmd_activate(int argc, char **argv)
 	close(fd);
 	do {
 		procs++;
-		got = child_opens_as(argv[1], &repl, when);
+		got = child_opens_as(argv[1], argv[2], &when);
 	} while (!got && now_ns() - t0 < 10 * 1000000000ull);
 	if (!got) {
 		fprintf(stderr, "plbench: %s not redirected 10 s after activation\n", argv[1]);
 		return 1;
 	}
-	printf("%llu %ld %llu\n", (unsigned long long)(*when - t0), procs,
+	printf("%llu %ld %llu\n", (unsigned long long)(when - t0), procs,
 	       (unsigned long long)base);
 	return 0;
 }
@@ -416,6 +437,8 @@ int main(int argc, char **argv)
 				rc = cmd_measure((enum metric)m, argc, argv);
 		if (!strcmp(cmd, "activate"))
 			rc = cmd_activate(argc, argv);
+		else if (!strcmp(cmd, "opens"))
+			rc = cmd_opens(argc, argv);
 		else if (!strcmp(cmd, "sleepers"))
 			rc = cmd_sleepers(argc, argv);
 	}

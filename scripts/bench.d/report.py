@@ -129,8 +129,9 @@ def main():
     print()
     print("activate_ns: the module's own timing of the activation (sysfs). first new open:")
     print("from the write of \"activate\" returning to the return of the first open that")
-    print("yields the layer's file, in a process forked after the write; fork+open: the same")
-    print("for a process forked before the write, the cost of the fork and the open alone;")
+    print("yields the layer's file, in a process started (fork, exec) after the write;")
+    print("fork+open: the same for a process started before it, the cost of the fork, the")
+    print("exec and the open alone (before November 29, fork and open without exec);")
     print("procs: the most processes that took (1: the first one started had the layer)")
 
 
