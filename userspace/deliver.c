@@ -34,12 +34,6 @@ struct pl_deliver_conf {
 	const char *path;
 };
 
-/* The configuration's inbox and store; 0 or -1 (said). */
-static int pl_deliver_config(struct pl_deliver_conf *c)
-{
-	return pl_config_read(c->path, &c->cfg);
-}
-
 static bool pl_exists(const char *dir, const char *name, const char *suffix)
 {
 	char path[PATH_MAX];
@@ -196,7 +190,7 @@ static int pl_deliver_opts(int argc, char **argv, struct pl_deliver_conf *c,
 		pl_err("needs root (the inbox and the store are root's): %s", strerror(EPERM));
 		return -PL_EXIT_FAIL;
 	}
-	if (pl_deliver_config(c))
+	if (pl_config_read(c->path, &c->cfg))
 		return -PL_EXIT_FAIL;
 	return optind - 1;
 }

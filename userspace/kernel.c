@@ -58,7 +58,7 @@ int kernel_load(const char *dir)
 
 void protect_and_trust(void)
 {
-	char mounts[8192], self[PATH_MAX];
+	char self[PATH_MAX];
 	unsigned int i;
 	ssize_t n;
 
@@ -83,8 +83,6 @@ void protect_and_trust(void)
 		if (err)
 			dlog(LOG_ERR, "trust %s: %s", cfg.trust[i], strerror(-err));
 	}
-	if (pl_sysfs_read("mounts", mounts, sizeof(mounts)) < 0)
-		mounts[0] = '\0';
 	/* protect is the command's own: the running binary, not one on PATH */
 	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
 	self[n > 0 ? n : 0] = '\0';
@@ -92,23 +90,8 @@ void protect_and_trust(void)
 		char line[PL_CONFIG_PATH_MAX + 2];
 
 		snprintf(line, sizeof(line), "%s", cfg.protect[i]);
-		/* already protected: the module lists it */
-		{
-			char *p = mounts, *nl;
-			bool found = false;
-
-			while (*p) {
-				nl = strchr(p, '\n');
-				if ((nl ? (size_t)(nl - p) : strlen(p)) == strlen(line) &&
-				    strncmp(p, line, strlen(line)) == 0)
-					found = true;
-				if (!nl)
-					break;
-				p = nl + 1;
-			}
-			if (found)
-				continue;
-		}
+		if (pl_dir_protected(line))
+			continue;	/* already: the module lists it */
 		if (!*self || pl_run((char *[]){ self, "protect", line, NULL }, false))
 			dlog(LOG_ERR, "protect %s failed", line);
 		else

@@ -114,13 +114,6 @@ static struct kept_layer *kept_layer(const char *name)
 	return k;
 }
 
-static bool same_file(const struct stat *a, const struct stat *b)
-{
-	return a->st_dev == b->st_dev && a->st_ino == b->st_ino && a->st_size == b->st_size &&
-	       a->st_mtim.tv_sec == b->st_mtim.tv_sec && a->st_mtim.tv_nsec == b->st_mtim.tv_nsec &&
-	       a->st_ctim.tv_sec == b->st_ctim.tv_sec && a->st_ctim.tv_nsec == b->st_ctim.tv_nsec;
-}
-
 /*
  * The packages and advisories of the layer's manifest in the store
  * (docs/layer-format.md, "Provenance"); "" for a manifest without them.
@@ -171,7 +164,7 @@ static int record_kept(const char *name, struct pl_record *r)
 	if (stat(path, &st) < 0)
 		return errno == ENOENT ? 0 : record_read(name, r);
 	k = kept_layer(name);
-	if (k && k->have_record && same_file(&k->st, &st)) {
+	if (k && k->have_record && pl_stat_same(&k->st, &st)) {
 		*r = k->r;
 		return 1;
 	}

@@ -59,6 +59,8 @@ int pl_sysfs_read(const char *name, char *buf, size_t size);
  * -errno when the attribute cannot be read.
  */
 int pl_sysfs_each_mount(int (*fn)(const char *dir, void *arg), void *arg);
+/* Whether DIR is a protected directory, as the module lists them. */
+bool pl_dir_protected(const char *dir);
 bool pl_module_loaded(void);
 /* Reports a missing module with the modprobe hint; returns PL_EXIT_NOMOD. */
 int pl_module_missing(void);

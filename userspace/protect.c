@@ -18,17 +18,6 @@
 #include "../lib/manifest.h"
 #include "patchlayer.h"
 
-static int same_dir(const char *dir, void *wanted)
-{
-	return strcmp(dir, wanted) == 0;
-}
-
-/* Whether DIR is a protected directory, as the module lists them. */
-static bool is_protected(const char *dir)
-{
-	return pl_sysfs_each_mount(same_dir, (void *)dir) == 1;
-}
-
 /* What protect and unprotect did: {"dir": DIR, "protected": P, "changed": C}. */
 static void protect_said(const struct pl_opts *o, const char *dir, bool protected, bool changed)
 {
@@ -113,7 +102,7 @@ int cmd_protect(int argc, char **argv, const struct pl_opts *o)
 		return pl_module_missing();
 	if (resolve_dir(argv[0], dir))
 		return PL_EXIT_FAIL;
-	if (is_protected(dir)) {
+	if (pl_dir_protected(dir)) {
 		pl_err("%s: already protected", dir);
 		protect_said(o, dir, true, false);
 		return PL_EXIT_OK;
@@ -205,7 +194,7 @@ int cmd_unprotect(int argc, char **argv, const struct pl_opts *o)
 		return pl_module_missing();
 	if (resolve_dir(argv[0], dir))
 		return PL_EXIT_FAIL;
-	if (!is_protected(dir)) {
+	if (!pl_dir_protected(dir)) {
 		pl_err("%s: not protected", dir);
 		return PL_EXIT_FAIL;
 	}

@@ -22,4 +22,11 @@ int pl_read_file(const char *path, size_t max, char **buf, size_t *len);
  */
 int pl_open_regular(const char *path, bool nofollow, struct stat *st);
 
+/*
+ * Whether A and B are the same file unchanged: device, inode, size, and
+ * modification and change times to the nanosecond (a file replaced by
+ * rename, or written, in between).
+ */
+bool pl_stat_same(const struct stat *a, const struct stat *b);
+
 #endif

@@ -18,42 +18,48 @@
 extern char **environ;
 
 /*
- * A helper starts with no signal blocked and every signal at its default:
- * the daemon blocks SIGTERM, SIGINT and SIGHUP for its signalfd, and a
- * blocked mask is inherited across exec, so its children (and theirs)
- * could not be stopped with SIGTERM.
+ * posix_spawnp() of ARGV with FA (destroyed here): the child's pid, or -1
+ * (said). A helper starts with no signal blocked and every signal at its
+ * default: the daemon blocks SIGTERM, SIGINT and SIGHUP for its signalfd,
+ * and a blocked mask is inherited across exec, so its children (and
+ * theirs) could not be stopped with SIGTERM.
  */
-static void pl_spawn_attr(posix_spawnattr_t *attr)
+static pid_t pl_spawn(char *const argv[], posix_spawn_file_actions_t *fa)
 {
+	posix_spawnattr_t attr;
 	sigset_t none, all;
+	pid_t pid;
+	int err;
 
 	sigemptyset(&none);
 	sigfillset(&all);
-	posix_spawnattr_init(attr);
-	posix_spawnattr_setsigmask(attr, &none);
-	posix_spawnattr_setsigdefault(attr, &all);
-	posix_spawnattr_setflags(attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+	posix_spawnattr_init(&attr);
+	posix_spawnattr_setsigmask(&attr, &none);
+	posix_spawnattr_setsigdefault(&attr, &all);
+	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+	err = posix_spawnp(&pid, argv[0], fa, &attr, argv, environ);
+	posix_spawnattr_destroy(&attr);
+	posix_spawn_file_actions_destroy(fa);
+	if (err) {
+		pl_err("%s: %s", argv[0], strerror(err));
+		return -1;
+	}
+	return pid;
 }
 
 /* Runs ARGV, stdout to /dev/null when QUIET; 0 when it exits 0, else -1 (said). */
 int pl_run(char *const argv[], bool quiet)
 {
 	posix_spawn_file_actions_t fa;
-	posix_spawnattr_t attr;
-	int status, err;
+	int status;
 	pid_t pid;
 
 	posix_spawn_file_actions_init(&fa);
 	if (quiet)
 		posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
-	pl_spawn_attr(&attr);
-	err = posix_spawnp(&pid, argv[0], &fa, &attr, argv, environ);
-	posix_spawnattr_destroy(&attr);
-	posix_spawn_file_actions_destroy(&fa);
-	if (err) {
-		pl_err("%s: %s", argv[0], strerror(err));
+	pid = pl_spawn(argv, &fa);
+	if (pid < 0)
 		return -1;
-	}
 	while (waitpid(pid, &status, 0) < 0) {
 		if (errno != EINTR) {
 			pl_err("%s: %s", argv[0], strerror(errno));
@@ -73,10 +79,9 @@ int pl_run(char *const argv[], bool quiet)
 int pl_run_capture(char *const argv[], char **out, bool quiet)
 {
 	posix_spawn_file_actions_t fa;
-	posix_spawnattr_t attr;
 	size_t len = 0, cap = 4096;
 	char *buf = malloc(cap);
-	int pipefd[2], status, err;
+	int pipefd[2], status;
 	pid_t pid;
 
 	*out = NULL;
@@ -89,15 +94,11 @@ int pl_run_capture(char *const argv[], char **out, bool quiet)
 	posix_spawn_file_actions_adddup2(&fa, pipefd[1], 1);
 	if (quiet)
 		posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
-	pl_spawn_attr(&attr);
-	err = posix_spawnp(&pid, argv[0], &fa, &attr, argv, environ);
-	posix_spawnattr_destroy(&attr);
-	posix_spawn_file_actions_destroy(&fa);
+	pid = pl_spawn(argv, &fa);
 	close(pipefd[1]);
-	if (err) {
+	if (pid < 0) {
 		close(pipefd[0]);
 		free(buf);
-		pl_err("%s: %s", argv[0], strerror(err));
 		return -1;
 	}
 	for (;;) {

@@ -99,10 +99,7 @@ static bool dpkg_status_same(const struct stat *before)
 {
 	struct stat now;
 
-	return stat(PL_DPKG_DIR "/status", &now) == 0 && now.st_ino == before->st_ino &&
-	       now.st_dev == before->st_dev && now.st_size == before->st_size &&
-	       now.st_mtim.tv_sec == before->st_mtim.tv_sec &&
-	       now.st_mtim.tv_nsec == before->st_mtim.tv_nsec;
+	return stat(PL_DPKG_DIR "/status", &now) == 0 && pl_stat_same(&now, before);
 }
 
 /* "/lib/X" and "/usr/lib/X" are one file on a merged /usr; dpkg knows the packaged one. */

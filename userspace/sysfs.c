@@ -64,6 +64,16 @@ int pl_sysfs_each_mount(int (*fn)(const char *dir, void *arg), void *arg)
 	return rc ? rc : err;
 }
 
+static int same_dir(const char *dir, void *wanted)
+{
+	return strcmp(dir, wanted) == 0;
+}
+
+bool pl_dir_protected(const char *dir)
+{
+	return pl_sysfs_each_mount(same_dir, (void *)dir) == 1;
+}
+
 bool pl_module_loaded(void)
 {
 	struct stat st;
