@@ -306,12 +306,12 @@ static int opens_as(const char *target, const struct stat *want)
 }
 
 /*
- * A new process opens TARGET: whether it got REPL (a path); *WHEN is the
- * time its open returned. It execs this program: a child forked without
+ * A new process opens TARGET: whether it got REPL; *WHEN is the time its
+ * open returned. It execs this program: a child forked without
  * exec keeps its parent's view of the layers (docs/filesystem.md), and
  * this process started before the activation.
  */
-static int child_opens_as(const char *target, const char *repl, uint64_t *when)
+static int child_opens_as(const char *target, const struct stat *repl, uint64_t *when)
 {
 	int status, pipefd[2];
 	pid_t pid;
@@ -322,11 +322,13 @@ static int child_opens_as(const char *target, const char *repl, uint64_t *when)
 	if (pid < 0)
 		die("fork");
 	if (pid == 0) {
-		char fd[16];
+		char dev[24], ino[24], fd[16];
 
 		close(pipefd[0]);
+		snprintf(dev, sizeof(dev), "%llu", (unsigned long long)repl->st_dev);
+		snprintf(ino, sizeof(ino), "%llu", (unsigned long long)repl->st_ino);
 		snprintf(fd, sizeof(fd), "%d", pipefd[1]);
-		execl("/proc/self/exe", "plbench", "opens", target, repl, fd, (char *)NULL);
+		execl("/proc/self/exe", "plbench", "opens", target, dev, ino, fd, (char *)NULL);
 		_exit(127);
 	}
 	close(pipefd[1]);
@@ -342,20 +344,23 @@ static int child_opens_as(const char *target, const char *repl, uint64_t *when)
 	return WEXITSTATUS(status) == 0;
 }
 
-/* The exec'ed child of child_opens_as(): TARGET REPL FD; exit 0 if REPL, 3 if not. */
+/*
+ * The exec'ed child of child_opens_as(): TARGET DEV INO FD; exit 0 if
+ * TARGET opens as that device and inode, 3 if not.
+ */
 static int cmd_opens(int argc, char **argv)
 {
-	struct stat repl;
+	struct stat repl = { 0 };
 	uint64_t when;
 	int got;
 
-	if (argc != 3)
+	if (argc != 4)
 		return 2;
-	if (stat(argv[1], &repl))
-		die(argv[1]);
+	repl.st_dev = (dev_t)strtoull(argv[1], NULL, 10);
+	repl.st_ino = (ino_t)strtoull(argv[2], NULL, 10);
 	got = opens_as(argv[0], &repl);
 	when = now_ns();
-	if (write((int)arg_long(argv[2]), &when, sizeof(when)) != (ssize_t)sizeof(when))
+	if (write((int)arg_long(argv[3]), &when, sizeof(when)) != (ssize_t)sizeof(when))
 		die("write");
 	return got ? 0 : 3;
 }
@@ -364,14 +369,17 @@ static int cmd_activate(int argc, char **argv)
 {
 	static const char word[] = "activate\n";
 	uint64_t t0, base, when;
+	struct stat repl;
 	long procs = 0;
 	int fd, got;
 
 	if (argc != 3)
 		return 2;
+	if (stat(argv[2], &repl))
+		die(argv[2]);
 	/* the target's name is cached, as it is on a running system */
 	t0 = now_ns();
-	if (child_opens_as(argv[1], argv[2], &when)) {
+	if (child_opens_as(argv[1], &repl, &when)) {
 		fprintf(stderr, "plbench: %s is already redirected\n", argv[1]);
 		return 1;
 	}
@@ -385,7 +393,7 @@ static int cmd_activate(int argc, char **argv)
 	close(fd);
 	do {
 		procs++;
-		got = child_opens_as(argv[1], argv[2], &when);
+		got = child_opens_as(argv[1], &repl, &when);
 	} while (!got && now_ns() - t0 < 10 * 1000000000ull);
 	if (!got) {
 		fprintf(stderr, "plbench: %s not redirected 10 s after activation\n", argv[1]);
